@@ -1,0 +1,5 @@
+"""Allow ``python -m bundlelint``."""
+
+from bundlelint.cli import main
+
+raise SystemExit(main())

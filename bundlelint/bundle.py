@@ -1,0 +1,404 @@
+"""The bundle model: one walk over the input, every entry classified, artefacts parsed lazily.
+
+An input is an ``.app`` (or any bundle directory) or a single file (a bare Mach-O). The walk goes
+through a ``Source`` so that other containers (a ``.zip`` as uploaded to Apple) can be added
+without touching rules: rules only ever see ``Entry`` values and parsed models from here.
+bundlelint never writes to what it inspects: sources open files read-only and never follow a
+symlink.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import shlex
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO, Protocol
+
+from bundlelint.errors import ParseError
+from bundlelint.parsers.macho import MachOFile, parse_macho, sniff_macho
+from bundlelint.parsers.plist import InfoPlist, parse_plist
+
+#: Directories under ``Contents/`` whose files the signer treats as nested code (formats.md 4).
+CODE_DIRECTORIES = (
+    "MacOS",
+    "Frameworks",
+    "SharedFrameworks",
+    "PlugIns",
+    "Plug-ins",
+    "XPCServices",
+    "Helpers",
+    "Library/Automator",
+    "Library/Spotlight",
+    "Library/LoginItems",
+)
+#: Directory extensions that make a nested bundle.
+BUNDLE_EXTENSIONS = (
+    ".app",
+    ".framework",
+    ".appex",
+    ".xpc",
+    ".bundle",
+    ".plugin",
+    ".kext",
+    ".qlgenerator",
+    ".mdimporter",
+    ".saver",
+    ".prefPane",
+)
+METALLIB_MAGIC = b"MTLB"
+SNIFF_BYTES = 8
+
+
+class EntryKind(enum.Enum):
+    """What an entry is, judged by content (magic bytes), not by name."""
+
+    DIRECTORY = "directory"
+    MACHO = "macho"
+    PLIST = "plist"
+    METALLIB = "metallib"
+    DATA = "data"
+    SYMLINK = "symlink"
+    SPECIAL = "special"  # FIFO, socket, device: never opened
+
+
+class Place(enum.Enum):
+    """Where an entry sits: somewhere the signer treats as code, in Resources, or elsewhere."""
+
+    CODE = "code"
+    RESOURCES = "resources"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class RawEntry:
+    """What a ``Source`` reports for one path, before classification."""
+
+    relpath: str  # POSIX, relative to the input root; "" for a single-file input
+    is_dir: bool
+    is_file: bool
+    is_symlink: bool
+    size: int
+    mode: int
+    symlink_target: str | None
+    head: bytes  # the first SNIFF_BYTES bytes of a regular file
+
+
+class Source(Protocol):
+    """Read-only access to the files of one input."""
+
+    name: str
+
+    def walk(self) -> Iterator[RawEntry]: ...
+
+    def open(self, relpath: str) -> BinaryIO: ...
+
+
+class DirectorySource:
+    """A bundle directory on disk. Symlinks are reported, never followed."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.name = root.name
+
+    def walk(self) -> Iterator[RawEntry]:
+        stack = [""]
+        while stack:
+            rel = stack.pop()
+            directory = self.root / rel if rel else self.root
+            with os.scandir(directory) as it:
+                children = sorted(it, key=lambda e: e.name)
+            for child in children:
+                relpath = f"{rel}/{child.name}" if rel else child.name
+                st = child.stat(follow_symlinks=False)
+                if stat.S_ISLNK(st.st_mode):
+                    yield RawEntry(relpath, False, False, True, 0, st.st_mode,
+                                   os.readlink(child.path), b"")
+                elif stat.S_ISDIR(st.st_mode):
+                    yield RawEntry(relpath, True, False, False, 0, st.st_mode, None, b"")
+                    stack.append(relpath)
+                elif stat.S_ISREG(st.st_mode):
+                    yield RawEntry(relpath, False, True, False, st.st_size, st.st_mode, None,
+                                   _head(child.path))
+                else:
+                    yield RawEntry(relpath, False, False, False, 0, st.st_mode, None, b"")
+            # depth-first, but keep a stable, sorted order of output
+            stack.sort(reverse=True)
+
+    def open(self, relpath: str) -> BinaryIO:
+        return open(self.root / relpath, "rb")
+
+
+class SingleFileSource:
+    """A single file given on the command line (a bare Mach-O, or something that is not)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.name = path.name
+
+    def walk(self) -> Iterator[RawEntry]:
+        st = self.path.stat()
+        yield RawEntry("", False, True, False, st.st_size, st.st_mode, None, _head(self.path))
+
+    def open(self, relpath: str) -> BinaryIO:
+        return open(self.path, "rb")
+
+
+def _head(path: str | Path) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read(SNIFF_BYTES)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One path of the input, classified."""
+
+    relpath: str
+    display: str  # the path shown to users: the input's name, then relpath
+    kind: EntryKind
+    size: int
+    mode: int
+    place: Place
+    symlink_target: str | None = None
+
+    @property
+    def is_executable_file(self) -> bool:
+        return bool(self.mode & 0o111) and self.kind not in (EntryKind.DIRECTORY,
+                                                             EntryKind.SYMLINK)
+
+    @property
+    def name(self) -> str:
+        return PurePosixPath(self.display).name
+
+
+@dataclass(frozen=True)
+class BundleDir:
+    """A bundle inside the input (or the input itself): where its Info.plist and code live."""
+
+    relpath: str  # "" for the root bundle
+    display: str
+    extension: str
+    contents: str  # prefix of its Contents directory: "Contents/" for a macOS-style bundle
+
+    def child(self, rel: str) -> str:
+        """The input-relative path of ``rel`` inside this bundle's Contents directory."""
+        base = f"{self.relpath}/" if self.relpath else ""
+        return f"{base}{self.contents}{rel}"
+
+    @property
+    def is_app(self) -> bool:
+        return self.extension == ".app"
+
+
+class Bundle:
+    """The parsed view of one input that rules read. Artefacts are parsed on first use."""
+
+    def __init__(self, source: Source, input_path: str | None = None) -> None:
+        self.source = source
+        self.name = source.name
+        #: The input as the user typed it: fix commands name files through it.
+        self.input_path = input_path if input_path is not None else source.name
+        self._macho_cache: dict[str, MachOFile | ParseError] = {}
+        self._info_cache: dict[str, InfoPlist | ParseError | None] = {}
+        raw = list(source.walk())
+        self.is_single_file = len(raw) == 1 and raw[0].relpath == ""
+        dirs = {r.relpath for r in raw if r.is_dir}
+        self.bundle_dirs = self._find_bundle_dirs(dirs)
+        self.entries: tuple[Entry, ...] = tuple(self._classify(r) for r in raw)
+        self._by_path = {e.relpath: e for e in self.entries}
+
+    # --- structure -------------------------------------------------------------------------
+
+    def shell_path(self, relpath: str) -> str:
+        """``relpath`` as a shell-quoted path through the input the user gave."""
+        full = f"{self.input_path}/{relpath}" if relpath else self.input_path
+        return shlex.quote(full)
+
+    def display(self, relpath: str) -> str:
+        if not relpath:
+            return self.name
+        return f"{self.name}/{relpath}"
+
+    def _find_bundle_dirs(self, dirs: set[str]) -> tuple[BundleDir, ...]:
+        found: list[BundleDir] = []
+        if not self.is_single_file:
+            ext = PurePosixPath(self.name).suffix
+            contents = "Contents/" if "Contents" in dirs else ""
+            found.append(BundleDir("", self.name, ext, contents))
+        for rel in sorted(dirs):
+            ext = PurePosixPath(rel).suffix
+            if ext in BUNDLE_EXTENSIONS:
+                contents = "Contents/" if f"{rel}/Contents" in dirs else ""
+                found.append(BundleDir(rel, self.display(rel), ext, contents))
+        return tuple(found)
+
+    def _place(self, relpath: str) -> Place:
+        if self.is_single_file:
+            return Place.CODE
+        owner = self.bundle_dir_of(relpath)
+        inner = relpath[len(owner.child("")):] if relpath.startswith(owner.child("")) else relpath
+        if owner.contents and relpath.startswith(owner.child("")):
+            if "/" not in inner:
+                return Place.CODE  # files directly in Contents/ are nested code to the signer
+            if inner.startswith("Resources/"):
+                return Place.RESOURCES
+            if any(inner.startswith(d + "/") for d in CODE_DIRECTORIES):
+                return Place.CODE
+            return Place.OTHER
+        if owner.extension == ".framework":
+            return Place.RESOURCES if "/Resources/" in f"/{inner}" else Place.CODE
+        return Place.OTHER
+
+    def _classify(self, raw: RawEntry) -> Entry:
+        if raw.is_symlink:
+            kind = EntryKind.SYMLINK
+        elif raw.is_dir:
+            kind = EntryKind.DIRECTORY
+        elif not raw.is_file:
+            kind = EntryKind.SPECIAL
+        elif sniff_macho(raw.head):
+            kind = EntryKind.MACHO
+        elif raw.head.startswith(METALLIB_MAGIC):
+            kind = EntryKind.METALLIB
+        elif raw.head.startswith(b"bplist") or raw.relpath.endswith(".plist"):
+            kind = EntryKind.PLIST
+        else:
+            kind = EntryKind.DATA
+        return Entry(
+            relpath=raw.relpath,
+            display=self.display(raw.relpath),
+            kind=kind,
+            size=raw.size,
+            mode=raw.mode,
+            place=self._place(raw.relpath),
+            symlink_target=raw.symlink_target,
+        )
+
+    def bundle_dir_of(self, relpath: str) -> BundleDir:
+        """The innermost bundle that contains ``relpath``."""
+        best = self.bundle_dirs[0] if self.bundle_dirs else BundleDir("", self.name, "", "")
+        for bd in self.bundle_dirs:
+            if bd.relpath and (relpath == bd.relpath or relpath.startswith(bd.relpath + "/")):
+                if len(bd.relpath) > len(best.relpath):
+                    best = bd
+        return best
+
+    def entry(self, relpath: str) -> Entry | None:
+        return self._by_path.get(relpath)
+
+    def entries_of(self, kind: EntryKind) -> Iterator[Entry]:
+        return (e for e in self.entries if e.kind is kind)
+
+    def children(self, directory: str) -> list[Entry]:
+        """Direct children of ``directory`` (input-relative)."""
+        prefix = f"{directory}/" if directory else ""
+        return [
+            e for e in self.entries
+            if e.relpath.startswith(prefix) and "/" not in e.relpath[len(prefix):] and e.relpath
+        ]
+
+    @property
+    def root_bundle(self) -> BundleDir | None:
+        return self.bundle_dirs[0] if self.bundle_dirs and not self.is_single_file else None
+
+    # --- parsed artefacts ------------------------------------------------------------------
+
+    def macho(self, entry: Entry) -> MachOFile:
+        """The parsed Mach-O of ``entry``; raises ``ParseError`` (cached) if it is malformed."""
+        result = self._macho_cache.get(entry.relpath)
+        if result is None:
+            try:
+                with self.source.open(entry.relpath) as fh:
+                    result = parse_macho(fh, entry.size, entry.display)
+            except ParseError as err:
+                result = err
+            except OSError as err:
+                result = ParseError("Mach-O", entry.display, None, f"cannot read: {err.strerror}")
+            self._macho_cache[entry.relpath] = result
+        if isinstance(result, ParseError):
+            raise result
+        return result
+
+    def macho_results(self) -> Iterator[tuple[Entry, MachOFile | ParseError]]:
+        """Every Mach-O entry with its parse result, failures included."""
+        for entry in self.entries_of(EntryKind.MACHO):
+            try:
+                yield entry, self.macho(entry)
+            except ParseError as err:
+                yield entry, err
+
+    def machos(self) -> Iterator[tuple[Entry, MachOFile]]:
+        """Every Mach-O entry that parsed (failures are reported by their own rule)."""
+        for entry, result in self.macho_results():
+            if isinstance(result, MachOFile):
+                yield entry, result
+
+    def info_plist(self, bundle_dir: BundleDir) -> InfoPlist | None:
+        """The bundle's Info.plist; ``None`` if absent; raises ``ParseError`` if malformed."""
+        key = bundle_dir.relpath
+        if key not in self._info_cache:
+            self._info_cache[key] = self._load_info_plist(bundle_dir)
+        result = self._info_cache[key]
+        if isinstance(result, ParseError):
+            raise result
+        return result
+
+    def info_plist_entry(self, bundle_dir: BundleDir) -> Entry | None:
+        for rel in ("Info.plist", "Resources/Info.plist"):
+            entry = self.entry(bundle_dir.child(rel))
+            if entry is not None and entry.kind is not EntryKind.DIRECTORY:
+                return entry
+        return None
+
+    def _load_info_plist(self, bundle_dir: BundleDir) -> InfoPlist | ParseError | None:
+        entry = self.info_plist_entry(bundle_dir)
+        if entry is None:
+            return None
+        if entry.kind is EntryKind.SYMLINK or entry.kind is EntryKind.SPECIAL:
+            return ParseError("plist", entry.display, None, f"is a {entry.kind.value}, not a file")
+        try:
+            with self.source.open(entry.relpath) as fh:
+                data = fh.read()
+            doc = parse_plist(data, entry.display)
+        except ParseError as err:
+            return err
+        except OSError as err:
+            return ParseError("plist", entry.display, None, f"cannot read: {err.strerror}")
+        if not isinstance(doc.value, dict):
+            return ParseError("plist", entry.display, None,
+                              f"top level is {type(doc.value).__name__}, not a dictionary")
+        return InfoPlist(values=doc.value, form=doc.form)
+
+    @cached_property
+    def main_executable(self) -> Entry | None:
+        """The root bundle's CFBundleExecutable entry, if it names an existing file."""
+        root = self.root_bundle
+        if root is None:
+            return self.entries[0] if self.entries else None
+        try:
+            info = self.info_plist(root)
+        except ParseError:
+            return None
+        if info is None or not info.executable:
+            return None
+        return self.entry(root.child(f"MacOS/{info.executable}"))
+
+
+def open_input(path: Path) -> Bundle:
+    """Build the bundle model for a path given on the command line.
+
+    Raises ``FileNotFoundError`` / ``PermissionError`` for inputs that cannot be read at all.
+    """
+    if path.is_symlink() and not path.exists():
+        raise FileNotFoundError(f"{path} is a dangling symlink")
+    if path.is_dir():
+        return Bundle(DirectorySource(path), str(path))
+    if path.is_file():
+        return Bundle(SingleFileSource(path), str(path))
+    if path.exists():
+        raise OSError(f"{path} is not a regular file or directory")
+    raise FileNotFoundError(f"{path} does not exist")

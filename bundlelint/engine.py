@@ -1,0 +1,136 @@
+"""The engine: run the selected rules over a bundle and collect their findings.
+
+A ``ParseError`` escaping a rule becomes a finding of the parse-error rule (with file and offset),
+and a crashing rule becomes an internal-error finding that names it; the other rules still run.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+
+from bundlelint.bundle import Bundle
+from bundlelint.errors import ParseError, UsageError
+from bundlelint.findings import Finding, Location, Severity
+from bundlelint.rules import Registry
+from bundlelint.rules.base import Rule, RuleContext
+
+PARSE_ERROR_RULE = "BL001"
+INTERNAL_ERROR_RULE = "BL003"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Selection:
+    """Which rules run and how severe their findings are: the single place that decides."""
+
+    select: tuple[str, ...] = ("ALL",)
+    ignore: tuple[str, ...] = ()
+    severity_overrides: dict[str, Severity] = field(default_factory=dict)
+    fail_on: Severity = Severity.ERROR
+
+    def validate(self, registry: Registry) -> None:
+        """Every code named must match at least one rule (a typo is a usage error)."""
+        ids = registry.known_ids()
+        for code in (*self.select, *self.ignore, *self.severity_overrides):
+            if code.upper() == "ALL":
+                continue
+            if not any(rid.startswith(code.upper()) for rid in ids):
+                raise UsageError(f"unknown rule code {code!r} (see `bundlelint rules`)")
+
+    def enabled(self, rule: Rule) -> bool:
+        return self._matches(rule, self.select) and not self._matches(rule, self.ignore)
+
+    @staticmethod
+    def _matches(rule: Rule, codes: Iterable[str]) -> bool:
+        names = (rule.meta.id, *rule.meta.aliases)
+        for code in codes:
+            code = code.upper()
+            if code == "ALL" or any(n.startswith(code) for n in names):
+                return True
+        return False
+
+    def severity_for(self, rule_id: str, default: Severity) -> Severity:
+        return self.severity_overrides.get(rule_id, default)
+
+
+@dataclass(frozen=True)
+class Report:
+    """The outcome of linting one input."""
+
+    input_name: str
+    findings: tuple[Finding, ...]
+    rules_run: tuple[str, ...]
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.severity is severity)
+
+    @property
+    def has_internal_error(self) -> bool:
+        return any(f.rule_id == INTERNAL_ERROR_RULE for f in self.findings)
+
+
+def run_rules(bundle: Bundle, registry: Registry, selection: Selection) -> Report:
+    """Run every enabled rule over ``bundle``; never raises for a problem in the input."""
+    findings: list[Finding] = []
+    ran: list[str] = []
+    for rule in registry:
+        if not selection.enabled(rule):
+            continue
+        ran.append(rule.meta.id)
+        ctx = RuleContext(bundle=bundle, meta=rule.meta)
+        try:
+            findings.extend(rule.check(ctx))
+        except ParseError as err:
+            findings.append(_parse_error_finding(registry, err))
+        except Exception as exc:  # a bug in a rule must not hide the other rules' findings
+            findings.append(_internal_error_finding(registry, rule, bundle, exc))
+    adjusted = []
+    seen: set[tuple[str, str, str | None, str]] = set()
+    for finding in findings:
+        if not selection.enabled(registry.get(finding.rule_id) or _dummy(finding)):
+            continue
+        key = (finding.rule_id, finding.location.path, finding.location.arch, finding.message)
+        if key in seen:
+            continue
+        seen.add(key)
+        severity = selection.severity_for(finding.rule_id, finding.severity)
+        adjusted.append(replace(finding, severity=severity) if severity != finding.severity
+                        else finding)
+    adjusted.sort(key=Finding.sort_key)
+    return Report(input_name=bundle.name, findings=tuple(adjusted), rules_run=tuple(ran))
+
+
+def _dummy(finding: Finding) -> Rule:
+    from bundlelint.rules.base import RuleMeta
+
+    meta = RuleMeta(id=finding.rule_id, slug="unknown", severity=finding.severity, summary="?",
+                    what="?", why="?", how_to_fix="?")
+    return Rule(meta=meta, check=lambda ctx: ())
+
+
+def _parse_error_finding(registry: Registry, err: ParseError) -> Finding:
+    meta = registry.meta(PARSE_ERROR_RULE)
+    return Finding(
+        rule_id=meta.id,
+        severity=meta.severity,
+        location=Location(path=err.path, offset=err.offset),
+        message=f"invalid {err.format}: {err.reason}",
+        evidence={"format": err.format},
+    )
+
+
+def _internal_error_finding(
+    registry: Registry, rule: Rule, bundle: Bundle, exc: Exception
+) -> Finding:
+    meta = registry.meta(INTERNAL_ERROR_RULE)
+    frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    where = f" ({frame.filename}:{frame.lineno})" if frame else ""
+    return Finding(
+        rule_id=meta.id,
+        severity=meta.severity,
+        location=Location(path=bundle.name),
+        message=f"rule {rule.meta.id} ({rule.meta.slug}) crashed: "
+        f"{type(exc).__name__}: {exc}{where}",
+        evidence={"rule": rule.meta.id, "exception": type(exc).__name__},
+    )

@@ -1,0 +1,1 @@
+"""Parsers: bytes in, frozen models out. They know nothing of rules."""

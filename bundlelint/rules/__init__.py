@@ -1,0 +1,100 @@
+"""The rule registry: built-in rule modules plus plugins from the ``bundlelint.rules`` group.
+
+IDs are validated when a rule is registered; a duplicate or malformed ID is an error, never a
+silent override. A renamed rule keeps answering to its old ID through ``RuleMeta.aliases``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable, Iterator
+from importlib.metadata import entry_points
+from types import ModuleType
+
+from bundlelint.errors import RegistryError
+from bundlelint.rules.base import Rule, RuleMeta, iter_rules
+
+ENTRY_POINT_GROUP = "bundlelint.rules"
+BUILTIN_MODULES = (
+    "bundlelint.rules.input",
+    "bundlelint.rules.macho",
+    "bundlelint.rules.signature",
+    "bundlelint.rules.entitlements",
+    "bundlelint.rules.info_plist",
+)
+
+
+class Registry:
+    """All known rules by ID, in ID order."""
+
+    def __init__(self) -> None:
+        self._rules: dict[str, Rule] = {}
+        self._aliases: dict[str, str] = {}
+
+    def register(self, rule: Rule, origin: str = "bundlelint") -> None:
+        try:
+            rule.meta.validate()
+        except ValueError as exc:
+            raise RegistryError(f"{origin}: {exc}") from None
+        for rid in (rule.meta.id, *rule.meta.aliases):
+            if rid in self._rules or rid in self._aliases:
+                raise RegistryError(f"{origin}: rule ID {rid} is already registered")
+        self._rules[rule.meta.id] = rule
+        for alias in rule.meta.aliases:
+            self._aliases[alias] = rule.meta.id
+
+    def register_from(self, obj: object, origin: str) -> None:
+        """Register a module's rules, a single ``Rule``, or an iterable of rules."""
+        if isinstance(obj, Rule):
+            self.register(obj, origin)
+        elif isinstance(obj, ModuleType):
+            found = list(iter_rules(vars(obj)))
+            if not found:
+                raise RegistryError(f"{origin}: module {obj.__name__} defines no rules")
+            for rule in found:
+                self.register(rule, origin)
+        elif isinstance(obj, Iterable):
+            for item in obj:
+                if not isinstance(item, Rule):
+                    raise RegistryError(f"{origin}: {item!r} is not a bundlelint Rule")
+                self.register(item, origin)
+        else:
+            raise RegistryError(f"{origin}: {obj!r} is not a rule, module or list of rules")
+
+    def __iter__(self) -> Iterator[Rule]:
+        return iter(sorted(self._rules.values(), key=lambda r: r.meta.id))
+
+    def __len__(self) -> int:
+        return len(self._rules)
+
+    def get(self, rule_id: str) -> Rule | None:
+        rid = self._aliases.get(rule_id.upper(), rule_id.upper())
+        return self._rules.get(rid)
+
+    def meta(self, rule_id: str) -> RuleMeta:
+        rule = self.get(rule_id)
+        if rule is None:
+            raise KeyError(rule_id)
+        return rule.meta
+
+    def resolve(self, rule_id: str) -> str:
+        """The current ID a (possibly old) ID answers to."""
+        return self._aliases.get(rule_id.upper(), rule_id.upper())
+
+    def known_ids(self) -> set[str]:
+        return set(self._rules) | set(self._aliases)
+
+
+def load_registry(*, plugins: bool = True) -> Registry:
+    """The built-in rules, plus installed plugins unless ``plugins`` is false."""
+    registry = Registry()
+    for name in BUILTIN_MODULES:
+        registry.register_from(importlib.import_module(name), name)
+    if plugins:
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            try:
+                loaded = ep.load()
+            except Exception as exc:
+                raise RegistryError(f"plugin {ep.name} ({ep.value}) failed to load: {exc}") from exc
+            registry.register_from(loaded, f"plugin {ep.name}")
+    return registry

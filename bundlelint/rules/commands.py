@@ -1,0 +1,43 @@
+"""Fix commands shared by rules: what exactly to run to re-sign a piece of code.
+
+Code inside a bundle is signed inside-out, each piece on its own, never with ``--deep`` (which
+re-signs the main executable without its entitlements). The target is the bundle directory when
+the file is that bundle's main executable, else the file itself.
+"""
+
+from __future__ import annotations
+
+from bundlelint.bundle import Bundle, Entry
+from bundlelint.errors import ParseError
+
+IDENTITY = '"Developer ID Application: YOUR NAME (TEAMID)"'
+
+
+def signing_target(bundle: Bundle, entry: Entry) -> str:
+    """The input-relative path ``codesign`` should be pointed at to re-sign ``entry``."""
+    owner = bundle.bundle_dir_of(entry.relpath)
+    if bundle.is_single_file:
+        return entry.relpath
+    try:
+        info = bundle.info_plist(owner)
+    except ParseError:
+        info = None
+    if info is not None and info.executable:
+        if entry.relpath == owner.child(f"MacOS/{info.executable}"):
+            return owner.relpath
+        if owner.extension == ".framework" and entry.relpath.endswith("/" + info.executable):
+            return owner.relpath
+    return entry.relpath
+
+
+def codesign_command(bundle: Bundle, entry: Entry, *, entitlements: bool = False) -> str:
+    """``codesign`` with hardened runtime and a secure timestamp for ``entry``'s target."""
+    target = signing_target(bundle, entry)
+    is_app_target = not bundle.is_single_file and (
+        target == "" or target.endswith((".app", ".appex", ".xpc"))
+    )
+    ents = " --entitlements app.entitlements" if entitlements or is_app_target else ""
+    return (
+        f"codesign --force --options runtime --timestamp{ents} --sign {IDENTITY} "
+        f"{bundle.shell_path(target)}"
+    )

@@ -1,0 +1,339 @@
+"""BL4xx: Info.plist of the app and of nested application-like bundles."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Iterator
+
+from bundlelint.bundle import Bundle, BundleDir, EntryKind
+from bundlelint.errors import ParseError
+from bundlelint.findings import Applicability, Finding, Severity
+from bundlelint.parsers.macho import PLATFORM_MACOS, Version
+from bundlelint.parsers.plist import InfoPlist
+from bundlelint.rules.base import RuleContext, RuleMeta, rule
+
+#: Bundles whose Info.plist must name an executable in Contents/MacOS.
+APP_LIKE = (".app", ".appex", ".xpc")
+IDENTIFIER_PATTERN = re.compile(r"^[A-Za-z0-9.\-]+$")
+RESIGN = "then re-sign the bundle (the Info.plist is sealed by the signature)"
+
+
+def _app_like_bundles(bundle: Bundle) -> Iterator[BundleDir]:
+    """The root bundle and nested app-like bundles, each with a Contents/ directory."""
+    for bd in bundle.bundle_dirs:
+        if (bd.relpath == "" and not bundle.is_single_file) or (
+            bd.extension in APP_LIKE and bd.contents
+        ):
+            yield bd
+
+
+def _info(bundle: Bundle, bd: BundleDir) -> InfoPlist | None:
+    try:
+        return bundle.info_plist(bd)
+    except ParseError:
+        return None  # reported by BL402
+
+
+def _plutil(bundle: Bundle, bd: BundleDir, key: str, value: str) -> str:
+    path = bundle.shell_path(bd.child("Info.plist"))
+    return f"plutil -replace {key} -string {shlex.quote(value)} {path}"
+
+
+@rule(
+    RuleMeta(
+        id="BL401",
+        slug="info-plist-missing",
+        severity=Severity.ERROR,
+        summary="A bundle has no Contents/Info.plist",
+        what="The app, and every nested .app, .appex and .xpc bundle, must have Contents/Info.plist.",
+        why=(
+            "Without it macOS cannot find the executable or the bundle identifier, codesign "
+            "treats the directory as a plain folder, and the notary cannot identify the app."
+        ),
+        how_to_fix=(
+            "Add a Contents/Info.plist with at least CFBundleExecutable, CFBundleIdentifier, "
+            "CFBundlePackageType (APPL) and LSMinimumSystemVersion; then re-sign."
+        ),
+        fix_applicability=Applicability.DISPLAY,
+    )
+)
+def info_plist_missing(ctx: RuleContext) -> Iterator[Finding]:
+    for bd in _app_like_bundles(ctx.bundle):
+        if ctx.bundle.info_plist_entry(bd) is None:
+            yield ctx.finding(
+                path=ctx.bundle.display(bd.child("Info.plist")) if bd.contents
+                else ctx.bundle.display(bd.relpath),
+                message=f"{bd.display} has no {bd.contents}Info.plist",
+            )
+
+
+@rule(
+    RuleMeta(
+        id="BL402",
+        slug="info-plist-invalid",
+        severity=Severity.ERROR,
+        summary="Info.plist cannot be parsed or is not a dictionary",
+        what="Parses each bundle's Info.plist (XML or binary) and reports syntax errors.",
+        why="macOS ignores a bundle whose Info.plist does not parse; the app will not launch.",
+        how_to_fix=(
+            "Fix the syntax (`plutil -lint Contents/Info.plist` shows the line) and re-sign."
+        ),
+        fix_command="plutil -lint {target}",
+        fix_applicability=Applicability.SAFE,
+    )
+)
+def info_plist_invalid(ctx: RuleContext) -> Iterator[Finding]:
+    for bd in _app_like_bundles(ctx.bundle):
+        try:
+            ctx.bundle.info_plist(bd)
+        except ParseError as err:
+            entry = ctx.bundle.info_plist_entry(bd)
+            rel = entry.relpath if entry else bd.child("Info.plist")
+            yield ctx.finding(
+                path=ctx.bundle.display(rel),
+                offset=err.offset,
+                message=f"Info.plist is invalid ({err.format}): {err.reason}",
+                target=ctx.bundle.shell_path(rel),
+            )
+
+
+@rule(
+    RuleMeta(
+        id="BL403",
+        slug="bundle-executable-missing",
+        severity=Severity.ERROR,
+        summary="CFBundleExecutable is missing or names no file in Contents/MacOS",
+        what=(
+            "CFBundleExecutable must be set and must name a file in Contents/MacOS, compared "
+            "exactly. A name that matches only when case is ignored gets its own message."
+        ),
+        why=(
+            "LaunchServices and codesign look the executable up by this exact name. A case-only "
+            "mismatch works on the developer's case-insensitive APFS volume and breaks on a "
+            "case-sensitive one, and codesign then seals the wrong file."
+        ),
+        how_to_fix="Make CFBundleExecutable equal the executable's file name exactly; re-sign.",
+        fix_applicability=Applicability.UNSAFE,
+    )
+)
+def bundle_executable_missing(ctx: RuleContext) -> Iterator[Finding]:
+    bundle = ctx.bundle
+    for bd in _app_like_bundles(bundle):
+        info = _info(bundle, bd)
+        if info is None:
+            continue
+        plist_path = bundle.display(bd.child("Info.plist"))
+        name = info.executable
+        macos_dir = bd.child("MacOS")
+        candidates = [e for e in bundle.children(macos_dir)
+                      if e.kind is not EntryKind.DIRECTORY]
+        if not name:
+            suggestion = candidates[0].name if len(candidates) == 1 else "EXECUTABLE_NAME"
+            yield ctx.finding(
+                path=plist_path,
+                message="CFBundleExecutable is missing (or not a string)",
+                command=_plutil(bundle, bd, "CFBundleExecutable", suggestion),
+            )
+            continue
+        if bundle.entry(f"{macos_dir}/{name}") is not None:
+            continue
+        folded = [e for e in candidates if e.name.casefold() == name.casefold()]
+        if folded:
+            actual = folded[0].name
+            yield ctx.finding(
+                path=plist_path,
+                message=f"CFBundleExecutable is {name!r} but the file is {actual!r}: the names "
+                "differ only in case, which works on a case-insensitive disk and fails on a "
+                "case-sensitive one",
+                command=_plutil(bundle, bd, "CFBundleExecutable", actual),
+                evidence={"CFBundleExecutable": name, "file": actual},
+            )
+        else:
+            present = ", ".join(e.name for e in candidates) or "nothing"
+            yield ctx.finding(
+                path=plist_path,
+                message=f"CFBundleExecutable is {name!r} but {bd.contents}MacOS/ holds "
+                f"{present}",
+                command=_plutil(bundle, bd, "CFBundleExecutable",
+                                candidates[0].name if len(candidates) == 1 else name),
+                evidence={"CFBundleExecutable": name},
+            )
+
+
+@rule(
+    RuleMeta(
+        id="BL404",
+        slug="bundle-executable-invalid",
+        severity=Severity.ERROR,
+        summary="The bundle's executable is not a Mach-O file or lacks the execute bit",
+        what=(
+            "The file CFBundleExecutable names must be a Mach-O executable with its execute "
+            "permission set."
+        ),
+        why=(
+            "A missing execute bit (common after zipping without ditto or copying through "
+            "Windows) or a script in its place makes the app fail to launch, and codesign signs "
+            "a script only as data."
+        ),
+        how_to_fix="Put the built Mach-O executable there and `chmod +x` it; then re-sign.",
+        fix_command="chmod +x {target}",
+        fix_applicability=Applicability.SAFE,
+    )
+)
+def bundle_executable_invalid(ctx: RuleContext) -> Iterator[Finding]:
+    bundle = ctx.bundle
+    for bd in _app_like_bundles(bundle):
+        info = _info(bundle, bd)
+        if info is None or not info.executable:
+            continue
+        entry = bundle.entry(bd.child(f"MacOS/{info.executable}"))
+        if entry is None:
+            continue
+        target = bundle.shell_path(entry.relpath)
+        if entry.kind is not EntryKind.MACHO:
+            yield ctx.finding(
+                path=entry.display,
+                message=f"the bundle executable is not a Mach-O file (it is {entry.kind.value})",
+                command=f"file {target}",
+            )
+        elif not entry.mode & 0o111:
+            yield ctx.finding(
+                path=entry.display,
+                message=f"the bundle executable lacks the execute bit (mode "
+                f"{entry.mode & 0o7777:o})",
+                target=target,
+            )
+
+
+@rule(
+    RuleMeta(
+        id="BL405",
+        slug="bundle-identifier-invalid",
+        severity=Severity.ERROR,
+        summary="CFBundleIdentifier is missing or has characters outside A-Z a-z 0-9 . -",
+        what=(
+            "CFBundleIdentifier must be present and use only letters, digits, hyphens and "
+            "periods (reverse-DNS form)."
+        ),
+        why=(
+            "The identifier becomes the signing identifier and the key for TCC permissions, "
+            "preferences and notarization tickets; underscores, spaces and other characters are "
+            "rejected by App Store tooling and break designated requirements."
+        ),
+        how_to_fix="Use a reverse-DNS identifier such as com.example.myapp; then re-sign.",
+    )
+)
+def bundle_identifier_invalid(ctx: RuleContext) -> Iterator[Finding]:
+    bundle = ctx.bundle
+    for bd in _app_like_bundles(bundle):
+        info = _info(bundle, bd)
+        if info is None:
+            continue
+        plist_path = bundle.display(bd.child("Info.plist"))
+        ident = info.identifier
+        if not ident:
+            yield ctx.finding(
+                path=plist_path,
+                message="CFBundleIdentifier is missing (or not a string)",
+                command=_plutil(bundle, bd, "CFBundleIdentifier", "com.example.app"),
+            )
+        elif not IDENTIFIER_PATTERN.match(ident):
+            bad = sorted({c for c in ident if not re.match(r"[A-Za-z0-9.\-]", c)})
+            fixed = re.sub(r"[^A-Za-z0-9.\-]", "-", ident)
+            yield ctx.finding(
+                path=plist_path,
+                message=f"CFBundleIdentifier {ident!r} contains {''.join(bad)!r}; only "
+                "A-Z a-z 0-9 . - are allowed",
+                command=_plutil(bundle, bd, "CFBundleIdentifier", fixed),
+                evidence={"CFBundleIdentifier": ident},
+            )
+
+
+@rule(
+    RuleMeta(
+        id="BL406",
+        slug="package-type-not-appl",
+        severity=Severity.WARNING,
+        summary="An .app's CFBundlePackageType is not APPL",
+        what="An .app bundle's Info.plist should set CFBundlePackageType to APPL.",
+        why=(
+            "LaunchServices uses the package type to decide that the bundle is an application; "
+            "a missing or different value can make Finder treat it as a folder or document."
+        ),
+        how_to_fix="Set CFBundlePackageType to APPL; then re-sign.",
+        fix_applicability=Applicability.SAFE,
+    )
+)
+def package_type_not_appl(ctx: RuleContext) -> Iterator[Finding]:
+    bundle = ctx.bundle
+    for bd in _app_like_bundles(bundle):
+        if not bd.is_app:
+            continue
+        info = _info(bundle, bd)
+        if info is None:
+            continue
+        value = info.package_type
+        if value != "APPL":
+            yield ctx.finding(
+                path=bundle.display(bd.child("Info.plist")),
+                message="CFBundlePackageType is missing" if value is None
+                else f"CFBundlePackageType is {value!r}, expected 'APPL'",
+                command=_plutil(bundle, bd, "CFBundlePackageType", "APPL"),
+            )
+
+
+@rule(
+    RuleMeta(
+        id="BL407",
+        slug="minimum-system-version-too-low",
+        severity=Severity.ERROR,
+        summary="LSMinimumSystemVersion is lower than the minimum OS a binary in the bundle needs",
+        what=(
+            "Compares the bundle's LSMinimumSystemVersion with the minimum macOS version (minos) "
+            "of every Mach-O slice inside the bundle."
+        ),
+        why=(
+            "macOS offers to launch the app on any version from LSMinimumSystemVersion on, but "
+            "a binary built for a newer minimum crashes at launch or fails to load there. Go "
+            "writes its own minimum (11.0 or later) regardless of what Info.plist says."
+        ),
+        how_to_fix=(
+            "Raise LSMinimumSystemVersion to the highest minos in the bundle (or build the "
+            f"binaries for the older target); {RESIGN}."
+        ),
+        fix_applicability=Applicability.UNSAFE,
+    )
+)
+def minimum_system_version_too_low(ctx: RuleContext) -> Iterator[Finding]:
+    bundle = ctx.bundle
+    for bd in _app_like_bundles(bundle):
+        info = _info(bundle, bd)
+        if info is None or info.minimum_system_version is None:
+            continue
+        declared_text = info.minimum_system_version
+        declared = Version.parse(declared_text)
+        plist_path = bundle.display(bd.child("Info.plist"))
+        if declared is None:
+            yield ctx.finding(
+                path=plist_path,
+                message=f"LSMinimumSystemVersion {declared_text!r} is not a version number",
+            )
+            continue
+        prefix = f"{bd.relpath}/" if bd.relpath else ""
+        for entry, macho in bundle.machos():
+            if not entry.relpath.startswith(prefix):
+                continue
+            for sl in macho.slices:
+                bv = sl.macos_build_version
+                if bv is None or bv.platform != PLATFORM_MACOS or bv.minos <= declared:
+                    continue
+                yield ctx.finding(
+                    path=entry.display,
+                    arch=sl.arch,
+                    message=f"requires macOS {bv.minos} ({bv.command} minos) but "
+                    f"{bd.display} declares LSMinimumSystemVersion {declared_text}",
+                    command=_plutil(bundle, bd, "LSMinimumSystemVersion", str(bv.minos))
+                    + f"  # {RESIGN}",
+                    evidence={"minos": bv.minos, "LSMinimumSystemVersion": declared_text},
+                )

@@ -1,0 +1,202 @@
+"""BL2xx: presence and kind of code signatures, hardened runtime, universal consistency."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from bundlelint.findings import Applicability, Finding, Severity
+from bundlelint.parsers.macho import MH_BUNDLE, MH_DYLIB, MH_EXECUTE
+from bundlelint.rules.base import RuleContext, RuleMeta, rule
+from bundlelint.rules.commands import codesign_command
+
+SIGNABLE_FILETYPES = (MH_EXECUTE, MH_DYLIB, MH_BUNDLE)
+SIGN_FIX = (
+    "Sign every piece of code inside-out with your Developer ID Application certificate, the "
+    "hardened runtime and a secure timestamp: nested dylibs and frameworks first, then helpers, "
+    "then the app. Never use `--deep`: it re-signs the main executable without its "
+    "entitlements."
+)
+
+
+@rule(
+    RuleMeta(
+        id="BL201",
+        slug="unsigned-code",
+        severity=Severity.ERROR,
+        summary="A Mach-O slice has no code signature",
+        what=(
+            "Every slice of every Mach-O file in the input (executables, dylibs, .node/.so "
+            "bundles, anywhere in the bundle) must carry LC_CODE_SIGNATURE."
+        ),
+        why=(
+            "The notary rejects any unsigned code in the upload, and on Apple silicon the "
+            "kernel refuses to run unsigned arm64 code at all. Go's linker leaves darwin/amd64 "
+            "output unsigned."
+        ),
+        how_to_fix=SIGN_FIX,
+        fix_command=None,
+        notary_messages=("The binary is not signed.",),
+    )
+)
+def unsigned_code(ctx: RuleContext) -> Iterator[Finding]:
+    for entry, macho in ctx.bundle.machos():
+        for sl in macho.slices:
+            if sl.filetype in SIGNABLE_FILETYPES and sl.code_signature is None:
+                yield ctx.finding(
+                    path=entry.display,
+                    arch=sl.arch,
+                    message=f"{sl.arch} slice ({sl.filetype_name}) is not signed",
+                    command=codesign_command(ctx.bundle, entry),
+                )
+
+
+@rule(
+    RuleMeta(
+        id="BL202",
+        slug="adhoc-signature",
+        severity=Severity.ERROR,
+        summary="Code is signed ad hoc or only by the linker, not with a Developer ID",
+        what=(
+            "Reports slices whose primary CodeDirectory has the adhoc (0x2) or linker-signed "
+            "(0x20000) flag, or that carry no CMS signature at all."
+        ),
+        why=(
+            "Notarization needs a Developer ID Application signature. Go's linker and Apple's "
+            "ld64 sign arm64 output ad hoc (flags 0x20002, identifier a.out) only so that it can "
+            "run locally: that signature is not a Developer ID signature and must be replaced."
+        ),
+        how_to_fix=SIGN_FIX,
+        notary_messages=(
+            "The binary is not signed with a valid Developer ID certificate.",
+        ),
+    )
+)
+def adhoc_signature(ctx: RuleContext) -> Iterator[Finding]:
+    for entry, macho in ctx.bundle.machos():
+        for sl in macho.slices:
+            sig = sl.signature
+            if sig is None or sl.filetype not in SIGNABLE_FILETYPES:
+                continue
+            cd = sig.primary
+            if cd is None:
+                continue
+            kind = sig.kind
+            if kind == "certificate":
+                continue
+            flags = f"{cd.flags:#x}"
+            if kind == "linker-signed":
+                message = (
+                    f"{sl.arch} slice carries only the linker's ad-hoc signature (flags {flags}, "
+                    f"identifier {cd.identifier!r}); this is what Go's linker and ld64 write "
+                    "for arm64, not a Developer ID signature"
+                )
+            else:
+                message = (
+                    f"{sl.arch} slice is signed ad hoc (flags {flags}, identifier "
+                    f"{cd.identifier!r}) with no certificate"
+                )
+            yield ctx.finding(
+                path=entry.display,
+                arch=sl.arch,
+                message=message,
+                command=codesign_command(ctx.bundle, entry),
+                evidence={"flags": flags, "identifier": cd.identifier, "kind": kind},
+            )
+
+
+@rule(
+    RuleMeta(
+        id="BL203",
+        slug="hardened-runtime-missing",
+        severity=Severity.ERROR,
+        summary="An executable is signed without the hardened runtime",
+        what=(
+            "Every signed MH_EXECUTE slice must have the runtime flag (0x10000) in its "
+            "CodeDirectory, which `codesign --options runtime` sets."
+        ),
+        why=(
+            "The notary rejects executables without the hardened runtime. Metal rendering (Fyne, "
+            "Gio, Ebiten, Wails) works under it with no extra entitlements."
+        ),
+        how_to_fix=(
+            "Re-sign with `--options runtime`. Add entitlements only for what the app really "
+            "does; a Metal renderer needs none of the JIT or unsigned-memory ones."
+        ),
+        notary_messages=("The executable does not have the hardened runtime enabled.",),
+    )
+)
+def hardened_runtime_missing(ctx: RuleContext) -> Iterator[Finding]:
+    for entry, macho in ctx.bundle.machos():
+        for sl in macho.slices:
+            cd = sl.signature.primary if sl.signature else None
+            if sl.filetype != MH_EXECUTE or cd is None or cd.has_hardened_runtime:
+                continue
+            yield ctx.finding(
+                path=entry.display,
+                arch=sl.arch,
+                message=f"{sl.arch} executable is signed without the hardened runtime "
+                f"(flags {cd.flags:#x} lack 0x10000)",
+                command=codesign_command(ctx.bundle, entry),
+                evidence={"flags": f"{cd.flags:#x}"},
+            )
+
+
+@rule(
+    RuleMeta(
+        id="BL204",
+        slug="universal-signing-inconsistent",
+        severity=Severity.ERROR,
+        summary="The slices of a universal file are signed differently",
+        what=(
+            "In a universal (fat) file, compares the slices: one signed and another not, or "
+            "different signing identifiers, Team IDs or signature kinds."
+        ),
+        why=(
+            "codesign signs every slice in one go with one identity; a mismatch means slices "
+            "were signed separately and merged with lipo afterwards (for Go: the arm64 slice "
+            "carries the linker's signature, the amd64 slice none). The notary checks each "
+            "slice and rejects the file."
+        ),
+        how_to_fix=(
+            "Merge the slices with lipo first, then sign the universal file (or the bundle) once "
+            "with your Developer ID."
+        ),
+    )
+)
+def universal_signing_inconsistent(ctx: RuleContext) -> Iterator[Finding]:
+    for entry, macho in ctx.bundle.machos():
+        if not macho.is_fat or len(macho.slices) < 2:
+            continue
+        described = []
+        for sl in macho.slices:
+            cd = sl.signature.primary if sl.signature else None
+            if sl.code_signature is None:
+                described.append((sl.arch, ("unsigned", None, None)))
+            elif cd is None:
+                described.append((sl.arch, ("unreadable", None, None)))
+            else:
+                assert sl.signature is not None
+                described.append((sl.arch, (sl.signature.kind, cd.identifier, cd.team_id)))
+        states = {state for _, state in described}
+        if len(states) <= 1:
+            continue
+        unsigned = [arch for arch, state in described if state[0] == "unsigned"]
+        detail = "; ".join(
+            f"{arch}: {state[0]}"
+            + (f", identifier {state[1]!r}" if state[1] is not None else "")
+            + (f", team {state[2]}" if state[2] else "")
+            for arch, state in described
+        )
+        lead = (
+            f"{', '.join(unsigned)} slice{'s are' if len(unsigned) > 1 else ' is'} unsigned "
+            "while other slices are signed"
+            if unsigned
+            else "slices are signed with different identities"
+        )
+        yield ctx.finding(
+            path=entry.display,
+            arch=unsigned[0] if len(unsigned) == 1 else None,
+            message=f"{lead} ({detail})",
+            command=codesign_command(ctx.bundle, entry),
+            evidence={arch: "/".join(str(x) for x in state if x) for arch, state in described},
+        )
