@@ -282,9 +282,9 @@ class Bundle:
         """The innermost bundle that contains ``relpath``."""
         best = self.bundle_dirs[0] if self.bundle_dirs else BundleDir("", self.name, "", "")
         for bd in self.bundle_dirs:
-            if bd.relpath and (relpath == bd.relpath or relpath.startswith(bd.relpath + "/")):
-                if len(bd.relpath) > len(best.relpath):
-                    best = bd
+            inside = relpath == bd.relpath or relpath.startswith(bd.relpath + "/")
+            if bd.relpath and inside and len(bd.relpath) > len(best.relpath):
+                best = bd
         return best
 
     def entry(self, relpath: str) -> Entry | None:

@@ -57,11 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    if args_list and args_list[0] not in SUBCOMMANDS and not args_list[0].startswith("-"):
-        args_list.insert(0, "check")
-    elif args_list and args_list[0].startswith("-") and args_list[0] not in (
-        "-h", "--help", "--version"
-    ):
+    # `bundlelint PATH` and `bundlelint --format json PATH` mean `bundlelint check ...`.
+    if args_list and args_list[0] not in (*SUBCOMMANDS, "-h", "--help", "--version"):
         args_list.insert(0, "check")
     parser = build_parser()
     try:

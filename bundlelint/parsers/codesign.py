@@ -10,7 +10,6 @@ import hashlib
 import plistlib
 from dataclasses import dataclass
 
-from bundlelint.errors import ParseError
 from bundlelint.parsers.reader import Reader
 
 CSMAGIC_EMBEDDED_SIGNATURE = 0xFADE0CC0
@@ -364,7 +363,9 @@ def _parse_entitlements(payload: bytes) -> Entitlements:
     rejects it with 'Embedded entitlements are invalid')."""
     is_binary = payload.startswith(b"bplist")
     try:
-        value = plistlib.loads(payload)
+        # Leading whitespace before <?xml is tolerated by Apple's parsers (Node.js has shipped
+        # Developer ID-signed binaries whose entitlements start with two spaces), not by expat.
+        value = plistlib.loads(payload.lstrip(b" \t\r\n"))
     except Exception as exc:  # plistlib raises several types on malformed input
         return Entitlements(payload=payload, values=None, error=str(exc) or type(exc).__name__,
                             is_binary_plist=is_binary)

@@ -87,7 +87,7 @@ class Reader:
 
     def unpack(self, st: struct.Struct, offset: int, what: str) -> Sequence[int]:
         self.check(offset, st.size, what)
-        return st.unpack_from(self.data, self.start + offset)  # type: ignore[no-any-return]
+        return st.unpack_from(self.data, self.start + offset)
 
     def cstring(self, offset: int, what: str, limit: int = 4096) -> str:
         """A NUL-terminated string starting at ``offset``; it must end inside the view."""

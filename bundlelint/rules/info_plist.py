@@ -46,7 +46,10 @@ def _plutil(bundle: Bundle, bd: BundleDir, key: str, value: str) -> str:
         slug="info-plist-missing",
         severity=Severity.ERROR,
         summary="A bundle has no Contents/Info.plist",
-        what="The app, and every nested .app, .appex and .xpc bundle, must have Contents/Info.plist.",
+        what=(
+            "The app, and every nested .app, .appex and .xpc bundle, must have "
+            "Contents/Info.plist."
+        ),
         why=(
             "Without it macOS cannot find the executable or the bundle identifier, codesign "
             "treats the directory as a plain folder, and the notary cannot identify the app."

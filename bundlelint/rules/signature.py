@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from bundlelint.findings import Applicability, Finding, Severity
-from bundlelint.parsers.macho import MH_BUNDLE, MH_DYLIB, MH_EXECUTE
+from bundlelint.parsers.macho import MH_BUNDLE, MH_DYLIB, MH_EXECUTE, MachOFile
 from bundlelint.rules.base import RuleContext, RuleMeta, rule
 from bundlelint.rules.commands import codesign_command
 
@@ -141,21 +141,45 @@ def hardened_runtime_missing(ctx: RuleContext) -> Iterator[Finding]:
             )
 
 
+def _slice_states(macho: MachOFile) -> list[tuple[str, str, str | None, str | None]]:
+    """(arch, kind, identifier, team) per slice; kind is unsigned/unreadable or the
+    signature kind."""
+    states: list[tuple[str, str, str | None, str | None]] = []
+    for sl in macho.slices:
+        cd = sl.signature.primary if sl.signature else None
+        if sl.code_signature is None:
+            states.append((sl.arch, "unsigned", None, None))
+        elif sl.signature is None or cd is None:
+            states.append((sl.arch, "unreadable", None, None))
+        else:
+            states.append((sl.arch, sl.signature.kind, cd.identifier, cd.team_id))
+    return states
+
+
+def _describe(states: list[tuple[str, str, str | None, str | None]]) -> str:
+    return "; ".join(
+        f"{arch}: {kind}"
+        + (f", identifier {ident!r}" if ident is not None else "")
+        + (f", team {team}" if team else "")
+        for arch, kind, ident, team in states
+    )
+
+
 @rule(
     RuleMeta(
         id="BL204",
         slug="universal-signing-inconsistent",
         severity=Severity.ERROR,
-        summary="The slices of a universal file are signed differently",
+        summary="The slices of a universal file are not all signed the same way",
         what=(
-            "In a universal (fat) file, compares the slices: one signed and another not, or "
-            "different signing identifiers, Team IDs or signature kinds."
+            "In a universal (fat) file, compares the slices: one signed and another not, one "
+            "with a certificate and another ad hoc, or different Team IDs."
         ),
         why=(
-            "codesign signs every slice in one go with one identity; a mismatch means slices "
-            "were signed separately and merged with lipo afterwards (for Go: the arm64 slice "
-            "carries the linker's signature, the amd64 slice none). The notary checks each "
-            "slice and rejects the file."
+            "The notary checks every slice and rejects the file if any slice is unsigned or not "
+            "signed with the Developer ID. This happens when slices are signed separately and "
+            "merged with lipo afterwards: for Go, the arm64 slice carries the linker's "
+            "signature and the amd64 slice none."
         ),
         how_to_fix=(
             "Merge the slices with lipo first, then sign the universal file (or the bundle) once "
@@ -167,36 +191,61 @@ def universal_signing_inconsistent(ctx: RuleContext) -> Iterator[Finding]:
     for entry, macho in ctx.bundle.machos():
         if not macho.is_fat or len(macho.slices) < 2:
             continue
-        described = []
-        for sl in macho.slices:
-            cd = sl.signature.primary if sl.signature else None
-            if sl.code_signature is None:
-                described.append((sl.arch, ("unsigned", None, None)))
-            elif cd is None:
-                described.append((sl.arch, ("unreadable", None, None)))
-            else:
-                assert sl.signature is not None
-                described.append((sl.arch, (sl.signature.kind, cd.identifier, cd.team_id)))
-        states = {state for _, state in described}
-        if len(states) <= 1:
+        states = _slice_states(macho)
+        kinds = {kind for _, kind, _, _ in states}
+        teams = {team for _, kind, _, team in states if kind == "certificate"}
+        if len(kinds) <= 1 and len(teams) <= 1:
             continue
-        unsigned = [arch for arch, state in described if state[0] == "unsigned"]
-        detail = "; ".join(
-            f"{arch}: {state[0]}"
-            + (f", identifier {state[1]!r}" if state[1] is not None else "")
-            + (f", team {state[2]}" if state[2] else "")
-            for arch, state in described
-        )
-        lead = (
-            f"{', '.join(unsigned)} slice{'s are' if len(unsigned) > 1 else ' is'} unsigned "
-            "while other slices are signed"
-            if unsigned
-            else "slices are signed with different identities"
-        )
+        unsigned = [arch for arch, kind, _, _ in states if kind == "unsigned"]
+        if unsigned:
+            lead = (f"{', '.join(unsigned)} slice{'s are' if len(unsigned) > 1 else ' is'} "
+                    "unsigned while other slices are signed")
+        elif len(kinds) > 1:
+            lead = "slices are signed in different ways"
+        else:
+            lead = "slices are signed by different teams"
         yield ctx.finding(
             path=entry.display,
             arch=unsigned[0] if len(unsigned) == 1 else None,
-            message=f"{lead} ({detail})",
+            message=f"{lead} ({_describe(states)})",
             command=codesign_command(ctx.bundle, entry),
-            evidence={arch: "/".join(str(x) for x in state if x) for arch, state in described},
+            evidence={arch: kind for arch, kind, _, _ in states},
         )
+
+
+@rule(
+    RuleMeta(
+        id="BL205",
+        slug="universal-identifier-mismatch",
+        severity=Severity.WARNING,
+        summary="The slices of a universal file carry different signing identifiers",
+        what=(
+            "In a universal file whose slices are all signed the same way, compares the "
+            "CodeDirectory identifiers of the slices."
+        ),
+        why=(
+            "codesign gives every slice the same identifier when it signs a universal file; "
+            "different ones mean the slices were signed apart and merged later. The notary "
+            "accepts it (a Developer ID-signed sentry-cli release has it), but a designated "
+            "requirement that names one identifier matches only one slice, which can break "
+            "keychain access and TCC grants when macOS switches architecture."
+        ),
+        how_to_fix="Merge the slices first, then sign the universal file once with one identifier.",
+        fix_applicability=Applicability.UNSAFE,
+    )
+)
+def universal_identifier_mismatch(ctx: RuleContext) -> Iterator[Finding]:
+    for entry, macho in ctx.bundle.machos():
+        if not macho.is_fat or len(macho.slices) < 2:
+            continue
+        states = _slice_states(macho)
+        if len({kind for _, kind, _, _ in states}) != 1:
+            continue  # BL204's business
+        idents = {ident for _, _, ident, _ in states if ident is not None}
+        if len(idents) > 1:
+            yield ctx.finding(
+                path=entry.display,
+                message=f"slices are signed with different identifiers ({_describe(states)})",
+                command=codesign_command(ctx.bundle, entry),
+                evidence={arch: ident or "" for arch, _, ident, _ in states},
+            )
