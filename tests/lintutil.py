@@ -1,0 +1,24 @@
+"""Run bundlelint in-process for tests and pick findings apart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bundlelint.bundle import open_input
+from bundlelint.engine import Report, Selection, run_rules
+from bundlelint.findings import Finding
+from bundlelint.rules import load_registry
+
+REGISTRY = load_registry(plugins=False)
+
+
+def lint(path: Path, select: tuple[str, ...] = ("ALL",)) -> Report:
+    return run_rules(open_input(path), REGISTRY, Selection(select=select))
+
+
+def by_rule(report: Report, rule_id: str) -> list[Finding]:
+    return [f for f in report.findings if f.rule_id == rule_id]
+
+
+def rule_ids(report: Report) -> set[str]:
+    return {f.rule_id for f in report.findings}
