@@ -30,13 +30,30 @@ def signing_target(bundle: Bundle, entry: Entry) -> str:
     return entry.relpath
 
 
-def codesign_command(bundle: Bundle, entry: Entry, *, entitlements: bool = False) -> str:
-    """``codesign`` with hardened runtime and a secure timestamp for ``entry``'s target."""
-    target = signing_target(bundle, entry)
-    is_app_target = not bundle.is_single_file and (
-        target == "" or target.endswith((".app", ".appex", ".xpc"))
+def has_entitlements(bundle: Bundle, entry: Entry) -> bool:
+    """Whether any slice of ``entry`` is signed with a non-empty entitlements dict."""
+    try:
+        macho = bundle.macho(entry)
+    except ParseError:
+        return False
+    return any(
+        sl.signature is not None
+        and sl.signature.entitlements is not None
+        and bool(sl.signature.entitlements.values)
+        for sl in macho.slices
     )
-    ents = " --entitlements app.entitlements" if entitlements or is_app_target else ""
+
+
+def codesign_command(bundle: Bundle, entry: Entry, *, entitlements: bool | None = None) -> str:
+    """``codesign`` with hardened runtime and a secure timestamp for ``entry``'s target.
+
+    ``--entitlements`` is added when the code is signed with entitlements today (re-signing
+    without them would silently drop them) or when the caller asks for it; a Metal app needs
+    none, so none are suggested by default.
+    """
+    target = signing_target(bundle, entry)
+    wanted = has_entitlements(bundle, entry) if entitlements is None else entitlements
+    ents = " --entitlements app.entitlements" if wanted else ""
     return (
         f"codesign --force --options runtime --timestamp{ents} --sign {IDENTITY} "
         f"{bundle.shell_path(target)}"
