@@ -9,8 +9,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
 from appbuilder import developer_id_like, make_app
+
 from bundlelint.cli import main
 from bundlelint.reporters.rules_doc import rules_markdown_table
 from bundlelint.rules import load_registry

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from appbuilder import developer_id_like
+
 from bundlelint.bundle import open_input
 from bundlelint.engine import Selection, run_rules
 from bundlelint.errors import ParseError, RegistryError, UsageError

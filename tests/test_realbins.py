@@ -9,12 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from lintutil import by_rule, lint, rule_ids
+from realbins import catalogue, fetch, fetch_tree
 
 from bundlelint.bundle import open_input
 from bundlelint.cli import main
 from bundlelint.findings import Severity
-from lintutil import by_rule, lint, rule_ids
-from realbins import catalogue, fetch, fetch_tree
 
 pytestmark = pytest.mark.realbin
 

@@ -6,10 +6,10 @@ import plistlib
 from pathlib import Path
 
 import pytest
-
 from appbuilder import developer_id_like, make_app, universal
-from fixtures.macho_builder import MachOSpec
 from lintutil import by_rule, lint
+
+from fixtures.macho_builder import MachOSpec
 
 
 def test_default_app_is_clean(tmp_path: Path) -> None:

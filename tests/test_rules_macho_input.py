@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from appbuilder import developer_id_like, make_app
-from fixtures.macho_builder import MachOSpec, build_macho
 from lintutil import by_rule, lint, rule_ids
+
+from fixtures.macho_builder import MachOSpec, build_macho
 
 
 def _file(tmp_path: Path, data: bytes, name: str = "tool") -> Path:

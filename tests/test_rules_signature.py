@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from appbuilder import FAKE_CMS, TEAM, developer_id_like, make_app, universal
+from lintutil import by_rule, lint, rule_ids
+
 from fixtures.macho_builder import MH_DYLIB, MachOSpec, build_macho
 from fixtures.signer import CS_ADHOC, CS_LINKER_SIGNED, CS_RUNTIME, sign_macho
-from lintutil import by_rule, lint, rule_ids
 
 
 def _file(tmp_path: Path, data: bytes, name: str = "tool") -> Path:

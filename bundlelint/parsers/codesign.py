@@ -328,8 +328,19 @@ def parse_code_directory(r: Reader, slot: int = 0) -> CodeDirectory:
     if hash_offset < n_special * hash_size:
         raise r.error(16, f"hashOffset {hash_offset:#x} leaves no room for {n_special} special "
                       "slots")
-    r.check(hash_offset - n_special * hash_size, (n_special + n_code) * hash_size,
-            f"{n_special} special and {n_code} code slot hashes")
+    # Blame the field that lies, not the computed position (which may be far past the file).
+    if hash_offset > length:
+        raise r.error(16, f"hashOffset {hash_offset:#x} is past the end of the {length:#x}-byte "
+                      "CodeDirectory")
+    if hash_offset + n_code * hash_size > length:
+        raise r.error(28, f"nCodeSlots {n_code} hashes of {hash_size} bytes from hashOffset "
+                      f"{hash_offset:#x} run past the end of the {length:#x}-byte CodeDirectory")
+    if ident_offset >= length:
+        raise r.error(20, f"identOffset {ident_offset:#x} is past the end of the {length:#x}-byte "
+                      "CodeDirectory")
+    if team_offset and team_offset >= length:
+        raise r.error(0x30, f"teamOffset {team_offset:#x} is past the end of the {length:#x}-byte "
+                      "CodeDirectory")
     identifier = r.cstring(ident_offset, "identifier")
     team_id = r.cstring(team_offset, "team ID") if team_offset else None
     effective_limit = limit64 if limit64 else code_limit

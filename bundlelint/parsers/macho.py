@@ -392,7 +392,9 @@ def _parse_slice(fh: BinaryIO, path: str, base: int, size: int) -> Slice:
     signature: EmbeddedSignature | None = None
     signature_error: ParseError | None = None
     if sig_loc is not None:
-        signature, signature_error = _read_signature(fh, path, base, size, sig_loc)
+        sig_cmd = next(lc for lc in reversed(load_commands) if lc.cmd == LC_CODE_SIGNATURE)
+        signature, signature_error = _read_signature(fh, path, base, size, sig_loc,
+                                                     sig_cmd.offset)
     return Slice(
         arch=arch,
         cputype=u32s(cputype),
@@ -461,8 +463,22 @@ def _decode_with_macholib(
     region: bytes, size: int, path: str, base: int, load_commands: tuple[LoadCommand, ...]
 ) -> _Decoded:
     """Let macholib decode the (already bounds-checked) load commands of one slice."""
+    from macholib.mach_o import LC_REGISTRY
     from macholib.MachO import MachO, MachOHeader
+    from macholib.ptypes import sizeof
 
+    # macholib reads a known command's fixed struct even if cmdsize is smaller, runs into the
+    # next command, and fails there; name the short command instead.
+    for lc in load_commands:
+        klass = LC_REGISTRY.get(lc.cmd)
+        if klass is not None and lc.size < 8 + sizeof(klass):
+            raise ParseError(
+                "Mach-O load commands",
+                path,
+                base + lc.offset + 4,
+                f"load command {lc.cmd:#x} has cmdsize {lc.size:#x}, smaller than its "
+                f"{8 + sizeof(klass)}-byte fixed part",
+            )
     stream = io.BytesIO(region)
     holder = MachO.__new__(MachO)
     holder.filename = path
@@ -476,8 +492,10 @@ def _decode_with_macholib(
         header: MachOHeader = holder.headers[0]
     except Exception as exc:  # macholib raises ValueError, struct.error, IOError...
         at = stream.tell()
+        # The last byte macholib consumed (at - 1) lies in the failing command; ``<=`` would
+        # blame the next command when macholib stopped exactly at a command boundary.
         failing = next(
-            (lc for lc in reversed(load_commands) if lc.offset <= at), None
+            (lc for lc in reversed(load_commands) if lc.offset < at), None
         )
         offset = base + (failing.offset if failing else at)
         raise ParseError("Mach-O load commands", path, offset, f"macholib: {exc}") from exc
@@ -611,13 +629,16 @@ def _cname(raw: object) -> str:
 
 
 def _read_signature(
-    fh: BinaryIO, path: str, base: int, size: int, loc: CodeSignatureLocation
+    fh: BinaryIO, path: str, base: int, size: int, loc: CodeSignatureLocation, cmd_offset: int
 ) -> tuple[EmbeddedSignature | None, ParseError | None]:
     if loc.datasize == 0 or loc.dataoff + loc.datasize > size:
+        # Point at the lying field of LC_CODE_SIGNATURE (dataoff at +8, datasize at +12), not
+        # at base + dataoff, which may lie past the end of the file.
+        field = 8 if loc.dataoff >= size else 12
         return None, ParseError(
             "code signature",
             path,
-            base + loc.dataoff,
+            base + cmd_offset + field,
             f"LC_CODE_SIGNATURE points at {loc.dataoff:#x}+{loc.datasize:#x}, outside the "
             f"{size:#x}-byte slice",
         )
