@@ -13,11 +13,11 @@ import enum
 import os
 import shlex
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, TypeVar
 
 from bundlelint.errors import ParseError
 from bundlelint.parsers.macho import MachOFile, parse_macho, sniff_macho
@@ -50,6 +50,7 @@ BUNDLE_EXTENSIONS = (
     ".saver",
     ".prefPane",
 )
+T = TypeVar("T")
 METALLIB_MAGIC = b"MTLB"
 SNIFF_BYTES = 8
 
@@ -203,6 +204,7 @@ class Bundle:
         #: The input as the user typed it: fix commands name files through it.
         self.input_path = input_path if input_path is not None else source.name
         self._macho_cache: dict[str, MachOFile | ParseError] = {}
+        self._memo: dict[tuple[str, str], object] = {}
         self._info_cache: dict[str, InfoPlist | ParseError | None] = {}
         raw = list(source.walk())
         self.is_single_file = len(raw) == 1 and raw[0].relpath == ""
@@ -306,6 +308,27 @@ class Bundle:
         return self.bundle_dirs[0] if self.bundle_dirs and not self.is_single_file else None
 
     # --- parsed artefacts ------------------------------------------------------------------
+
+    def open_entry(self, entry: Entry) -> BinaryIO:
+        """Open a regular file of the input for reading (analysis code only; rules read models).
+
+        Symlinks, directories and special files are refused: bundlelint never follows a link
+        out of the input and never opens a FIFO or device.
+        """
+        if entry.kind in (EntryKind.SYMLINK, EntryKind.DIRECTORY, EntryKind.SPECIAL):
+            raise OSError(f"{entry.display} is a {entry.kind.value}, not a regular file")
+        return self.source.open(entry.relpath)
+
+    def memo(self, namespace: str, key: str, compute: Callable[[], T]) -> T:
+        """Compute a derived artefact once per input (e.g. namespace "codehash", key a relpath).
+
+        Analysis modules use this so that a file is hashed or parsed once however many rules
+        ask for it.
+        """
+        slot = (namespace, key)
+        if slot not in self._memo:
+            self._memo[slot] = compute()
+        return self._memo[slot]  # type: ignore[return-value]
 
     def macho(self, entry: Entry) -> MachOFile:
         """The parsed Mach-O of ``entry``; raises ``ParseError`` (cached) if it is malformed."""

@@ -7,6 +7,7 @@ silent override. A renamed rule keeps answering to its old ID through ``RuleMeta
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from collections.abc import Iterable, Iterator
 from importlib.metadata import entry_points
 from types import ModuleType
@@ -15,13 +16,18 @@ from bundlelint.errors import RegistryError
 from bundlelint.rules.base import Rule, RuleMeta, iter_rules
 
 ENTRY_POINT_GROUP = "bundlelint.rules"
-BUILTIN_MODULES = (
-    "bundlelint.rules.input",
-    "bundlelint.rules.macho",
-    "bundlelint.rules.signature",
-    "bundlelint.rules.entitlements",
-    "bundlelint.rules.info_plist",
-)
+#: Modules in this package that hold shared code, not rules. Helper modules start with "_".
+NON_RULE_MODULES = frozenset({"base"})
+
+
+def builtin_rule_modules() -> list[str]:
+    """Every rule module of this package: one module per rule family, found by name so that a
+    new family needs no registration edit (and an empty one is an error, not a silent gap)."""
+    return sorted(
+        f"{__name__}.{info.name}"
+        for info in pkgutil.iter_modules(__path__)
+        if not info.name.startswith("_") and info.name not in NON_RULE_MODULES
+    )
 
 
 class Registry:
@@ -88,7 +94,7 @@ class Registry:
 def load_registry(*, plugins: bool = True) -> Registry:
     """The built-in rules, plus installed plugins unless ``plugins`` is false."""
     registry = Registry()
-    for name in BUILTIN_MODULES:
+    for name in builtin_rule_modules():
         registry.register_from(importlib.import_module(name), name)
     if plugins:
         for ep in entry_points(group=ENTRY_POINT_GROUP):

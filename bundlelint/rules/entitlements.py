@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from bundlelint.findings import Finding, Severity
+from bundlelint.rules._commands import codesign_command
 from bundlelint.rules.base import RuleContext, RuleMeta, rule
-from bundlelint.rules.commands import codesign_command
 
 GET_TASK_ALLOW = "com.apple.security.get-task-allow"
 

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 from bundlelint.findings import Applicability, Finding, Severity
 from bundlelint.parsers.macho import MH_BUNDLE, MH_DYLIB, MH_EXECUTE, MachOFile
+from bundlelint.rules._commands import codesign_command
 from bundlelint.rules.base import RuleContext, RuleMeta, rule
-from bundlelint.rules.commands import codesign_command
 
 SIGNABLE_FILETYPES = (MH_EXECUTE, MH_DYLIB, MH_BUNDLE)
 SIGN_FIX = (
