@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from bundlelint.bundle import Bundle
 from bundlelint.errors import ParseError, UsageError
 from bundlelint.findings import Finding, Location, Severity
+from bundlelint.options import Options
 from bundlelint.rules import Registry
 from bundlelint.rules.base import Rule, RuleContext
 
@@ -70,15 +71,18 @@ class Report:
         return any(f.rule_id == INTERNAL_ERROR_RULE for f in self.findings)
 
 
-def run_rules(bundle: Bundle, registry: Registry, selection: Selection) -> Report:
+def run_rules(
+    bundle: Bundle, registry: Registry, selection: Selection, options: Options | None = None
+) -> Report:
     """Run every enabled rule over ``bundle``; never raises for a problem in the input."""
+    options = options or Options()
     findings: list[Finding] = []
     ran: list[str] = []
     for rule in registry:
         if not selection.enabled(rule):
             continue
         ran.append(rule.meta.id)
-        ctx = RuleContext(bundle=bundle, meta=rule.meta)
+        ctx = RuleContext(bundle=bundle, meta=rule.meta, options=options)
         try:
             findings.extend(rule.check(ctx))
         except ParseError as err:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bundlelint.findings import Applicability, Finding, Fix, Location, Severity
+from bundlelint.options import Options
 
 if TYPE_CHECKING:
     from bundlelint.bundle import Bundle
@@ -97,7 +98,7 @@ class RuleContext:
 
     bundle: Bundle
     meta: RuleMeta
-    options: Mapping[str, object] = field(default_factory=dict)
+    options: Options = field(default_factory=Options)
 
     def finding(
         self,
