@@ -53,6 +53,8 @@ BUNDLE_EXTENSIONS = (
 T = TypeVar("T")
 METALLIB_MAGIC = b"MTLB"
 SNIFF_BYTES = 8
+#: Entries nested deeper than this many directories are reported, not walked.
+MAX_DEPTH = 64
 
 
 class EntryKind(enum.Enum):
@@ -65,6 +67,7 @@ class EntryKind(enum.Enum):
     DATA = "data"
     SYMLINK = "symlink"
     SPECIAL = "special"  # FIFO, socket, device: never opened
+    UNREADABLE = "unreadable"  # permission denied or an I/O error: reported, never parsed
 
 
 class Place(enum.Enum):
@@ -87,6 +90,7 @@ class RawEntry:
     mode: int
     symlink_target: str | None
     head: bytes  # the first SNIFF_BYTES bytes of a regular file
+    error: str | None = None  # why the entry could not be read (it is then UNREADABLE)
 
 
 class Source(Protocol):
@@ -111,24 +115,38 @@ class DirectorySource:
         while stack:
             rel = stack.pop()
             directory = self.root / rel if rel else self.root
-            with os.scandir(directory) as it:
-                children = sorted(it, key=lambda e: e.name)
+            try:
+                with os.scandir(directory) as it:
+                    children = sorted(it, key=lambda e: e.name)
+            except OSError as exc:
+                yield RawEntry(rel, False, False, False, 0, 0, None, b"", _why(exc))
+                continue
             for child in children:
                 relpath = f"{rel}/{child.name}" if rel else child.name
-                st = child.stat(follow_symlinks=False)
-                if stat.S_ISLNK(st.st_mode):
-                    yield RawEntry(relpath, False, False, True, 0, st.st_mode,
-                                   os.readlink(child.path), b"")
-                elif stat.S_ISDIR(st.st_mode):
-                    yield RawEntry(relpath, True, False, False, 0, st.st_mode, None, b"")
-                    stack.append(relpath)
-                elif stat.S_ISREG(st.st_mode):
-                    yield RawEntry(relpath, False, True, False, st.st_size, st.st_mode, None,
-                                   _head(child.path))
-                else:
-                    yield RawEntry(relpath, False, False, False, 0, st.st_mode, None, b"")
+                if relpath.count("/") >= MAX_DEPTH:
+                    yield RawEntry(relpath, False, False, False, 0, 0, None, b"",
+                                   f"nested deeper than {MAX_DEPTH} levels: not walked")
+                    continue
+                yield from self._entry(child, relpath, stack)
             # depth-first, but keep a stable, sorted order of output
             stack.sort(reverse=True)
+
+    def _entry(self, child: os.DirEntry[str], relpath: str, stack: list[str]) -> Iterator[RawEntry]:
+        try:
+            st = child.stat(follow_symlinks=False)
+            if stat.S_ISLNK(st.st_mode):
+                yield RawEntry(relpath, False, False, True, 0, st.st_mode,
+                               os.readlink(child.path), b"")
+            elif stat.S_ISDIR(st.st_mode):
+                yield RawEntry(relpath, True, False, False, 0, st.st_mode, None, b"")
+                stack.append(relpath)
+            elif stat.S_ISREG(st.st_mode):
+                yield RawEntry(relpath, False, True, False, st.st_size, st.st_mode, None,
+                               _head(child.path))
+            else:  # FIFO, socket, device: never opened (opening a FIFO would block)
+                yield RawEntry(relpath, False, False, False, 0, st.st_mode, None, b"")
+        except OSError as exc:
+            yield RawEntry(relpath, False, False, False, 0, 0, None, b"", _why(exc))
 
     def open(self, relpath: str) -> BinaryIO:
         return open(self.root / relpath, "rb")
@@ -149,6 +167,10 @@ class SingleFileSource:
         return open(self.path, "rb")
 
 
+def _why(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
 def _head(path: str | Path) -> bytes:
     with open(path, "rb") as fh:
         return fh.read(SNIFF_BYTES)
@@ -165,6 +187,7 @@ class Entry:
     mode: int
     place: Place
     symlink_target: str | None = None
+    error: str | None = None
 
     @property
     def is_executable_file(self) -> bool:
@@ -256,7 +279,9 @@ class Bundle:
         return Place.OTHER
 
     def _classify(self, raw: RawEntry) -> Entry:
-        if raw.is_symlink:
+        if raw.error is not None:
+            kind = EntryKind.UNREADABLE
+        elif raw.is_symlink:
             kind = EntryKind.SYMLINK
         elif raw.is_dir:
             kind = EntryKind.DIRECTORY
@@ -278,6 +303,7 @@ class Bundle:
             mode=raw.mode,
             place=self._place(raw.relpath),
             symlink_target=raw.symlink_target,
+            error=raw.error,
         )
 
     def bundle_dir_of(self, relpath: str) -> BundleDir:
@@ -315,7 +341,8 @@ class Bundle:
         Symlinks, directories and special files are refused: bundlelint never follows a link
         out of the input and never opens a FIFO or device.
         """
-        if entry.kind in (EntryKind.SYMLINK, EntryKind.DIRECTORY, EntryKind.SPECIAL):
+        if entry.kind in (EntryKind.SYMLINK, EntryKind.DIRECTORY, EntryKind.SPECIAL,
+                          EntryKind.UNREADABLE):
             raise OSError(f"{entry.display} is a {entry.kind.value}, not a regular file")
         return self.source.open(entry.relpath)
 

@@ -114,3 +114,112 @@ def unsupported_input(ctx: RuleContext) -> Iterator[Finding]:
 def internal_error(ctx: RuleContext) -> Iterator[Finding]:
     """Emitted only by the engine; this check itself finds nothing."""
     return iter(())
+
+
+@rule(
+    RuleMeta(
+        id="BL004",
+        slug="symlink-escapes-bundle",
+        severity=Severity.ERROR,
+        summary="A symlink points outside the bundle",
+        what=(
+            "Resolves every symlink in the input lexically (never following it on disk) and "
+            "reports absolute targets and targets that climb above the bundle root."
+        ),
+        why=(
+            "codesign refuses to seal a bundle whose symlinks leave it (\"invalid destination "
+            "for symbolic link in bundle\"), and such a link makes the app depend on the build "
+            "machine's file system."
+        ),
+        how_to_fix=(
+            "Make the link relative and inside the bundle (framework links such as "
+            "Versions/Current -> A), or copy the file in instead of linking to it."
+        ),
+        fix_applicability=Applicability.DISPLAY,
+    )
+)
+def symlink_escapes_bundle(ctx: RuleContext) -> Iterator[Finding]:
+    from bundlelint.analysis.symlinks import symlink_resolutions
+
+    for res in symlink_resolutions(ctx.bundle):
+        if res.escapes is not None:
+            yield ctx.finding(
+                path=res.entry.display,
+                message=f"symlink points outside the bundle: -> {res.escapes}",
+                evidence={"target": res.escapes},
+            )
+
+
+@rule(
+    RuleMeta(
+        id="BL005",
+        slug="symlink-loop",
+        severity=Severity.ERROR,
+        summary="A symlink is part of a loop",
+        what="Reports symlinks whose chain of targets comes back to itself (or exceeds 40 hops).",
+        why="The kernel gives up with ELOOP; codesign and the notary fail on the bundle.",
+        how_to_fix="Point the link at a real file or directory, or remove it.",
+        fix_applicability=Applicability.DISPLAY,
+    )
+)
+def symlink_loop(ctx: RuleContext) -> Iterator[Finding]:
+    from bundlelint.analysis.symlinks import symlink_resolutions
+
+    for res in symlink_resolutions(ctx.bundle):
+        if res.loop:
+            yield ctx.finding(
+                path=res.entry.display,
+                message=f"symlink loop: -> {res.entry.symlink_target} never reaches a file",
+            )
+
+
+@rule(
+    RuleMeta(
+        id="BL006",
+        slug="special-file",
+        severity=Severity.ERROR,
+        summary="The bundle contains a FIFO, socket or device file",
+        what=(
+            "Reports entries that are neither regular files, directories nor symlinks. They are "
+            "skipped, never opened (opening a FIFO would block)."
+        ),
+        why="codesign cannot seal special files and refuses to sign the bundle.",
+        how_to_fix="Remove the file from the bundle; create it at run time if the app needs it.",
+        fix_command="rm {target}",
+        fix_applicability=Applicability.UNSAFE,
+    )
+)
+def special_file(ctx: RuleContext) -> Iterator[Finding]:
+    import stat
+
+    for entry in ctx.bundle.entries_of(EntryKind.SPECIAL):
+        mode = entry.mode
+        kind = ("FIFO" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode)
+                else "device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "special file")
+        yield ctx.finding(path=entry.display, message=f"{kind} in the bundle (skipped, not read)",
+                          target=ctx.bundle.shell_path(entry.relpath))
+
+
+@rule(
+    RuleMeta(
+        id="BL007",
+        slug="unreadable-entry",
+        severity=Severity.ERROR,
+        summary="A file or directory in the bundle cannot be read",
+        what=(
+            "Reports entries that could not be read (permission denied, I/O error) or that are "
+            "nested too deep to walk; nothing inside them was checked."
+        ),
+        why=(
+            "codesign must read every file to seal it, and bundlelint cannot vouch for what it "
+            "could not read."
+        ),
+        how_to_fix="Fix the permissions (files readable, directories readable and searchable).",
+        fix_command="chmod -R u+rX {target}",
+        fix_applicability=Applicability.SAFE,
+    )
+)
+def unreadable_entry(ctx: RuleContext) -> Iterator[Finding]:
+    for entry in ctx.bundle.entries_of(EntryKind.UNREADABLE):
+        yield ctx.finding(path=entry.display, message=f"cannot be read: {entry.error}",
+                          target=ctx.bundle.shell_path(entry.relpath))
