@@ -40,6 +40,8 @@ TOOLCHAIN_FIXTURES = frozenset(
         "fat_zig_main",
         "fat_zig_dylib",
         "built_macho",
+        "go_fyne_nocgo_arm64",
+        "go_fyne_cgo_arm64",
     }
 )
 
@@ -96,6 +98,18 @@ def go_hello_amd64() -> Path:
 def go_cgo_arm64() -> Path:
     """cgo, darwin/arm64, externally linked by ``zig cc``, then re-signed by Go."""
     return _built(toolchain.go_cgo, "arm64", optional=True)
+
+
+@pytest.fixture(scope="session")
+def go_fyne_nocgo_arm64() -> Path:
+    """A Go app depending on a local module named fyne.io/fyne/v2, built with CGO_ENABLED=0."""
+    return _built(toolchain.go_toolkit, False)
+
+
+@pytest.fixture(scope="session")
+def go_fyne_cgo_arm64() -> Path:
+    """The same app built with cgo, externally linked by ``zig cc``."""
+    return _built(toolchain.go_toolkit, True, optional=True)
 
 
 @pytest.fixture(scope="session")

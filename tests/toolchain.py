@@ -359,6 +359,54 @@ def go_big_spec(goarch: str, functions: int = 6000) -> BuildSpec:
     )
 
 
+#: A stand-in for a Go GUI toolkit: a local module named like Fyne, wired in with a ``replace``
+#: directive so that the build info lists ``dep fyne.io/fyne/v2 v2.5.0`` and ``=> ./fyne...``
+#: without any network access. Like the real Fyne it calls C through cgo, and (unlike it)
+#: falls back to a no-window stub when cgo is off, so both builds link.
+FAKE_TOOLKIT_SOURCES = {
+    "go.mod": "module example.com/fyneapp\n\ngo 1.22\n\nrequire fyne.io/fyne/v2 v2.5.0\n\n"
+              "replace fyne.io/fyne/v2 => ./fyne.io/fyne/v2\n",
+    "main.go": "package main\n\nimport (\n\t\"fmt\"\n\n\t\"fyne.io/fyne/v2/app\"\n)\n\n"
+               "var version = \"dev\"\n\nfunc main() { fmt.Println(app.HasWindow(), version) }\n",
+    "fyne.io/fyne/v2/go.mod": "module fyne.io/fyne/v2\n\ngo 1.22\n",
+    "fyne.io/fyne/v2/app/window_cgo.go": "package app\n\n/*\nstatic int open_window(void) "
+                                         "{ return 1; }\n*/\nimport \"C\"\n\n"
+                                         "// HasWindow reports whether a window can open.\n"
+                                         "func HasWindow() bool { return C.open_window() == 1 }\n",
+    "fyne.io/fyne/v2/app/window_nocgo.go": "//go:build !cgo\n\npackage app\n\n"
+                                           "// HasWindow reports whether a window can open.\n"
+                                           "func HasWindow() bool { return false }\n",
+}
+#: -ldflags with a space, so the build info quotes the value; no -trimpath, so it is recorded.
+TOOLKIT_LDFLAGS = "-ldflags=-w -X 'main.version=1.0 beta'"
+
+
+def go_toolkit_spec(cgo: bool, goarch: str = "arm64") -> BuildSpec:
+    """The fake-Fyne app for darwin/<goarch>, output ``fyneapp``: with cgo (linked by ``zig cc``,
+    like ``go_cgo_spec``) or with CGO_ENABLED=0."""
+    env: dict[str, str] = {"CGO_ENABLED": "1" if cgo else "0", "GOOS": "darwin",
+                           "GOARCH": goarch}
+    sources = dict(FAKE_TOOLKIT_SOURCES)
+    tools: tuple[str, ...] = ("go",)
+    if cgo:
+        env["CC"] = shlex.join(zig_cc(ZIG_TARGETS["arm64" if goarch == "arm64" else "x86_64"]))
+        env["CGO_LDFLAGS"] = "-L@WORK@/stubs"
+        sources["stubs/libresolv.tbd"] = LIBRESOLV_TBD
+        tools = ("go", "zig")
+    return BuildSpec(
+        name=f"go-fyneapp-{'cgo' if cgo else 'nocgo'}-darwin-{goarch}",
+        sources=sources,
+        steps=((GO, "build", "-buildvcs=false", TOOLKIT_LDFLAGS, "-o", "fyneapp", "."),),
+        env=env,
+        outputs=("fyneapp",),
+        tools=tools,
+    )
+
+
+def go_toolkit(cgo: bool, goarch: str = "arm64") -> Path:
+    return build(go_toolkit_spec(cgo, goarch)) / "fyneapp"
+
+
 def go_hello(goarch: str) -> Path:
     return build(go_hello_spec(goarch)) / "hello"
 
