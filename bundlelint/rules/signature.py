@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from bundlelint.analysis.golang import slice_go_info
 from bundlelint.findings import Applicability, Finding, Severity
 from bundlelint.parsers.macho import MH_BUNDLE, MH_DYLIB, MH_EXECUTE, MachOFile
 from bundlelint.rules._commands import codesign_command
@@ -15,6 +16,15 @@ SIGN_FIX = (
     "hardened runtime and a secure timestamp: nested dylibs and frameworks first, then helpers, "
     "then the app. Never use `--deep`: it re-signs the main executable without its "
     "entitlements."
+)
+
+#: BL202's fix for Go binaries: ``go build`` cannot sign with a Developer ID.
+GO_SIGN_FIX = (
+    "Go's linker signs darwin/arm64 output ad hoc (identifier a.out) only so that it can run "
+    "on the build machine; that is not a Developer ID signature. After `go build`, sign the "
+    "final binary (or the .app around it, inside-out) with codesign, your Developer ID "
+    "Application certificate, `--options runtime` and `--timestamp`; lipo slices together "
+    "before signing, and never sign before a step that rewrites the file."
 )
 
 
@@ -95,10 +105,17 @@ def adhoc_signature(ctx: RuleContext) -> Iterator[Finding]:
                     f"{sl.arch} slice is signed ad hoc (flags {flags}, identifier "
                     f"{cd.identifier!r}) with no certificate"
                 )
+            go = slice_go_info(ctx.bundle, entry, sl)
+            fix_text = None
+            if go is not None:
+                built_by = f" built by {go.go_version}" if go.go_version else ""
+                message += f" (Go binary{built_by})"
+                fix_text = GO_SIGN_FIX
             yield ctx.finding(
                 path=entry.display,
                 arch=sl.arch,
                 message=message,
+                fix_text=fix_text,
                 command=codesign_command(ctx.bundle, entry),
                 evidence={"flags": flags, "identifier": cd.identifier, "kind": kind},
             )
