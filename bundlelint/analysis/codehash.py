@@ -1,0 +1,574 @@
+"""Code-page and special-slot hash verification for every CodeDirectory of every slice.
+
+Why: a signature whose hashes no longer match the bytes is exactly what ``strip``, ``upx``,
+``install_name_tool`` or a post-link patch leaves behind, and Apple rejects it ("The signature of
+the binary is invalid."). The parsers only decode the CodeDirectory; this module reads the code
+again and compares (formats.md 2.4-2.9).
+
+Each file is read once, in large chunks, whatever the number of CodeDirectories: one pass over a
+slice feeds every CD of that slice. The page-hashing core (:func:`verify_pages`) takes one file
+handle, one range and the CDs to check, and knows nothing of bundles, so that it can be run on
+page-aligned sub-ranges in worker processes later.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import struct
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from bundlelint.bundle import Bundle, BundleDir, Entry, EntryKind
+from bundlelint.errors import ParseError
+from bundlelint.parsers.codesign import (
+    CSMAGIC_EMBEDDED_ENTITLEMENTS,
+    CodeDirectory,
+    EmbeddedSignature,
+)
+from bundlelint.parsers.macho import MachOFile, Slice
+from bundlelint.parsers.plist import parse_plist
+
+#: Bytes read per call: large enough that Python overhead is negligible, a multiple of every
+#: page size (4 KiB, 16 KiB, up to 1 MiB pages), and small enough that memory stays flat.
+CHUNK = 8 << 20
+#: Special-slot data read from the input is capped: Info.plist and CodeResources are small.
+MAX_SLOT_DATA = 64 << 20
+
+#: hashType -> (hashlib constructor, digest bytes kept). Type 3 is SHA-256 truncated to 20.
+_ALGORITHMS: dict[int, tuple[Callable[..., hashlib._Hash], int]] = {
+    1: (hashlib.sha1, 20),
+    2: (hashlib.sha256, 32),
+    3: (hashlib.sha256, 20),
+    4: (hashlib.sha384, 48),
+    5: (hashlib.sha512, 64),
+}
+HASH_TYPE_NAMES = {1: "SHA-1", 2: "SHA-256", 3: "SHA-256 (truncated)", 4: "SHA-384",
+                   5: "SHA-512"}
+
+#: Special slots this module checks, with the names users read.
+SLOT_NAMES = {
+    1: "Info.plist",
+    2: "requirements",
+    3: "CodeResources",
+    5: "entitlements (XML)",
+    7: "entitlements (DER)",
+}
+
+
+class SlotStatus(enum.Enum):
+    """How a special slot's stored hash compares with the data it covers."""
+
+    MATCH = "matches"  # hashed, data present, equal
+    DIFFERS = "differs"  # hashed, data present, different
+    MISSING = "missing"  # hashed, but the data is gone
+    UNBOUND = "unbound"  # data present, slot zero-filled or beyond nSpecialSlots
+    NOT_HASHED = "not-hashed"  # no data and no hash: nothing to check
+
+    @property
+    def is_problem(self) -> bool:
+        return self in (SlotStatus.DIFFERS, SlotStatus.MISSING)
+
+
+@dataclass(frozen=True)
+class SlotResult:
+    """One special slot of one CodeDirectory."""
+
+    slot: int
+    name: str
+    status: SlotStatus
+    stored: str | None  # hex of the stored hash (None: zero-filled or absent)
+    actual: str | None  # hex of the hash of the data on disk (None: no data)
+    source: str | None  # where the data came from (a path, or "signature blob")
+
+
+@dataclass(frozen=True)
+class PageResult:
+    """What :func:`verify_pages` found for one CodeDirectory over one range."""
+
+    pages_checked: int
+    bad_pages: int
+    first_bad_page: int | None
+    first_bad_offset: int | None  # absolute file offset of the first bad page
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """What the page-hashing core needs from one CodeDirectory (picklable, no bundle)."""
+
+    hash_type: int
+    page_size: int  # 0: one hash over the whole range
+    code_limit: int  # bytes of the slice covered
+    hashes: bytes  # the stored code-slot hashes, concatenated (hash_size each)
+    hash_size: int
+
+
+@dataclass(frozen=True)
+class CDVerification:
+    """The verdict on one CodeDirectory: code pages, special slots, cdhash."""
+
+    slot: int  # 0 for the primary, 0x1000+ for alternates
+    hash_type: int
+    hash_name: str
+    page_size: int
+    code_limit: int
+    n_code_slots: int
+    expected_code_slots: int
+    cdhash: str  # hex, truncated to 20 bytes
+    full_cdhash: str  # hex, untruncated
+    flags: int
+    identifier: str
+    pages: PageResult
+    specials: tuple[SlotResult, ...]
+    problems: tuple[str, ...]  # structural: slot count, codeLimit past the signature or EOF
+
+    @property
+    def slot_label(self) -> str:
+        return "primary" if self.slot == 0 else f"alternate {self.slot:#x}"
+
+    def special(self, slot: int) -> SlotResult | None:
+        for result in self.specials:
+            if result.slot == slot:
+                return result
+        return None
+
+
+@dataclass(frozen=True)
+class SliceVerification:
+    """Every CodeDirectory of one slice."""
+
+    arch: str
+    offset: int  # of the slice in the file
+    size: int
+    signature_offset: int | None  # LC_CODE_SIGNATURE dataoff, relative to the slice
+    code_directories: tuple[CDVerification, ...]
+
+    @property
+    def hash_types(self) -> tuple[int, ...]:
+        return tuple(cd.hash_type for cd in self.code_directories)
+
+
+@dataclass(frozen=True)
+class CodeVerification:
+    """Hash verification of one Mach-O file: one entry per signed slice."""
+
+    path: str
+    slices: tuple[SliceVerification, ...]
+    error: str | None = None  # the file could not be read
+
+
+# --- the hashing core --------------------------------------------------------------------------
+
+
+def _digest_for(hash_type: int) -> tuple[Callable[..., hashlib._Hash], int] | None:
+    return _ALGORITHMS.get(hash_type)
+
+
+class _PageState:
+    """Running tally for one spec while :func:`verify_pages` walks the range."""
+
+    __slots__ = ("algo", "bad", "checked", "first_bad", "n_stored", "spec", "whole")
+
+    def __init__(self, spec: PageSpec) -> None:
+        self.spec = spec
+        self.algo = _digest_for(spec.hash_type)
+        self.n_stored = len(spec.hashes) // spec.hash_size if spec.hash_size else 0
+        self.checked = 0
+        self.bad = 0
+        self.first_bad: int | None = None
+        # pageSize 0: one hash over the whole range, fed as the chunks go by.
+        self.whole = self.algo[0]() if self.algo is not None and spec.page_size == 0 else None
+
+    def feed(self, data: memoryview, pos: int) -> None:
+        """Hash the pages of ``data``, which starts at range offset ``pos``."""
+        spec = self.spec
+        end = min(len(data), spec.code_limit - pos)
+        if end <= 0 or self.algo is None:
+            return
+        if self.whole is not None:
+            self.whole.update(data[:end])
+            return
+        new, keep = self.algo
+        ps = spec.page_size
+        first_page = pos // ps
+        last_page = min(first_page + -(-end // ps), self.n_stored)  # pages with a stored hash
+        count = last_page - first_page
+        if count <= 0:
+            return
+        stop = min(end, count * ps)
+        digests = [new(data[o : o + ps]).digest()[:keep] for o in range(0, stop, ps)]
+        if stop % ps:  # the short last page is hashed at its real length
+            digests[-1] = new(data[stop - stop % ps : stop]).digest()[:keep]
+        hs = spec.hash_size
+        stored = spec.hashes[first_page * hs : last_page * hs]
+        self.checked += count
+        if b"".join(digests) == stored:
+            return
+        for k, digest in enumerate(digests):
+            if digest != stored[k * hs : (k + 1) * hs]:
+                self.bad += 1
+                if self.first_bad is None:
+                    self.first_bad = first_page + k
+
+    def result(self, base: int, read: int) -> PageResult:
+        spec = self.spec
+        if spec.page_size == 0:
+            expected = 1 if spec.code_limit else 0
+            ok = (self.whole is not None and spec.code_limit <= read and self.n_stored >= 1
+                  and self.whole.digest()[: spec.hash_size] == spec.hashes[: spec.hash_size])
+            bad = 0 if ok or expected == 0 else 1
+            return PageResult(expected, bad, 0 if bad else None, base if bad else None)
+        expected = -(-spec.code_limit // spec.page_size)
+        bad, first = self.bad, self.first_bad
+        if self.algo is None:
+            bad, first = expected, (0 if expected else None)
+        else:
+            # Pages never read (past EOF) or with no stored hash (nCodeSlots too small) are bad.
+            unverified = max(expected - self.checked, 0)
+            if unverified:
+                first = self.checked if first is None else first
+                bad += unverified
+        return PageResult(
+            pages_checked=expected,
+            bad_pages=bad,
+            first_bad_page=first,
+            first_bad_offset=None if first is None else base + first * spec.page_size,
+        )
+
+
+def verify_pages(fh: BinaryIO, base: int, available: int, specs: Sequence[PageSpec],
+                 *, chunk: int = CHUNK) -> list[PageResult]:
+    """Check the code-slot hashes of ``specs`` against the bytes at ``base`` in ``fh``.
+
+    This is the whole hashing core: one range, some CodeDirectories, no bundle. ``available``
+    is how many bytes of the range really exist (a lying codeLimit may point past the end of
+    the slice); pages that cannot be read, and pages with no stored hash, count as bad. The
+    range is read once, in ``chunk``-sized pieces into one reused buffer, shared by every spec,
+    so memory does not grow with the file.
+    """
+    states = [_PageState(spec) for spec in specs]
+    limit = min(max((s.code_limit for s in specs), default=0), available)
+    largest_page = max((s.page_size for s in specs), default=0)
+    if largest_page:
+        chunk = max(chunk - chunk % largest_page, largest_page)
+    size = chunk
+    if limit < chunk:  # small files: a buffer of their size, still a whole number of pages
+        size = -(-limit // largest_page) * largest_page if largest_page else limit
+    buf = bytearray(max(size, 1))
+    view = memoryview(buf)
+    fh.seek(base)
+    pos = 0
+    while pos < limit:
+        want = min(len(buf), limit - pos)
+        got = _read_into(fh, view[:want])
+        if got <= 0:
+            break
+        data = view[:got]
+        for state in states:
+            state.feed(data, pos)
+        pos += got
+        if got < want:
+            break
+    return [state.result(base, pos) for state in states]
+
+
+def _read_into(fh: BinaryIO, view: memoryview) -> int:
+    """Fill ``view`` as far as the file allows (``readinto`` may return short reads)."""
+    total = 0
+    while total < len(view):
+        n = fh.readinto(view[total:])  # type: ignore[attr-defined]
+        if not n:
+            break
+        total += n
+    return total
+
+
+# --- per file ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BundleLayout:
+    """Where a bundle keeps its code, seal and Info.plist (input-relative paths).
+
+    ``base`` is the directory CodeResources paths are relative to: ``X.app/Contents/`` for a
+    macOS app, ``X.framework/Versions/A/`` for a versioned framework (best effort), the bundle
+    directory itself for a shallow bundle.
+    """
+
+    bundle_dir: BundleDir
+    base: str  # with a trailing "/" unless empty
+    info_plist: str | None  # relpath of the Info.plist entry, if any
+    main_executable: str | None  # relpath of the main executable, if it exists
+    executable_name: str | None
+    code_resources: str  # relpath where _CodeSignature/CodeResources should be
+
+    def rel(self, relpath: str) -> str:
+        """``relpath`` relative to the seal base."""
+        return relpath[len(self.base):] if relpath.startswith(self.base) else relpath
+
+
+def bundle_layouts(bundle: Bundle) -> tuple[BundleLayout, ...]:
+    """The layout of every bundle in the input (cached)."""
+    return bundle.memo("codehash", "layouts", lambda: _compute_layouts(bundle))
+
+
+def layout_of(bundle: Bundle, bundle_dir: BundleDir) -> BundleLayout | None:
+    for layout in bundle_layouts(bundle):
+        if layout.bundle_dir.relpath == bundle_dir.relpath:
+            return layout
+    return None
+
+
+def _compute_layouts(bundle: Bundle) -> tuple[BundleLayout, ...]:
+    if bundle.is_single_file:
+        return ()
+    out = []
+    for bd in bundle.bundle_dirs:
+        base = _framework_base(bundle, bd) if bd.extension == ".framework" else bd.child("")
+        info_rel = None
+        for rel in ("Info.plist", "Resources/Info.plist"):
+            entry = bundle.entry(base + rel)
+            if entry is not None and entry.kind not in (EntryKind.DIRECTORY, EntryKind.SYMLINK,
+                                                        EntryKind.SPECIAL):
+                info_rel = entry.relpath
+                break
+        exe_name = _executable_name(bundle, info_rel)
+        main = None
+        if exe_name and "/" not in exe_name and exe_name not in (".", ".."):
+            candidates = [f"{base}MacOS/{exe_name}", f"{base}{exe_name}"]
+            for cand in candidates:
+                entry = bundle.entry(cand)
+                if entry is not None and entry.kind not in (EntryKind.DIRECTORY,
+                                                            EntryKind.SYMLINK):
+                    main = cand
+                    break
+        out.append(BundleLayout(bd, base, info_rel, main, exe_name,
+                                f"{base}_CodeSignature/CodeResources"))
+    return tuple(out)
+
+
+def _framework_base(bundle: Bundle, bd: BundleDir) -> str:
+    """``Versions/<Current>/`` of a versioned framework, else the framework directory."""
+    prefix = f"{bd.relpath}/" if bd.relpath else ""
+    current = bundle.entry(f"{prefix}Versions/Current")
+    names = []
+    if current is not None and current.kind is EntryKind.SYMLINK and current.symlink_target:
+        names.append(current.symlink_target.strip("/"))
+    names.append("A")
+    for name in names:
+        entry = bundle.entry(f"{prefix}Versions/{name}")
+        if "/" not in name and entry is not None and entry.kind is EntryKind.DIRECTORY:
+            return f"{prefix}Versions/{name}/"
+    return prefix
+
+
+def _executable_name(bundle: Bundle, info_rel: str | None) -> str | None:
+    if info_rel is None:
+        return None
+    entry = bundle.entry(info_rel)
+    if entry is None:
+        return None
+    data = _read_small(bundle, entry)
+    if data is None:
+        return None
+    try:
+        value = parse_plist(data, entry.display).value
+    except ParseError:
+        return None
+    exe = value.get("CFBundleExecutable") if isinstance(value, dict) else None
+    return exe if isinstance(exe, str) and exe else None
+
+
+def _read_small(bundle: Bundle, entry: Entry) -> bytes | None:
+    """The bytes of a small regular file, or None if it is not one or cannot be read."""
+    if entry.kind in (EntryKind.DIRECTORY, EntryKind.SYMLINK, EntryKind.SPECIAL):
+        return None
+    if entry.size > MAX_SLOT_DATA:
+        return None
+    try:
+        with bundle.open_entry(entry) as fh:
+            return fh.read(MAX_SLOT_DATA + 1)[:MAX_SLOT_DATA]
+    except OSError:
+        return None
+
+
+def main_executable_layout(bundle: Bundle, entry: Entry) -> BundleLayout | None:
+    """The bundle whose main executable ``entry`` is, if any."""
+    for layout in bundle_layouts(bundle):
+        if layout.main_executable == entry.relpath:
+            return layout
+    return None
+
+
+def verify_code(bundle: Bundle, entry: Entry) -> CodeVerification:
+    """Verify every CodeDirectory of every signed slice of ``entry`` (cached per file).
+
+    Raises ``ParseError`` if the file is not a readable Mach-O (the Mach-O rules report that).
+    """
+    macho = bundle.macho(entry)
+    return bundle.memo("codehash", entry.relpath, lambda: _verify(bundle, entry, macho))
+
+
+def _verify(bundle: Bundle, entry: Entry, macho: MachOFile) -> CodeVerification:
+    layout = main_executable_layout(bundle, entry)
+    info_data: bytes | None = None
+    info_source: str | None = None
+    resources_data: bytes | None = None
+    resources_source: str | None = None
+    if layout is not None:
+        if layout.info_plist is not None:
+            info_entry = bundle.entry(layout.info_plist)
+            if info_entry is not None:
+                info_data = _read_small(bundle, info_entry)
+                info_source = info_entry.display
+        cr = bundle.entry(layout.code_resources)
+        if cr is not None:
+            resources_data = _read_small(bundle, cr)
+            resources_source = cr.display
+    slices = []
+    try:
+        with bundle.open_entry(entry) as fh:
+            for sl in macho.slices:
+                sig = sl.signature
+                if sig is None or not sig.code_directories:
+                    continue
+                if layout is None:
+                    info_data, info_source = _embedded_info_plist(fh, sl, entry)
+                slices.append(_verify_slice(fh, sl, sig, {
+                    1: (info_data, info_source),
+                    2: (sig.requirements, "signature blob"),
+                    3: (resources_data, resources_source),
+                    5: (_entitlements_blob(sig), "signature blob"),
+                    7: (sig.der_entitlements, "signature blob"),
+                }))
+    except OSError as err:
+        return CodeVerification(entry.display, tuple(slices), f"cannot read: {err}")
+    return CodeVerification(entry.display, tuple(slices))
+
+
+def _entitlements_blob(sig: EmbeddedSignature) -> bytes | None:
+    """The whole slot-5 blob (header included), which is what special slot 5 hashes."""
+    if sig.entitlements is None:
+        return None
+    payload = sig.entitlements.payload
+    return struct.pack(">II", CSMAGIC_EMBEDDED_ENTITLEMENTS, 8 + len(payload)) + payload
+
+
+def _embedded_info_plist(fh: BinaryIO, sl: Slice, entry: Entry) -> tuple[bytes | None,
+                                                                           str | None]:
+    """``__TEXT,__info_plist`` of a standalone Mach-O slice (slot 1 hashes it)."""
+    sect = sl.section("__TEXT", "__info_plist")
+    if sect is None or sect.size == 0:
+        return None, None
+    if sect.offset + sect.size > sl.size or sect.size > MAX_SLOT_DATA:
+        return None, None
+    fh.seek(sl.offset + sect.offset)
+    return fh.read(sect.size), f"{entry.display} (__TEXT,__info_plist)"
+
+
+def _verify_slice(fh: BinaryIO, sl: Slice,
+                  sig: EmbeddedSignature,
+                  slot_data: dict[int, tuple[bytes | None, str | None]]) -> SliceVerification:
+    sig_off = sl.code_signature.dataoff if sl.code_signature else None
+    cds = sig.code_directories
+    specs = [_page_spec(cd) for cd in cds]
+    available = sl.size if sig_off is None else min(sl.size, sig_off)
+    pages = verify_pages(fh, sl.offset, available, specs)
+    out = []
+    for cd, result in zip(cds, pages, strict=True):
+        out.append(_cd_verification(cd, result, sl, sig_off, slot_data))
+    return SliceVerification(sl.arch, sl.offset, sl.size, sig_off, tuple(out))
+
+
+def _page_spec(cd: CodeDirectory) -> PageSpec:
+    hs = cd.hash_size
+    start = cd.hash_offset
+    return PageSpec(
+        hash_type=cd.hash_type,
+        page_size=cd.page_size,
+        code_limit=cd.code_limit,
+        hashes=cd.raw[start : start + cd.n_code_slots * hs],
+        hash_size=hs,
+    )
+
+
+def expected_code_slots(cd: CodeDirectory) -> int:
+    """ceil(codeLimit / pageSize); one slot for pageSize 0 (none if the range is empty)."""
+    if cd.code_limit == 0:
+        return 0
+    if cd.page_size == 0:
+        return 1
+    return -(-cd.code_limit // cd.page_size)
+
+
+def _cd_verification(cd: CodeDirectory, pages: PageResult, sl: Slice, sig_off: int | None,
+                     slot_data: dict[int, tuple[bytes | None, str | None]]) -> CDVerification:
+    problems = []
+    expected = expected_code_slots(cd)
+    if cd.n_code_slots != expected:
+        problems.append(f"nCodeSlots is {cd.n_code_slots} but codeLimit {cd.code_limit:#x} "
+                        f"with {cd.page_size or 'one'}-byte pages needs {expected}")
+    if sig_off is not None and cd.code_limit > sig_off:
+        problems.append(f"codeLimit {cd.code_limit:#x} runs past the signature at slice offset "
+                        f"{sig_off:#x}")
+    if cd.code_limit > sl.size:
+        problems.append(f"codeLimit {cd.code_limit:#x} runs past the end of the "
+                        f"{sl.size:#x}-byte slice")
+    if cd.hash_type not in _ALGORITHMS:
+        problems.append(f"hash type {cd.hash_type} is not one Apple's verifier knows")
+    algo = _digest_for(cd.hash_type)
+    full = hashlib.sha256(cd.raw).hexdigest()
+    if algo is not None:
+        full = algo[0](cd.raw).hexdigest()
+    specials = tuple(_special(cd, slot, *slot_data.get(slot, (None, None)))
+                     for slot in SLOT_NAMES)
+    return CDVerification(
+        slot=cd.slot,
+        hash_type=cd.hash_type,
+        hash_name=HASH_TYPE_NAMES.get(cd.hash_type, f"hash type {cd.hash_type}"),
+        page_size=cd.page_size,
+        code_limit=cd.code_limit,
+        n_code_slots=cd.n_code_slots,
+        expected_code_slots=expected,
+        cdhash=full[:40],
+        full_cdhash=full,
+        flags=cd.flags,
+        identifier=cd.identifier,
+        pages=pages,
+        specials=specials,
+        problems=tuple(problems),
+    )
+
+
+def _special(cd: CodeDirectory, slot: int, data: bytes | None,
+             source: str | None) -> SlotResult:
+    stored = cd.special_slot_hash(slot)
+    if stored is not None and not any(stored):
+        stored = None
+    algo = _digest_for(cd.hash_type)
+    actual = None
+    if data is not None and algo is not None:
+        actual = algo[0](data).digest()[: cd.hash_size]
+    if stored is None:
+        status = SlotStatus.NOT_HASHED if data is None else SlotStatus.UNBOUND
+    elif data is None:
+        status = SlotStatus.MISSING
+    else:
+        status = SlotStatus.MATCH if actual == stored else SlotStatus.DIFFERS
+    return SlotResult(
+        slot=slot,
+        name=SLOT_NAMES[slot],
+        status=status,
+        stored=stored.hex() if stored is not None else None,
+        actual=actual.hex() if actual is not None else None,
+        source=source if data is not None else None,
+    )
+
+
+def code_verifications(bundle: Bundle) -> list[tuple[Entry, CodeVerification]]:
+    """Every Mach-O of the input that parsed, with its verification (signed slices only)."""
+    out = []
+    for entry, _ in bundle.machos():
+        out.append((entry, verify_code(bundle, entry)))
+    return out

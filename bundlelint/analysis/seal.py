@@ -1,0 +1,291 @@
+"""Resource-seal verification: ``_CodeSignature/CodeResources`` against the files on disk.
+
+Why: after signing, any change inside a bundle (an edited resource, a file dropped in by a build
+step, a re-signed nested framework) breaks the seal; ``codesign --verify`` and the notary then
+reject the whole app. This module replays what Apple's verifier does (SEC resources.cpp,
+formats.md section 4): walk the bundle below its seal base (``Contents/`` for an app), pick for
+every path the ``rules2`` rule of highest weight (an exclusion wins outright), and compare each
+sealed path's SHA-256 (``hash2``; SHA-1 only when no ``hash2``), symlink target, or nested
+code's cdhash.
+
+The ``.app`` layout is handled fully; versioned frameworks (``Versions/A``) are best effort:
+the seal base is the directory ``Versions/Current`` points at.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from bundlelint.analysis.codehash import (
+    BundleLayout,
+    bundle_layouts,
+    layout_of,
+    verify_code,
+)
+from bundlelint.bundle import BUNDLE_EXTENSIONS, Bundle, BundleDir, Entry, EntryKind
+from bundlelint.errors import ParseError
+from bundlelint.parsers.coderesources import (
+    CodeResources,
+    ResourceRule,
+    SealedFile,
+    default_rules2,
+    parse_code_resources,
+)
+from bundlelint.parsers.plist import MAX_PLIST_BYTES
+
+READ_CHUNK = 1 << 20
+#: Paths Apple's signer always leaves out of the seal (SEC BundleDiskRep::adjustResources).
+ALWAYS_EXCLUDED = ("_CodeSignature", "CodeResources", "_MASReceipt")
+
+
+class IssueKind(enum.Enum):
+    MODIFIED = "modified"
+    MISSING = "missing"
+    ADDED = "added"
+    NESTED = "nested code modified"
+
+
+@dataclass(frozen=True)
+class SealIssue:
+    """One difference between the seal and the disk."""
+
+    kind: IssueKind
+    path: str  # display path (input name first)
+    relpath: str  # relative to the seal base, as written in CodeResources
+    detail: str
+    expected: str | None = None
+    actual: str | None = None
+
+
+@dataclass(frozen=True)
+class SealVerification:
+    """The verdict on one bundle's resource seal."""
+
+    bundle_dir: BundleDir
+    base: str  # input-relative seal base ("X.app/Contents/")
+    code_resources: str  # display path of _CodeSignature/CodeResources
+    present: bool  # a regular CodeResources file exists
+    error: ParseError | None = None
+    version: str = "v2"  # which files/rules were evaluated: "v2" or "v1"
+    sealed_count: int = 0  # entries in files2 (or files)
+    issues: tuple[SealIssue, ...] = ()
+
+    def of_kind(self, kind: IssueKind) -> tuple[SealIssue, ...]:
+        return tuple(i for i in self.issues if i.kind is kind)
+
+
+def find_rule(rules: tuple[ResourceRule, ...], path: str) -> ResourceRule | None:
+    """Apple's choice (SEC ``ResourceBuilder::findRule``): an exclusion that matches wins at
+    once; otherwise the matching rule of highest weight, the earlier one on a tie."""
+    best: ResourceRule | None = None
+    for rule in rules:
+        if rule.matches(path):
+            if rule.exclusion:
+                return rule
+            if best is None or rule.weight > best.weight:
+                best = rule
+    return best
+
+
+def _exclusions(layout: BundleLayout) -> tuple[ResourceRule, ...]:
+    names = list(ALWAYS_EXCLUDED)
+    if layout.main_executable and layout.main_executable.startswith(layout.base):
+        names.append(layout.rel(layout.main_executable))
+    return tuple(
+        ResourceRule(f"^{re.escape(n)}$", re.compile(f"^{re.escape(n)}$"), exclusion=True)
+        for n in names
+    )
+
+
+def verify_seal(bundle: Bundle, bundle_dir: BundleDir) -> SealVerification:
+    """Verify ``bundle_dir``'s resource seal (cached per bundle)."""
+    return bundle.memo("seal", bundle_dir.relpath, lambda: _verify(bundle, bundle_dir))
+
+
+def sealed_bundles(bundle: Bundle) -> Iterator[SealVerification]:
+    """The seal verification of every bundle in the input that has a CodeResources file."""
+    for layout in bundle_layouts(bundle):
+        result = verify_seal(bundle, layout.bundle_dir)
+        if result.present:
+            yield result
+
+
+def _verify(bundle: Bundle, bundle_dir: BundleDir) -> SealVerification:
+    layout = layout_of(bundle, bundle_dir)
+    if layout is None:  # a single-file input has no bundles
+        return SealVerification(bundle_dir, "", bundle.display(""), present=False)
+    display = bundle.display(layout.code_resources)
+    entry = bundle.entry(layout.code_resources)
+    base_result = SealVerification(bundle_dir, layout.base, display, present=False)
+    if entry is None or entry.kind in (EntryKind.DIRECTORY, EntryKind.SYMLINK,
+                                       EntryKind.SPECIAL):
+        return base_result
+    try:
+        if entry.size > MAX_PLIST_BYTES:
+            raise ParseError("CodeResources", display, None, f"{entry.size} bytes is over the "
+                             f"{MAX_PLIST_BYTES}-byte limit")
+        with bundle.open_entry(entry) as fh:
+            data = fh.read(MAX_PLIST_BYTES + 1)
+        seal = parse_code_resources(data, display)
+    except ParseError as err:
+        return SealVerification(bundle_dir, layout.base, display, present=True, error=err)
+    except OSError as err:
+        return SealVerification(bundle_dir, layout.base, display, present=True,
+                                error=ParseError("CodeResources", display, None,
+                                                 f"cannot read: {err}"))
+    return _compare(bundle, layout, display, seal)
+
+
+def _compare(bundle: Bundle, layout: BundleLayout, display: str,
+             seal: CodeResources) -> SealVerification:
+    v2 = seal.has_v2
+    files = seal.files2 if v2 else seal.files
+    rules = (seal.rules2 if v2 else seal.rules) + _exclusions(layout)
+    on_disk = sealable_paths(bundle, layout, rules, set(files))
+    issues: list[SealIssue] = []
+    for rel, sealed in files.items():
+        issue = _check_one(bundle, layout, rel, sealed, rules)
+        if issue is not None:
+            issues.append(issue)
+    for rel in sorted(set(on_disk) - set(files)):
+        entry = on_disk[rel]
+        what = "bundle" if entry.kind is EntryKind.DIRECTORY else entry.kind.value
+        issues.append(SealIssue(IssueKind.ADDED, entry.display, rel,
+                                f"{rel} ({what}) is not in the seal: it was added or replaced "
+                                "after signing"))
+    return SealVerification(layout.bundle_dir, layout.base, display, present=True,
+                            version="v2" if v2 else "v1", sealed_count=len(files),
+                            issues=tuple(issues))
+
+
+def sealable_paths(bundle: Bundle, layout: BundleLayout, rules: tuple[ResourceRule, ...],
+                   nested_keys: set[str] | None = None) -> dict[str, Entry]:
+    """What the signer would put in the seal today: paths (relative to the seal base) of files,
+    symlinks and nested bundles that ``rules`` neither exclude nor omit."""
+    nested_keys = nested_keys or set()
+    out: dict[str, Entry] = {}
+    skipped: set[str] = set()
+    bundle_dirs = {bd.relpath for bd in bundle.bundle_dirs}
+    for entry in bundle.entries:
+        if not entry.relpath.startswith(layout.base) or entry.relpath == layout.base:
+            continue
+        rel = layout.rel(entry.relpath)
+        if not rel or _under(rel, skipped):
+            continue
+        rule = find_rule(rules, rel)
+        if entry.kind is EntryKind.DIRECTORY:
+            if rule is not None and rule.exclusion:
+                skipped.add(rel)
+                continue
+            is_bundle = entry.relpath in bundle_dirs or rel.endswith(BUNDLE_EXTENSIONS)
+            if (rule is not None and rule.nested and is_bundle) or rel in nested_keys:
+                out[rel] = entry
+                skipped.add(rel)
+            continue
+        if rule is None or rule.exclusion or rule.omit:
+            continue
+        out[rel] = entry
+    return out
+
+
+def _under(rel: str, skipped: set[str]) -> bool:
+    parts = rel.split("/")
+    return any("/".join(parts[:i]) in skipped for i in range(1, len(parts)))
+
+
+def _check_one(bundle: Bundle, layout: BundleLayout, rel: str, sealed: SealedFile,
+               rules: tuple[ResourceRule, ...]) -> SealIssue | None:
+    relpath = layout.base + rel
+    entry = bundle.entry(relpath)
+    display = bundle.display(relpath)
+    if entry is None:
+        rule = find_rule(rules, rel)
+        if sealed.optional or (rule is not None and rule.optional):
+            return None
+        return SealIssue(IssueKind.MISSING, display, rel, f"{rel} is sealed but missing")
+    if sealed.is_nested:
+        return _check_nested(bundle, entry, rel, sealed)
+    if sealed.is_symlink:
+        if entry.kind is not EntryKind.SYMLINK:
+            return SealIssue(IssueKind.MODIFIED, display, rel,
+                             f"{rel} was sealed as a symlink to {sealed.symlink!r} but is now a "
+                             f"{entry.kind.value}", sealed.symlink, entry.kind.value)
+        if entry.symlink_target != sealed.symlink:
+            return SealIssue(IssueKind.MODIFIED, display, rel,
+                             f"{rel} points to {entry.symlink_target!r}, sealed as "
+                             f"{sealed.symlink!r}", sealed.symlink, entry.symlink_target)
+        return None
+    if entry.kind in (EntryKind.DIRECTORY, EntryKind.SYMLINK, EntryKind.SPECIAL):
+        return SealIssue(IssueKind.MODIFIED, display, rel,
+                         f"{rel} was sealed as a file but is now a {entry.kind.value}",
+                         "file", entry.kind.value)
+    algorithm, expected = ("sha256", sealed.hash2) if sealed.hash2 else ("sha1", sealed.hash)
+    assert expected is not None  # the parser guarantees one of the three forms
+    try:
+        actual = _hash_file(bundle, entry, algorithm)
+    except OSError as err:
+        return SealIssue(IssueKind.MODIFIED, display, rel, f"{rel} cannot be read: {err}")
+    if actual != expected:
+        name = "SHA-256" if algorithm == "sha256" else "SHA-1"
+        return SealIssue(IssueKind.MODIFIED, display, rel,
+                         f"{rel} changed after signing ({name} {actual.hex()[:16]}..., sealed "
+                         f"{expected.hex()[:16]}...)", expected.hex(), actual.hex())
+    return None
+
+
+def _hash_file(bundle: Bundle, entry: Entry, algorithm: str) -> bytes:
+    h = hashlib.new(algorithm)
+    buf = bytearray(READ_CHUNK)
+    view = memoryview(buf)
+    with bundle.open_entry(entry) as fh:
+        while True:
+            n = fh.readinto(view)  # type: ignore[attr-defined]
+            if not n:
+                break
+            h.update(view[:n])
+    return h.digest()
+
+
+def nested_cdhashes(bundle: Bundle, entry: Entry) -> tuple[str, ...]:
+    """Full hex hashes of every CodeDirectory of the code ``entry`` stands for (a Mach-O file,
+    or a bundle directory whose main executable is used). Empty: unsigned or unreadable.
+
+    Apple records one cdhash, chosen for the verifying machine's architecture and preferred
+    hash type, so any CD of any slice is accepted as a match."""
+    target: Entry | None = entry
+    if entry.kind is EntryKind.DIRECTORY:
+        target = None
+        for layout in bundle_layouts(bundle):
+            if layout.bundle_dir.relpath == entry.relpath and layout.main_executable:
+                target = bundle.entry(layout.main_executable)
+    if target is None:
+        return ()
+    if target.kind is not EntryKind.MACHO:
+        return ()
+    try:
+        result = verify_code(bundle, target)
+    except ParseError:
+        return ()
+    return tuple(cd.full_cdhash for sl in result.slices for cd in sl.code_directories)
+
+
+def _check_nested(bundle: Bundle, entry: Entry, rel: str, sealed: SealedFile) -> SealIssue | None:
+    assert sealed.cdhash is not None
+    want = sealed.cdhash.hex()
+    actual = nested_cdhashes(bundle, entry)
+    if any(h.startswith(want) for h in actual):
+        return None
+    got = ", ".join(h[:40] for h in actual) if actual else "no signature"
+    return SealIssue(IssueKind.NESTED, entry.display, rel,
+                     f"nested code {rel} has cdhash {got}, sealed as {want}: it was changed or "
+                     "re-signed after the bundle was signed", want, got)
+
+
+def unsealed_content(bundle: Bundle, layout: BundleLayout) -> tuple[str, ...]:
+    """Paths Apple's default rules2 would seal in a bundle that has no CodeResources."""
+    rules = default_rules2() + _exclusions(layout)
+    return tuple(sorted(sealable_paths(bundle, layout, rules)))

@@ -1,0 +1,557 @@
+"""BL210-BL219, BL230-BL239: do the signature's hashes still match the code and the bundle?
+
+BL21x compare each CodeDirectory with the bytes it signs (code pages, Info.plist, requirements,
+CodeResources, entitlements); BL23x compare ``_CodeSignature/CodeResources`` with the files of
+the bundle. All of them read ``analysis.codehash`` and ``analysis.seal`` results, never bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from bundlelint.analysis.codehash import (
+    BundleLayout,
+    CDVerification,
+    SlotStatus,
+    bundle_layouts,
+    code_verifications,
+)
+from bundlelint.analysis.seal import IssueKind, SealIssue, sealed_bundles, unsealed_content
+from bundlelint.bundle import Bundle, EntryKind
+from bundlelint.errors import ParseError
+from bundlelint.findings import Applicability, Finding, Severity
+from bundlelint.rules._commands import IDENTITY, codesign_command
+from bundlelint.rules.base import RuleContext, RuleMeta, rule
+
+INVALID = "The signature of the binary is invalid."
+RESIGN_BUNDLE = (
+    "Re-sign after the last change, inside-out: nested code first, then the bundle itself "
+    "(never --deep). Make every build step that edits files (copying resources, stripping, "
+    "install_name_tool, patching Info.plist) run before signing."
+)
+BUNDLE_SIGN_COMMAND = ("codesign --force --options runtime --timestamp --sign "
+                       f"{IDENTITY} {{target}}")
+MODIFIERS = ("strip, upx, install_name_tool, lipo on signed slices, or a patch to the binary "
+             "after the linker or codesign signed it")
+
+
+def _code_results(ctx: RuleContext) -> Iterator[tuple[str, str, str, CDVerification]]:
+    """(entry relpath, entry display, slice arch, CD verdict) for every CD in the input."""
+    for entry, result in code_verifications(ctx.bundle):
+        for sl in result.slices:
+            for cd in sl.code_directories:
+                yield entry.relpath, entry.display, sl.arch, cd
+
+
+def _sign_cmd(ctx: RuleContext, relpath: str) -> str | None:
+    entry = ctx.bundle.entry(relpath)
+    return codesign_command(ctx.bundle, entry) if entry is not None else None
+
+
+def _cd_label(cd: CDVerification) -> str:
+    return f"{cd.slot_label} CodeDirectory ({cd.hash_name})"
+
+
+@rule(
+    RuleMeta(
+        id="BL210",
+        slug="code-modified-after-signing",
+        severity=Severity.ERROR,
+        summary="Code pages do not match their signed hashes",
+        what=(
+            "Hashes every code page of every slice over [0, codeLimit) with each CodeDirectory's "
+            "hash type and page size (4 KiB, 16 KiB, or one hash when pageSize is 0) and "
+            "compares with the stored code-slot hashes. Ad-hoc and linker-signed code is "
+            "checked too."
+        ),
+        why=(
+            "A page that no longer matches means the file was changed after it was signed: by "
+            f"{MODIFIERS}. The kernel kills such code on Apple silicon when the page is loaded, "
+            "and the notary rejects it."
+        ),
+        how_to_fix=(
+            "Do every edit to the binary (strip, install_name_tool, packing) before signing, "
+            "then sign it again; a linker-signed Go or Rust binary that was edited afterwards "
+            "must be re-signed (codesign -s - at least, a Developer ID for distribution)."
+        ),
+        notary_messages=(INVALID,),
+    )
+)
+def code_modified(ctx: RuleContext) -> Iterator[Finding]:
+    for relpath, display, arch, cd in _code_results(ctx):
+        pages = cd.pages
+        if not pages.bad_pages or pages.first_bad_page is None:
+            continue
+        page = "one hash over the whole range" if cd.page_size == 0 else \
+            f"{cd.page_size}-byte pages"
+        yield ctx.finding(
+            path=display,
+            arch=arch,
+            offset=pages.first_bad_offset,
+            message=(
+                f"{arch} slice: {pages.bad_pages} of {pages.pages_checked} code pages do not "
+                f"match the {_cd_label(cd)}, {page}; first bad page {pages.first_bad_page} at "
+                f"file offset {pages.first_bad_offset:#x}. The file was changed after signing "
+                f"(usually {MODIFIERS})"
+            ),
+            command=_sign_cmd(ctx, relpath),
+            evidence={"slot": f"{cd.slot:#x}", "hash_type": cd.hash_name,
+                      "page_size": cd.page_size, "bad_pages": pages.bad_pages,
+                      "first_bad_page": pages.first_bad_page,
+                      "first_bad_offset": f"{pages.first_bad_offset:#x}"},
+        )
+
+
+@rule(
+    RuleMeta(
+        id="BL211",
+        slug="code-directory-inconsistent",
+        severity=Severity.ERROR,
+        summary="A CodeDirectory does not describe the file it is in",
+        what=(
+            "Checks that nCodeSlots equals ceil(codeLimit / pageSize), that codeLimit does not "
+            "run past the signature's offset or the end of the slice, and that the hash type "
+            "is one Apple's verifier knows."
+        ),
+        why=(
+            "Apple's verifier rejects a CodeDirectory whose slot count or code limit does not "
+            "fit the file: the signature was damaged, truncated, or made by a broken tool."
+        ),
+        how_to_fix="Sign the file again with codesign (or rebuild it so the linker signs it).",
+        notary_messages=(INVALID,),
+    )
+)
+def code_directory_inconsistent(ctx: RuleContext) -> Iterator[Finding]:
+    for relpath, display, arch, cd in _code_results(ctx):
+        for problem in cd.problems:
+            yield ctx.finding(
+                path=display,
+                arch=arch,
+                message=f"{arch} slice, {_cd_label(cd)}: {problem}",
+                command=_sign_cmd(ctx, relpath),
+                evidence={"slot": f"{cd.slot:#x}", "code_limit": f"{cd.code_limit:#x}",
+                          "n_code_slots": cd.n_code_slots,
+                          "expected_code_slots": cd.expected_code_slots},
+            )
+
+
+def _slot_findings(ctx: RuleContext, slots: tuple[int, ...], *, unbound: bool,
+                   describe: dict[SlotStatus, str]) -> Iterator[Finding]:
+    for relpath, display, arch, cd in _code_results(ctx):
+        for slot in slots:
+            result = cd.special(slot)
+            if result is None:
+                continue
+            bad = result.status.is_problem or (unbound and result.status is SlotStatus.UNBOUND)
+            if not bad:
+                continue
+            text = describe[result.status].format(name=result.name, source=result.source)
+            yield ctx.finding(
+                path=display,
+                arch=arch,
+                message=f"{arch} slice, {_cd_label(cd)}, special slot {slot} ({result.name}): "
+                f"{text}",
+                command=_sign_cmd(ctx, relpath),
+                evidence={"slot": slot, "status": result.status.value,
+                          "stored": result.stored or "", "actual": result.actual or ""},
+            )
+
+
+@rule(
+    RuleMeta(
+        id="BL212",
+        slug="info-plist-modified",
+        severity=Severity.ERROR,
+        summary="Info.plist changed after signing",
+        what=(
+            "Compares special slot 1 of each CodeDirectory with the hash of the bundle's "
+            "Contents/Info.plist (for a bundle's main executable) or of the embedded "
+            "__TEXT,__info_plist section (for a standalone Mach-O)."
+        ),
+        why=(
+            "The Info.plist is sealed by the main executable's signature. Editing it after "
+            "signing (a version bump, plutil in a post-build script) invalidates the signature "
+            "of the whole app."
+        ),
+        how_to_fix="Make every Info.plist edit before signing, then re-sign the bundle.",
+        fix_command=BUNDLE_SIGN_COMMAND,
+        notary_messages=(INVALID,),
+    )
+)
+def info_plist_modified(ctx: RuleContext) -> Iterator[Finding]:
+    yield from _slot_findings(ctx, (1,), unbound=False, describe={
+        SlotStatus.DIFFERS: "{source} does not match the hash in the signature: it was edited "
+                            "after signing",
+        SlotStatus.MISSING: "the signature binds an Info.plist but none is there",
+    })
+
+
+@rule(
+    RuleMeta(
+        id="BL213",
+        slug="requirements-modified",
+        severity=Severity.ERROR,
+        summary="The requirements blob does not match its signed hash",
+        what="Compares special slot 2 with the hash of the embedded Requirements blob.",
+        why=(
+            "The designated requirement is part of what the CMS signature covers through the "
+            "CodeDirectory. A mismatch means the signature's blobs were edited or mixed from "
+            "two signatures."
+        ),
+        how_to_fix="Sign the code again with codesign.",
+        notary_messages=(INVALID,),
+    )
+)
+def requirements_modified(ctx: RuleContext) -> Iterator[Finding]:
+    yield from _slot_findings(ctx, (2,), unbound=True, describe={
+        SlotStatus.DIFFERS: "the embedded requirements blob does not match the signed hash",
+        SlotStatus.MISSING: "the signature hashes a requirements blob that is not there",
+        SlotStatus.UNBOUND: "a requirements blob is embedded but the CodeDirectory does not "
+                            "hash it",
+    })
+
+
+@rule(
+    RuleMeta(
+        id="BL214",
+        slug="code-resources-modified",
+        severity=Severity.ERROR,
+        summary="_CodeSignature/CodeResources changed after signing",
+        what=(
+            "For a bundle's main executable, compares special slot 3 with the hash of the "
+            "bundle's _CodeSignature/CodeResources; also reports a CodeResources the executable "
+            "does not bind, and a bound one that is missing."
+        ),
+        why=(
+            "The resource seal is only trusted because the main executable's signature hashes "
+            "it. A changed, replaced or missing seal makes codesign report 'code has no "
+            "resources but signature indicates they must be present' or a resource failure, "
+            "and the notary rejects the app."
+        ),
+        how_to_fix="Re-sign the bundle so the seal and the executable are written together.",
+        fix_command=BUNDLE_SIGN_COMMAND,
+        notary_messages=(INVALID,),
+    )
+)
+def code_resources_modified(ctx: RuleContext) -> Iterator[Finding]:
+    yield from _slot_findings(ctx, (3,), unbound=True, describe={
+        SlotStatus.DIFFERS: "{source} does not match the hash in the signature: the seal was "
+                            "rewritten after the executable was signed",
+        SlotStatus.MISSING: "the signature binds _CodeSignature/CodeResources but the file is "
+                            "missing",
+        SlotStatus.UNBOUND: "{source} exists but the executable's signature does not bind it: "
+                            "the seal was written after the executable was signed",
+    })
+
+
+@rule(
+    RuleMeta(
+        id="BL215",
+        slug="entitlements-modified",
+        severity=Severity.ERROR,
+        summary="The entitlements blob does not match its signed hash",
+        what=(
+            "Compares special slots 5 (XML entitlements) and 7 (DER entitlements) with the "
+            "hashes of the embedded entitlements blobs."
+        ),
+        why=(
+            "Entitlements are trusted only through the CodeDirectory's hashes; a blob that does "
+            "not match (edited, or spliced in from another signature) is refused by the kernel "
+            "and the notary."
+        ),
+        how_to_fix=(
+            "Re-sign with the entitlements file: codesign --entitlements app.entitlements ..."
+        ),
+        notary_messages=(INVALID,),
+    )
+)
+def entitlements_modified(ctx: RuleContext) -> Iterator[Finding]:
+    yield from _slot_findings(ctx, (5, 7), unbound=True, describe={
+        SlotStatus.DIFFERS: "the embedded {name} blob does not match the signed hash",
+        SlotStatus.MISSING: "the signature hashes {name} that are not embedded",
+        SlotStatus.UNBOUND: "{name} are embedded but the CodeDirectory does not hash them",
+    })
+
+
+@rule(
+    RuleMeta(
+        id="BL216",
+        slug="sha1-only-signature",
+        severity=Severity.ERROR,
+        summary="A signature has only SHA-1 CodeDirectories",
+        what=(
+            "Reports signed slices none of whose CodeDirectories (primary or alternate) uses "
+            "SHA-256."
+        ),
+        why=(
+            "The notary requires a SHA-256 CodeDirectory. codesign adds one automatically "
+            "(beside a SHA-1 primary when the deployment target is older than 10.11.4); a "
+            "SHA-1-only signature comes from a very old codesign or another tool."
+        ),
+        how_to_fix="Re-sign with a current codesign (Xcode 7.3 or later).",
+        notary_messages=("The signature algorithm used is too weak.",),
+    )
+)
+def sha1_only(ctx: RuleContext) -> Iterator[Finding]:
+    for entry, macho in ctx.bundle.machos():
+        for sl in macho.slices:
+            sig = sl.signature
+            if sig is None or not sig.code_directories:
+                continue
+            types = {cd.hash_type for cd in sig.code_directories}
+            if types & {2, 3, 4, 5}:
+                continue
+            yield ctx.finding(
+                path=entry.display,
+                arch=sl.arch,
+                message=f"{sl.arch} slice is signed with SHA-1 only "
+                f"({len(sig.code_directories)} CodeDirectory, no SHA-256)",
+                command=codesign_command(ctx.bundle, entry),
+                evidence={"hash_types": ",".join(str(t) for t in sorted(types))},
+            )
+
+
+# --- the resource seal -------------------------------------------------------------------------
+
+
+def _bundle_command(bundle: Bundle, layout: BundleLayout) -> str:
+    if layout.main_executable is not None:
+        entry = bundle.entry(layout.main_executable)
+        if entry is not None:
+            return codesign_command(bundle, entry)
+    return BUNDLE_SIGN_COMMAND.format(target=bundle.shell_path(layout.bundle_dir.relpath))
+
+
+def _seal_findings(ctx: RuleContext, kind: IssueKind) -> Iterator[Finding]:
+    layouts = {lay.bundle_dir.relpath: lay for lay in bundle_layouts(ctx.bundle)}
+    for seal in sealed_bundles(ctx.bundle):
+        if seal.error is not None:
+            continue  # BL236
+        issues: tuple[SealIssue, ...] = seal.of_kind(kind)
+        for issue in issues:
+            evidence = {"seal": seal.code_resources, "path": issue.relpath}
+            if issue.expected:
+                evidence["sealed"] = issue.expected
+            if issue.actual:
+                evidence["actual"] = issue.actual
+            yield ctx.finding(
+                path=issue.path,
+                message=f"{issue.detail} (sealed by {seal.code_resources})",
+                command=_bundle_command(ctx.bundle, layouts[seal.bundle_dir.relpath]),
+                evidence=evidence,
+            )
+
+
+@rule(
+    RuleMeta(
+        id="BL230",
+        slug="sealed-resource-modified",
+        severity=Severity.ERROR,
+        summary="A sealed resource changed after signing",
+        what=(
+            "Hashes every regular file listed in files2 of _CodeSignature/CodeResources "
+            "(SHA-256 hash2; SHA-1 only when there is no hash2) and compares symlink targets."
+        ),
+        why=(
+            "codesign --verify reports 'a sealed resource is missing or invalid' and the "
+            "notary rejects the bundle when any sealed file differs from the seal."
+        ),
+        how_to_fix=RESIGN_BUNDLE,
+        fix_command=BUNDLE_SIGN_COMMAND,
+        notary_messages=(INVALID,),
+    )
+)
+def sealed_resource_modified(ctx: RuleContext) -> Iterator[Finding]:
+    yield from _seal_findings(ctx, IssueKind.MODIFIED)
+
+
+@rule(
+    RuleMeta(
+        id="BL231",
+        slug="sealed-resource-missing",
+        severity=Severity.ERROR,
+        summary="A sealed resource is missing",
+        what=(
+            "Reports files2 entries that are not on disk, unless the entry or the rule that "
+            "sealed it is optional (localisations)."
+        ),
+        why="codesign --verify and the notary reject a bundle whose sealed files were removed.",
+        how_to_fix=RESIGN_BUNDLE,
+        fix_command=BUNDLE_SIGN_COMMAND,
+        notary_messages=(INVALID,),
+    )
+)
+def sealed_resource_missing(ctx: RuleContext) -> Iterator[Finding]:
+    yield from _seal_findings(ctx, IssueKind.MISSING)
+
+
+@rule(
+    RuleMeta(
+        id="BL232",
+        slug="file-added-after-signing",
+        severity=Severity.ERROR,
+        summary="A file was added to the bundle after signing",
+        what=(
+            "Evaluates the seal's rules2 against every file under the seal base (highest weight "
+            "wins; _CodeSignature, the stapled ticket, _MASReceipt and the main executable are "
+            "always excluded) and reports files the rules would seal but files2 does not list."
+        ),
+        why=(
+            "codesign --verify reports 'file added' and the notary rejects the bundle. Typical "
+            "causes: a build step that copies files in after signing, .DS_Store-like litter "
+            "outside the omitted names, or a nested framework dropped in late."
+        ),
+        how_to_fix=RESIGN_BUNDLE,
+        fix_command=BUNDLE_SIGN_COMMAND,
+        notary_messages=(INVALID,),
+    )
+)
+def file_added_after_signing(ctx: RuleContext) -> Iterator[Finding]:
+    yield from _seal_findings(ctx, IssueKind.ADDED)
+
+
+@rule(
+    RuleMeta(
+        id="BL233",
+        slug="nested-code-modified",
+        severity=Severity.ERROR,
+        summary="Nested code was changed or re-signed after the bundle was sealed",
+        what=(
+            "For each nested-code entry in files2 (a bundle directory or a Mach-O in a code "
+            "location), compares the recorded cdhash with the cdhashes of the code now on disk."
+        ),
+        why=(
+            "The outer seal pins each nested framework, helper and dylib by cdhash. Re-signing "
+            "or rebuilding one after the outer bundle was signed breaks the outer seal."
+        ),
+        how_to_fix=(
+            "Sign inside-out: the nested code first, then the bundle that contains it, every "
+            "time the nested code changes."
+        ),
+        fix_command=BUNDLE_SIGN_COMMAND,
+        notary_messages=(INVALID,),
+    )
+)
+def nested_code_modified(ctx: RuleContext) -> Iterator[Finding]:
+    yield from _seal_findings(ctx, IssueKind.NESTED)
+
+
+APP_LIKE = (".app", ".appex", ".xpc")
+
+
+@rule(
+    RuleMeta(
+        id="BL234",
+        slug="resources-unsealed",
+        severity=Severity.ERROR,
+        summary="A signed app bundle has no resource seal",
+        what=(
+            "Reports an .app, .appex or .xpc bundle whose main executable carries a codesign "
+            "signature (not just the linker's) but which has no _CodeSignature/CodeResources "
+            "although Apple's default rules would seal some of its files."
+        ),
+        why=(
+            "The executable was signed as a loose file, not the bundle: nothing protects the "
+            "bundle's other files, codesign --verify fails on the bundle and the notary "
+            "rejects it."
+        ),
+        how_to_fix="Sign the bundle directory, not the executable inside it.",
+        fix_command=BUNDLE_SIGN_COMMAND,
+        notary_messages=(INVALID,),
+    )
+)
+def resources_unsealed(ctx: RuleContext) -> Iterator[Finding]:
+    for layout in bundle_layouts(ctx.bundle):
+        if layout.bundle_dir.extension not in APP_LIKE or layout.main_executable is None:
+            continue
+        if ctx.bundle.entry(layout.code_resources) is not None:
+            continue
+        entry = ctx.bundle.entry(layout.main_executable)
+        if entry is None or entry.kind is not EntryKind.MACHO:
+            continue
+        try:
+            macho = ctx.bundle.macho(entry)
+        except ParseError:
+            continue
+        cds = [sl.signature.primary for sl in macho.slices if sl.signature is not None]
+        signed = [cd for cd in cds if cd is not None and not cd.is_linker_signed]
+        if not signed or any(cd.special_slot_hash(3) for cd in signed if cd is not None):
+            continue  # unsigned/linker-signed: BL201/BL202; slot 3 bound: BL214
+        content = unsealed_content(ctx.bundle, layout)
+        if not content:
+            continue
+        shown = ", ".join(content[:5]) + (f" and {len(content) - 5} more" if len(content) > 5
+                                          else "")
+        yield ctx.finding(
+            path=layout.bundle_dir.display,
+            message=f"{layout.bundle_dir.display} has a signed executable but no "
+            f"_CodeSignature/CodeResources: {len(content)} file(s) are not sealed ({shown})",
+            command=_bundle_command(ctx.bundle, layout),
+            evidence={"unsealed": len(content)},
+        )
+
+
+@rule(
+    RuleMeta(
+        id="BL235",
+        slug="stapled-ticket-present",
+        severity=Severity.INFO,
+        summary="A notarization ticket is stapled to the bundle",
+        what=(
+            "Reports a regular file Contents/CodeResources (where `xcrun stapler staple` puts "
+            "the ticket) in an app bundle. A bare Mach-O cannot carry a stapled ticket, so "
+            "nothing is reported for one."
+        ),
+        why=(
+            "A stapled ticket lets Gatekeeper accept the app offline. Its contents are not "
+            "checked here (they are opaque signed data); its presence says the bundle was "
+            "notarized at some point, not that this exact build was."
+        ),
+        how_to_fix="Nothing to fix. Staple again after every re-signing: xcrun stapler staple.",
+        fix_applicability=Applicability.DISPLAY,
+    )
+)
+def stapled_ticket_present(ctx: RuleContext) -> Iterator[Finding]:
+    for layout in bundle_layouts(ctx.bundle):
+        bd = layout.bundle_dir
+        if bd.contents != "Contents/":
+            continue
+        entry = ctx.bundle.entry(bd.child("CodeResources"))
+        if entry is None or entry.kind in (EntryKind.DIRECTORY, EntryKind.SYMLINK,
+                                           EntryKind.SPECIAL):
+            continue
+        yield ctx.finding(
+            path=entry.display,
+            message=f"a notarization ticket ({entry.size} bytes) is stapled to {bd.display}; "
+            "its contents are not verified offline (a bare Mach-O could not carry one)",
+            evidence={"size": entry.size},
+        )
+
+
+@rule(
+    RuleMeta(
+        id="BL236",
+        slug="code-resources-invalid",
+        severity=Severity.ERROR,
+        summary="_CodeSignature/CodeResources cannot be read",
+        what=(
+            "Reports a CodeResources file that is not a plist dictionary of files/files2/"
+            "rules/rules2 of the expected types."
+        ),
+        why="Apple's verifier cannot check a seal it cannot parse; the bundle is rejected.",
+        how_to_fix="Re-sign the bundle so codesign writes a fresh seal.",
+        fix_command=BUNDLE_SIGN_COMMAND,
+        notary_messages=(INVALID,),
+    )
+)
+def code_resources_invalid(ctx: RuleContext) -> Iterator[Finding]:
+    layouts = {lay.bundle_dir.relpath: lay for lay in bundle_layouts(ctx.bundle)}
+    for seal in sealed_bundles(ctx.bundle):
+        if seal.error is None:
+            continue
+        yield ctx.finding(
+            path=seal.code_resources,
+            offset=seal.error.offset,
+            message=f"{seal.error.format}: {seal.error.reason}",
+            command=_bundle_command(ctx.bundle, layouts[seal.bundle_dir.relpath]),
+        )
