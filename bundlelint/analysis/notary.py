@@ -1,0 +1,268 @@
+"""Map Apple's notary log onto bundlelint rules, and compare it with a local lint.
+
+Every issue in the log becomes a ``Finding`` of the rule that answers Apple's message; an
+issue no rule answers becomes a finding of BL790 that quotes Apple verbatim, so nothing Apple
+said is ever dropped. This module sits below the rules layer, so it takes rule metadata through
+the small ``AnswersNotary`` protocol (``RuleMeta`` satisfies it) instead of importing the
+registry.
+
+Matching priority (documented for ``bundlelint explain`` and the tests):
+
+1. rules whose ``notary_messages`` contain Apple's exact message (also tried with surrounding
+   whitespace stripped); if several do, the lowest rule ID wins;
+2. otherwise rules with a ``notary_patterns`` entry that matches (``re.search``); if several do,
+   the longest pattern wins (the most specific), then the lowest rule ID;
+3. otherwise BL790.
+
+Every rule that answers the message is kept as a candidate: a local finding of any candidate
+counts as a prediction when the log is compared with a lint of the bundle.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Protocol
+
+from bundlelint.bundle import BUNDLE_EXTENSIONS
+from bundlelint.findings import Applicability, Finding, Fix, Location, Severity
+from bundlelint.parsers.notary import NotaryIssue, NotaryLog, TicketItem
+
+UNRECOGNISED_RULE = "BL790"
+#: Extensions of the file people upload to the notary: the first path component of an issue.
+UPLOAD_EXTENSIONS = (".zip", ".pkg", ".mpkg", ".dmg")
+
+
+class AnswersNotary(Protocol):
+    """The part of ``RuleMeta`` the mapping reads."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def severity(self) -> Severity: ...
+    @property
+    def how_to_fix(self) -> str: ...
+    @property
+    def fix_command(self) -> str | None: ...
+    @property
+    def fix_applicability(self) -> Applicability: ...
+    @property
+    def notary_messages(self) -> tuple[str, ...]: ...
+    @property
+    def notary_patterns(self) -> tuple[str, ...]: ...
+
+
+@dataclass(frozen=True)
+class Match:
+    """Which rule answers a message, how it was found, and every rule that could have."""
+
+    rule: AnswersNotary
+    matched_by: str  # "exact", "pattern" or "none"
+    candidates: tuple[str, ...]
+
+
+class NotaryMatcher:
+    """Looks Apple's messages up in the rules' metadata (see the module docstring)."""
+
+    def __init__(self, metas: Iterable[AnswersNotary]) -> None:
+        self._metas = sorted(metas, key=lambda m: m.id)
+        by_id = {m.id: m for m in self._metas}
+        if UNRECOGNISED_RULE not in by_id:
+            raise KeyError(f"{UNRECOGNISED_RULE} (unrecognised notary issue) is not registered")
+        self.fallback = by_id[UNRECOGNISED_RULE]
+        self._exact: dict[str, list[AnswersNotary]] = {}
+        self._patterns: list[tuple[re.Pattern[str], AnswersNotary]] = []
+        for meta in self._metas:
+            for message in meta.notary_messages:
+                self._exact.setdefault(message, []).append(meta)
+            for pattern in meta.notary_patterns:
+                self._patterns.append((re.compile(pattern), meta))
+
+    def match(self, message: str) -> Match:
+        exact = self._exact.get(message) or self._exact.get(message.strip()) or []
+        by_pattern = sorted(
+            ((p, m) for p, m in self._patterns if p.search(message)),
+            key=lambda pm: (-len(pm[0].pattern), pm[1].id),
+        )
+        candidates = tuple(dict.fromkeys([m.id for m in exact] + [m.id for _, m in by_pattern]))
+        if exact:
+            return Match(exact[0], "exact", candidates)
+        if by_pattern:
+            return Match(by_pattern[0][1], "pattern", candidates)
+        return Match(self.fallback, "none", (self.fallback.id,))
+
+
+def bundle_path(apple_path: str | None, archive_filename: str | None = None) -> str | None:
+    """Apple's archive path of an item as the path bundlelint shows for it.
+
+    ``MyApp.zip/MyApp.app/Contents/MacOS/MyApp`` becomes ``MyApp.app/Contents/MacOS/MyApp``;
+    ``x.pkg/x.pkg Contents/Payload/Applications/X.app/...`` becomes ``X.app/...``; an archive
+    nested in the bundle stays a path component (``.../Resources/lib.jar/native/libfoo.dylib``),
+    which is how the bundle model names the members of nested archives. Items outside any
+    bundle keep the path below the upload (and below a package's ``Payload``).
+    """
+    if not apple_path:
+        return None
+    parts = [p for p in apple_path.split("/") if p not in ("", ".")]
+    if not parts:
+        return None
+    first = parts[0]
+    if (archive_filename and first == archive_filename) or first.lower().endswith(
+        UPLOAD_EXTENSIONS
+    ):
+        parts = parts[1:] or parts
+    for i, part in enumerate(parts):
+        if PurePosixPath(part).suffix in BUNDLE_EXTENSIONS:
+            return "/".join(parts[i:])
+    if "Payload" in parts[:-1]:
+        parts = parts[parts.index("Payload") + 1 :]
+    return "/".join(parts)
+
+
+def relative_to_bundle(path: str) -> str:
+    """A display path without its first component (the bundle's own name), so that a bundle
+    renamed after upload still compares equal."""
+    _, _, rest = path.partition("/")
+    return rest
+
+
+@dataclass(frozen=True)
+class MappedIssue:
+    """One Apple issue, the finding it became, and the rules that answer its message."""
+
+    issue: NotaryIssue
+    finding: Finding
+    bundle_path: str | None
+    matched_by: str
+    candidates: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MappedTicketItem:
+    """One ticketContents item with its path as bundlelint shows it."""
+
+    item: TicketItem
+    bundle_path: str | None
+
+
+@dataclass(frozen=True)
+class NotaryMapping:
+    """A whole log, mapped."""
+
+    log: NotaryLog
+    issues: tuple[MappedIssue, ...]
+    ticket: tuple[MappedTicketItem, ...] | None
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        return tuple(m.finding for m in self.issues)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(m.finding.severity is Severity.ERROR for m in self.issues)
+
+
+def finding_severity(apple_severity: str, rule_severity: Severity) -> Severity:
+    """Apple's ``error`` keeps the rule's severity but is at least an error (the notary did
+    reject the upload for it); Apple's ``warning`` is a warning. Apple has written nothing
+    else; an unknown severity is treated as an error rather than quietly downgraded."""
+    if apple_severity.lower() == "warning":
+        return Severity.WARNING
+    return max(rule_severity, Severity.ERROR)
+
+
+def map_issue(issue: NotaryIssue, matcher: NotaryMatcher,
+              archive_filename: str | None) -> MappedIssue:
+    match = matcher.match(issue.message)
+    meta = match.rule
+    path = bundle_path(issue.path, archive_filename)
+    shown = path or issue.path or archive_filename or "(upload)"
+    command = None
+    if meta.fix_command is not None:
+        try:
+            command = meta.fix_command.format(target=shlex.quote(shown))
+        except (KeyError, IndexError):
+            command = meta.fix_command
+    evidence = {
+        "apple_severity": issue.severity,
+        "apple_message": issue.message,
+        "apple_path": issue.path or "",
+        "doc_url": issue.doc_url or "",
+        "architecture": issue.architecture or "",
+        "matched_by": match.matched_by,
+        "candidates": ",".join(match.candidates),
+    }
+    if issue.code is not None:
+        evidence["code"] = str(issue.code)
+    finding = Finding(
+        rule_id=meta.id,
+        severity=finding_severity(issue.severity, meta.severity),
+        location=Location(path=shown, arch=issue.architecture or None),
+        message=issue.message,
+        fix=Fix(text=meta.how_to_fix, command=command, applicability=meta.fix_applicability),
+        evidence=evidence,
+    )
+    return MappedIssue(issue, finding, path, match.matched_by, match.candidates)
+
+
+def map_log(log: NotaryLog, metas: Iterable[AnswersNotary]) -> NotaryMapping:
+    """Every issue of ``log`` as a finding (in log order), and its ticket with bundle paths."""
+    matcher = NotaryMatcher(metas)
+    issues = tuple(map_issue(i, matcher, log.archive_filename) for i in log.issues)
+    ticket = None
+    if log.ticket_contents is not None:
+        ticket = tuple(MappedTicketItem(t, bundle_path(t.path, log.archive_filename))
+                       for t in log.ticket_contents)
+    return NotaryMapping(log=log, issues=issues, ticket=ticket)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Apple's verdict next to a local lint of the same bundle."""
+
+    predicted: tuple[tuple[MappedIssue, Finding], ...]
+    missed: tuple[MappedIssue, ...]
+    local_only: tuple[Finding, ...]  # local errors Apple did not report
+
+
+def _same_place(mapped: MappedIssue, local: Finding) -> bool:
+    if mapped.bundle_path is None:
+        return False
+    if relative_to_bundle(mapped.bundle_path) != relative_to_bundle(local.location.path):
+        return False
+    arch = mapped.issue.architecture
+    return not arch or not local.location.arch or arch == local.location.arch
+
+
+def compare(mapping: NotaryMapping, local: Sequence[Finding]) -> Comparison:
+    """Which Apple issues a local finding predicted (a candidate rule, the same
+    bundle-relative path, the same architecture where both give one), which it missed, and
+    which local errors Apple did not report."""
+    predicted: list[tuple[MappedIssue, Finding]] = []
+    missed: list[MappedIssue] = []
+    used: set[int] = set()
+    for mapped in mapping.issues:
+        hit = next(
+            (i for i, f in enumerate(local)
+             if f.rule_id in mapped.candidates and _same_place(mapped, f)),
+            None,
+        )
+        if hit is None:
+            missed.append(mapped)
+        else:
+            used.add(hit)
+            predicted.append((mapped, local[hit]))
+    local_only = tuple(
+        f for i, f in enumerate(local)
+        if f.severity is Severity.ERROR and i not in used and not _answers_any(f, mapping)
+    )
+    return Comparison(tuple(predicted), tuple(missed), local_only)
+
+
+def _answers_any(local: Finding, mapping: NotaryMapping) -> bool:
+    """A local finding that repeats an Apple issue already predicted by another finding (two
+    slices, one Apple line) is not 'unreported by Apple'."""
+    return any(local.rule_id in m.candidates and _same_place(m, local) for m in mapping.issues)

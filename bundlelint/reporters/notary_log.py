@@ -1,0 +1,259 @@
+"""Rendering for ``bundlelint notary-log``: Apple's verdict as findings, the notarized
+cdhashes, and (with ``--bundle``) a side-by-side table of Apple's issues and local findings.
+
+The JSON form is versioned and described by ``schema/notary-log-v1.schema.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from itertools import groupby
+from typing import Any, TextIO
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from bundlelint import __version__
+from bundlelint.analysis.notary import UNRECOGNISED_RULE, Comparison, MappedIssue, NotaryMapping
+from bundlelint.engine import Report
+from bundlelint.findings import Finding, Severity
+from bundlelint.reporters.json_report import finding_to_dict
+from bundlelint.reporters.text import STYLE
+from bundlelint.rules import Registry
+
+#: Bump on any incompatible change; schema/notary-log-v{N}.schema.json must match.
+NOTARY_JSON_VERSION = 1
+
+
+@dataclass(frozen=True)
+class NotaryResult:
+    """What the command found: the mapped log, and the local lint when ``--bundle`` was given."""
+
+    mapping: NotaryMapping
+    local: Report | None = None
+    comparison: Comparison | None = None
+
+
+def _count(findings: list[Finding], severity: Severity) -> int:
+    return sum(1 for f in findings if f.severity is severity)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+# --- text ----------------------------------------------------------------------------------
+
+
+def render_notary_text(result: NotaryResult, registry: Registry, out: TextIO, *,
+                       color: bool) -> None:
+    console = Console(file=out, force_terminal=color, no_color=not color, highlight=False,
+                      soft_wrap=True, emoji=False, width=160)
+    log = result.mapping.log
+    findings = list(result.mapping.findings)
+    status = log.status or "(no status)"
+    style = "bold green" if status == "Accepted" else "bold red" if log.is_rejected else "bold"
+    detail = ""
+    if log.status_code is not None:
+        detail += f" ({log.status_code})"
+    if log.status_summary:
+        detail += f": {log.status_summary}"
+    console.print(f"[bold]Notary {'log' if log.kind == 'log' else 'submission'}[/] "
+                  f"{escape(log.source)}")
+    console.print(f"  status    [{style}]{escape(status)}[/]{escape(detail)}")
+    rows = [
+        ("job id", log.job_id),
+        ("archive", log.archive_filename or log.name),
+        ("sha256", log.sha256),
+        ("uploaded", log.upload_date or log.created_date),
+        ("message", log.message),
+    ]
+    for label, value in rows:
+        if value:
+            console.print(f"  {label:<9} {escape(value)}")
+    unknown = sum(1 for m in result.mapping.issues if m.finding.rule_id == UNRECOGNISED_RULE)
+    console.print(
+        f"  issues    {_plural(_count(findings, Severity.ERROR), 'error')}, "
+        f"{_plural(_count(findings, Severity.WARNING), 'warning')}"
+        + (f" ({unknown} not recognised by bundlelint)" if unknown else "")
+    )
+    console.print()
+    ordered = sorted(result.mapping.issues, key=lambda m: m.finding.sort_key())
+    for path, group in groupby(ordered, key=lambda m: m.finding.location.path):
+        console.print(f"[bold underline]{escape(path)}[/]")
+        for mapped in group:
+            _print_issue(console, registry, mapped, result.comparison)
+        console.print()
+    _print_ticket(console, result.mapping)
+    if result.comparison is not None and result.local is not None:
+        _print_comparison(console, registry, result.comparison, result.local)
+
+
+def _print_issue(console: Console, registry: Registry, mapped: MappedIssue,
+                 comparison: Comparison | None) -> None:
+    f = mapped.finding
+    rule = registry.get(f.rule_id)
+    slug = f" {rule.meta.slug}" if rule else ""
+    where = f"[{f.location.arch}] " if f.location.arch else ""
+    console.print(f"  [{STYLE[f.severity]}]{f.severity.value:<7}[/] [bold]{f.rule_id}[/]"
+                  f"[dim]{slug}[/] {escape(where)}{escape(f.message)}")
+    if f.rule_id == UNRECOGNISED_RULE:
+        console.print("    [dim]apple:[/] no bundlelint rule answers this message")
+    if mapped.issue.path and mapped.issue.path != f.location.path:
+        console.print(f"    [dim]apple path:[/] {escape(mapped.issue.path)}")
+    if mapped.issue.doc_url:
+        console.print(f"    [dim]doc:[/] {escape(mapped.issue.doc_url)}")
+    command = f.fix.command if f.fix else None
+    if comparison is not None:  # the local finding knows the exact command for this file
+        local = next((loc for m, loc in comparison.predicted if m is mapped), None)
+        if local is not None and local.fix is not None and local.fix.command:
+            command = local.fix.command
+    if command:
+        console.print(f"    [dim]fix:[/] [green]{escape(command)}[/]")
+    elif f.fix is not None:
+        console.print(f"    [dim]fix:[/] {escape(f.fix.text)}")
+
+
+def _print_ticket(console: Console, mapping: NotaryMapping) -> None:
+    ticket = mapping.ticket
+    if ticket is None:
+        if mapping.log.kind == "log":
+            console.print("[bold]Notarized code:[/] none (the log has no ticketContents)")
+        return
+    console.print(f"[bold]Notarized code (ticketContents):[/] {_plural(len(ticket), 'item')}")
+    for t in ticket:
+        arch = f" [{t.item.arch}]" if t.item.arch else ""
+        algo = t.item.digest_algorithm or "?"
+        console.print(f"  {escape(t.bundle_path or t.item.path)}{escape(arch)}  "
+                      f"{escape(algo)} cdhash {escape(t.item.cdhash)}")
+    console.print()
+
+
+def _print_comparison(console: Console, registry: Registry, comparison: Comparison,
+                      local: Report) -> None:
+    table = Table(title=f"Apple's verdict next to bundlelint's lint of {local.input_name}",
+                  show_lines=True, expand=False)
+    table.add_column("Verdict", no_wrap=True)
+    table.add_column("Rule", no_wrap=True)
+    table.add_column("Path [arch]", overflow="fold")
+    table.add_column("Apple says", overflow="fold")
+    table.add_column("bundlelint says", overflow="fold")
+
+    def place(path: str, arch: str | None) -> str:
+        return escape(path + (f" [{arch}]" if arch else ""))
+
+    for mapped, found in comparison.predicted:
+        f = mapped.finding
+        table.add_row("[green]predicted[/]", f.rule_id, place(f.location.path, f.location.arch),
+                      escape(f.message), f"{found.rule_id}: {escape(found.message)}")
+    for mapped in comparison.missed:
+        f = mapped.finding
+        table.add_row("[red]missed[/]", f.rule_id, place(f.location.path, f.location.arch),
+                      escape(f.message), "[dim]nothing[/]")
+    for found in comparison.local_only:
+        table.add_row("[yellow]local only[/]", found.rule_id,
+                      place(found.location.path, found.location.arch), "[dim]nothing[/]",
+                      escape(found.message))
+    console.print(table)
+    console.print(
+        f"[bold]{len(comparison.predicted)} predicted, {len(comparison.missed)} missed, "
+        f"{len(comparison.local_only)} local only[/] "
+        f"(bundlelint found {_plural(local.count(Severity.ERROR), 'error')} in "
+        f"{escape(local.input_name)})."
+    )
+
+
+# --- JSON ----------------------------------------------------------------------------------
+
+
+def _issue_to_dict(mapped: MappedIssue, registry: Registry) -> dict[str, Any]:
+    i = mapped.issue
+    return {
+        "finding": finding_to_dict(mapped.finding, registry),
+        "apple": {
+            "severity": i.severity,
+            "code": i.code,
+            "path": i.path,
+            "message": i.message,
+            "doc_url": i.doc_url,
+            "architecture": i.architecture,
+        },
+        "bundle_path": mapped.bundle_path,
+        "matched_by": mapped.matched_by,
+        "candidates": list(mapped.candidates),
+    }
+
+
+def notary_document(result: NotaryResult, registry: Registry) -> dict[str, Any]:
+    mapping = result.mapping
+    log = mapping.log
+    findings = list(mapping.findings)
+    index = {id(m): n for n, m in enumerate(mapping.issues)}
+    doc: dict[str, Any] = {
+        "format_version": NOTARY_JSON_VERSION,
+        "tool": {"name": "bundlelint", "version": __version__},
+        "log": {
+            "source": log.source,
+            "kind": log.kind,
+            "log_format_version": log.log_format_version,
+            "job_id": log.job_id,
+            "status": log.status,
+            "status_summary": log.status_summary,
+            "status_code": log.status_code,
+            "archive_filename": log.archive_filename,
+            "upload_date": log.upload_date,
+            "sha256": log.sha256,
+            "message": log.message,
+            "name": log.name,
+            "created_date": log.created_date,
+        },
+        "summary": {
+            "issues": len(findings),
+            "errors": _count(findings, Severity.ERROR),
+            "warnings": _count(findings, Severity.WARNING),
+            "unrecognised": sum(1 for f in findings if f.rule_id == UNRECOGNISED_RULE),
+        },
+        "issues": [_issue_to_dict(m, registry) for m in mapping.issues],
+        "ticket": None if mapping.ticket is None else [
+            {
+                "path": t.item.path,
+                "bundle_path": t.bundle_path,
+                "digest_algorithm": t.item.digest_algorithm,
+                "cdhash": t.item.cdhash,
+                "arch": t.item.arch,
+            }
+            for t in mapping.ticket
+        ],
+        "comparison": None,
+    }
+    comparison, local = result.comparison, result.local
+    if comparison is not None and local is not None:
+        doc["comparison"] = {
+            "bundle": local.input_name,
+            "local_summary": {
+                "errors": local.count(Severity.ERROR),
+                "warnings": local.count(Severity.WARNING),
+                "info": local.count(Severity.INFO),
+            },
+            "predicted": [
+                {"issue": index[id(m)], "rule_id": m.finding.rule_id,
+                 "path": m.finding.location.path, "arch": m.finding.location.arch,
+                 "local": finding_to_dict(f, registry)}
+                for m, f in comparison.predicted
+            ],
+            "missed": [
+                {"issue": index[id(m)], "rule_id": m.finding.rule_id,
+                 "path": m.finding.location.path, "arch": m.finding.location.arch}
+                for m in comparison.missed
+            ],
+            "local_only": [finding_to_dict(f, registry) for f in comparison.local_only],
+        }
+    return doc
+
+
+def render_notary_json(result: NotaryResult, registry: Registry, out: TextIO, *,
+                       color: bool) -> None:
+    json.dump(notary_document(result, registry), out, indent=2)
+    out.write("\n")
