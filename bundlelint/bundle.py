@@ -17,11 +17,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO, Protocol, TypeVar
+from typing import TYPE_CHECKING, BinaryIO, Protocol, TypeVar
 
 from bundlelint.errors import ParseError
+from bundlelint.options import Options
 from bundlelint.parsers.macho import MachOFile, parse_macho, sniff_macho
 from bundlelint.parsers.plist import InfoPlist, parse_plist
+
+if TYPE_CHECKING:
+    from bundlelint.zipsource import ZipReport
 
 #: Directories under ``Contents/`` whose files the signer treats as nested code (formats.md 4).
 CODE_DIRECTORIES = (
@@ -226,6 +230,8 @@ class Bundle:
         self.name = source.name
         #: The input as the user typed it: fix commands name files through it.
         self.input_path = input_path if input_path is not None else source.name
+        #: The raw facts of a zip input (``ZipSource``) for the archive rules; else ``None``.
+        self.archive: ZipReport | None = getattr(source, "archive", None)
         self._macho_cache: dict[str, MachOFile | ParseError] = {}
         self._memo: dict[tuple[str, str], object] = {}
         self._info_cache: dict[str, InfoPlist | ParseError | None] = {}
@@ -438,15 +444,23 @@ class Bundle:
         return self.entry(root.child(f"MacOS/{info.executable}"))
 
 
-def open_input(path: Path) -> Bundle:
+def open_input(path: Path, options: Options | None = None) -> Bundle:
     """Build the bundle model for a path given on the command line.
 
+    A ``.zip`` (by name or magic) is read in place through ``ZipSource``; Mach-O files inside
+    zips and jars nested in the bundle become entries too (``NestedArchiveSource``).
     Raises ``FileNotFoundError`` / ``PermissionError`` for inputs that cannot be read at all.
     """
+    from bundlelint.nestedsource import NestedArchiveSource
+    from bundlelint.zipsource import ZipSource, looks_like_zip
+
     if path.is_symlink() and not path.exists():
         raise FileNotFoundError(f"{path} is a dangling symlink")
     if path.is_dir():
-        return Bundle(DirectorySource(path), str(path))
+        return Bundle(NestedArchiveSource(DirectorySource(path), options), str(path))
+    if path.is_file() and looks_like_zip(path):
+        zsrc = ZipSource(path, options)  # fix commands name the app as if unzipped beside it
+        return Bundle(NestedArchiveSource(zsrc, options), str(path.parent / zsrc.name))
     if path.is_file():
         return Bundle(SingleFileSource(path), str(path))
     if path.exists():

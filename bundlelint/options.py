@@ -22,3 +22,7 @@ class Options:
     expected_entitlements: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     max_file_size: int | None = None
     jobs: int | None = None
+    #: Zip input: the most the archive may declare uncompressed, and the highest compression
+    #: ratio (overall, or of one member of 1 MiB or more). Over either, nothing is inflated.
+    max_archive_size: int = 8 * 1024**3
+    max_compression_ratio: float = 200.0

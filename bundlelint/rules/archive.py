@@ -1,0 +1,336 @@
+"""BL70x: the .zip uploaded to Apple (zip input only; quiet for directories and files).
+
+These rules read ``Bundle.archive`` (a ``ZipReport`` of central-directory facts) and never the
+archive's bytes. Symlinks inside the app that point outside it are BL004's, which judges zip
+input through the same bundle model. The fix is nearly always to zip the app again the way
+Apple documents: ``ditto -c -k --keepParent MyApp.app MyApp.zip``.
+"""
+
+from __future__ import annotations
+
+import shlex
+import unicodedata
+from collections.abc import Iterator
+
+from bundlelint.findings import Applicability, Finding, Severity
+from bundlelint.rules.base import RuleContext, RuleMeta, rule
+from bundlelint.zipsource import ZipMember, ZipReport, resolve_in_archive
+
+DITTO = "ditto -c -k --keepParent {app} {zip}"
+REZIP = (
+    "Zip the app again with `ditto -c -k --keepParent MyApp.app MyApp.zip` (what Apple "
+    "documents for notarization): it keeps symlinks, permissions and extended attributes "
+    "as the signature needs them and adds no __MACOSX/ or ._ files."
+)
+#: Examples quoted in a finding that summarises many entries.
+MAX_EXAMPLES = 3
+
+
+def _ditto(report: ZipReport) -> str:
+    """The exact ditto command for this archive's app and name."""
+    apps = [t for t in report.top_level if t.endswith(".app")]
+    app = report.app_name or (apps[0] if apps else "MyApp.app")
+    return DITTO.format(app=shlex.quote(app), zip=shlex.quote(report.archive_name))
+
+
+def _shown(report: ZipReport, member: ZipMember) -> str:
+    """A member inside the app reads like the bundle's own paths; others name the archive."""
+    name = member.name.rstrip("/")
+    if report.app_name and name.startswith(report.app_name + "/") and not member.is_unsafe:
+        return name
+    return report.path_of(member.name)
+
+
+@rule(
+    RuleMeta(
+        id="BL701",
+        slug="archive-unreadable",
+        severity=Severity.ERROR,
+        summary="The zip archive cannot be read",
+        what="Reports a .zip input whose central directory cannot be read (truncated, corrupt, "
+        "or not a zip at all).",
+        why="Apple's notary cannot unpack it either, and nothing inside was checked.",
+        how_to_fix=REZIP,
+        fix_command=DITTO,
+        fix_applicability=Applicability.UNSAFE,
+    )
+)
+def archive_unreadable(ctx: RuleContext) -> Iterator[Finding]:
+    report = ctx.bundle.archive
+    if report is not None and report.error is not None:
+        yield ctx.finding(path=report.archive_name, message=f"cannot read the zip: "
+                          f"{report.error}", command=_ditto(report))
+
+
+@rule(
+    RuleMeta(
+        id="BL702",
+        slug="framework-symlink-flattened",
+        severity=Severity.ERROR,
+        summary="A framework symlink was stored in the zip as a plain file",
+        what=(
+            "Inside a .framework, finds small regular files whose whole content is a relative "
+            "path to another entry of the archive (Versions/Current containing `A`, "
+            "Foo.framework/Foo containing `Versions/Current/Foo`): symlinks that the zip tool "
+            "flattened into files."
+        ),
+        why=(
+            "`zip -r` without `-y`, and most non-Apple zip tools, store the target path instead "
+            "of the link. The framework's structure and its sealed resources then no longer "
+            "match the signature, and the notary rejects the framework as invalidly signed."
+        ),
+        how_to_fix=REZIP + " With Info-ZIP, `zip -y -r` keeps symlinks too.",
+        fix_command=DITTO,
+    )
+)
+def framework_symlink_flattened(ctx: RuleContext) -> Iterator[Finding]:
+    report = ctx.bundle.archive
+    if report is None:
+        return
+    names = {m.name.rstrip("/") for m in report.members}
+    prefixes = {"/".join(m.parts[:i]) for m in report.members for i in range(1, len(m.parts))}
+    for member in report.members:
+        text = member.link_like_text
+        if text is None:
+            continue
+        target = resolve_in_archive(member.name, text)
+        if target is None or not (target in names or target in prefixes):
+            continue
+        yield ctx.finding(
+            path=_shown(report, member),
+            message=f"stored as a {member.file_size}-byte regular file containing {text!r}: "
+            f"it should be a symlink -> {text}",
+            evidence={"content": text, "resolves_to": target},
+            command=_ditto(report),
+        )
+
+
+@rule(
+    RuleMeta(
+        id="BL703",
+        slug="appledouble-in-archive",
+        severity=Severity.ERROR,
+        summary="The zip contains AppleDouble files (__MACOSX/ or ._*)",
+        what="Reports a `__MACOSX/` directory and `._name` files anywhere in the archive.",
+        why=(
+            "AppleDouble files carry extended attributes and resource forks as separate files. "
+            "Unpacked inside the app they are files the signature does not seal (codesign: "
+            "'resource fork, Finder information, or similar detritus not allowed'); they come "
+            "from zipping with Finder-era tools or `zip` on a copy made by `cp` to a "
+            "non-Apple file system."
+        ),
+        how_to_fix=REZIP + " Run `xattr -cr MyApp.app` before signing if the app itself has "
+        "stray extended attributes.",
+        fix_command=DITTO,
+    )
+)
+def appledouble_in_archive(ctx: RuleContext) -> Iterator[Finding]:
+    report = ctx.bundle.archive
+    if report is None:
+        return
+    macosx = [m for m in report.members if m.parts and m.parts[0] == "__MACOSX"]
+    if macosx:
+        examples = ", ".join(m.name for m in macosx[:MAX_EXAMPLES])
+        yield ctx.finding(path=report.path_of("__MACOSX"),
+                          message=f"__MACOSX/ holds {len(macosx)} AppleDouble entries "
+                          f"(e.g. {examples})", evidence={"count": len(macosx)},
+                          command=_ditto(report))
+    for member in report.members:
+        if member.parts and member.parts[0] != "__MACOSX" and member.parts[-1].startswith("._"):
+            yield ctx.finding(path=_shown(report, member),
+                              message="AppleDouble file (extended attributes stored as a file)",
+                              command=_ditto(report))
+
+
+@rule(
+    RuleMeta(
+        id="BL704",
+        slug="ds-store-in-archive",
+        severity=Severity.WARNING,
+        summary="The zip contains .DS_Store files",
+        what="Reports `.DS_Store` files anywhere in the archive.",
+        why=(
+            "Finder writes them when a folder is opened. Inside the app, one added after "
+            "signing is a file the signature does not seal, and the app fails verification."
+        ),
+        how_to_fix="Delete them before signing (`find MyApp.app -name .DS_Store -delete`), "
+        "sign, then zip with ditto.",
+        fix_command=DITTO,
+    )
+)
+def ds_store_in_archive(ctx: RuleContext) -> Iterator[Finding]:
+    report = ctx.bundle.archive
+    if report is None:
+        return
+    for member in report.members:
+        if member.parts and member.parts[-1] == ".DS_Store" and member.parts[0] != "__MACOSX":
+            yield ctx.finding(path=_shown(report, member), message="Finder's .DS_Store file",
+                              command=_ditto(report))
+
+
+@rule(
+    RuleMeta(
+        id="BL705",
+        slug="no-single-app",
+        severity=Severity.ERROR,
+        summary="The zip does not hold exactly one .app at its top level",
+        what=(
+            "A zip for notarization should hold `MyApp.app/...` at its top level (what "
+            "`ditto -c -k --keepParent` writes). Reports archives with no top-level .app (for "
+            "example a zip of `Contents/`) or with several. A zip holding just one file (a "
+            "command-line tool) is fine."
+        ),
+        why=(
+            "Without the .app directory the bundle has no name and no structure for the notary "
+            "to recognise; with several, each must be notarized and stapled, which is easy to "
+            "get wrong. bundlelint lints the whole archive in that case."
+        ),
+        how_to_fix=REZIP,
+        fix_command=DITTO,
+    )
+)
+def no_single_app(ctx: RuleContext) -> Iterator[Finding]:
+    report = ctx.bundle.archive
+    if report is None or report.error is not None or report.app_name is not None:
+        return
+    if ctx.bundle.is_single_file:
+        return
+    apps = [t for t in report.top_level if t.endswith(".app")]
+    shown = ", ".join(report.top_level[:MAX_EXAMPLES]) or "nothing"
+    if apps:
+        message = f"{len(apps)} .app bundles at the top level: {', '.join(apps)}"
+    else:
+        message = f"no .app at the top level (it holds {shown})"
+    yield ctx.finding(path=report.archive_name, message=message,
+                      evidence={"top_level": ",".join(report.top_level)}, command=_ditto(report))
+
+
+@rule(
+    RuleMeta(
+        id="BL706",
+        slug="unsafe-archive-path",
+        severity=Severity.ERROR,
+        summary="A zip entry has an absolute path or a `..` component",
+        what="Reports entries whose names start with `/` or a drive letter, contain a "
+        "backslash, or have a `..` component. They are never mapped into the bundle.",
+        why=(
+            "Such an entry unpacks outside the folder it is unpacked into (zip slip): Apple's "
+            "service rejects the archive, and no honest build produces one."
+        ),
+        how_to_fix=REZIP,
+        fix_command=DITTO,
+    )
+)
+def unsafe_archive_path(ctx: RuleContext) -> Iterator[Finding]:
+    report = ctx.bundle.archive
+    if report is None:
+        return
+    for member in report.members:
+        if member.is_unsafe:
+            yield ctx.finding(path=report.path_of(member.name),
+                              message=f"entry name {member.name!r} escapes the folder it is "
+                              "unpacked into", command=_ditto(report))
+
+
+@rule(
+    RuleMeta(
+        id="BL707",
+        slug="archive-too-large",
+        severity=Severity.ERROR,
+        summary="The zip declares more data, or compresses better, than the configured limits",
+        what=(
+            "Sums the uncompressed sizes in the central directory and compares them, and the "
+            "compression ratio (overall and of each member of 1 MiB or more), with "
+            "`max_archive_size` (default 8 GiB) and `max_compression_ratio` (default 200:1). "
+            "Over either limit the archive is not inflated at all, so its content is not "
+            "checked."
+        ),
+        why=(
+            "A zip bomb inflates to far more than any app; checking it would exhaust memory or "
+            "disk. A real app bundle compresses about 2-5:1."
+        ),
+        how_to_fix="Check what made the archive so large or so compressible; raise the limits "
+        "in the configuration if the archive is genuine.",
+        fix_applicability=Applicability.DISPLAY,
+    )
+)
+def archive_too_large(ctx: RuleContext) -> Iterator[Finding]:
+    report = ctx.bundle.archive
+    if report is None or report.error is not None:
+        return
+    reason = report.refused
+    if reason is None:  # the rule's own options may be stricter than the walk's
+        opts = ctx.options
+        if report.total_uncompressed > opts.max_archive_size:
+            reason = (f"declares {report.total_uncompressed} bytes uncompressed, over the "
+                      f"{opts.max_archive_size} byte limit (max_archive_size)")
+        elif (report.total_uncompressed >= 1024 * 1024
+              and report.ratio > opts.max_compression_ratio):
+            reason = (f"compression ratio {report.ratio:.0f}:1 is over the "
+                      f"{opts.max_compression_ratio:g}:1 limit (max_compression_ratio)")
+    if reason is not None:
+        yield ctx.finding(
+            path=report.archive_name,
+            message=f"the archive {reason}; its content was not inflated or checked",
+            evidence={"uncompressed": report.total_uncompressed,
+                      "compressed": report.total_compressed},
+        )
+
+
+def _form(name: str) -> str | None:
+    if name.isascii():
+        return None
+    nfc, nfd = unicodedata.normalize("NFC", name), unicodedata.normalize("NFD", name)
+    if nfc == nfd:
+        return None
+    return "NFC" if name == nfc else "NFD" if name == nfd else "mixed"
+
+
+@rule(
+    RuleMeta(
+        id="BL708",
+        slug="mixed-unicode-normalisation",
+        severity=Severity.WARNING,
+        summary="Entry names in the zip mix Unicode normalisation forms",
+        what=(
+            "Compares the names of entries with accented characters: the same name stored in "
+            "both NFC and NFD form, or an archive where some names are NFC and others NFD."
+        ),
+        why=(
+            "APFS keeps names as written while the code signature's resource seal compares "
+            "them byte for byte: a file renamed to another form by a zip tool or a non-Apple "
+            "file system no longer matches its seal, and two forms of one name can collide on "
+            "unpacking."
+        ),
+        how_to_fix=REZIP + " Build and zip on the Mac that signs, so that names keep the form "
+        "they were sealed in.",
+        fix_command=DITTO,
+    )
+)
+def mixed_unicode_normalisation(ctx: RuleContext) -> Iterator[Finding]:
+    report = ctx.bundle.archive
+    if report is None:
+        return
+    groups: dict[str, list[ZipMember]] = {}
+    forms: dict[str, list[ZipMember]] = {}
+    for member in report.members:
+        form = _form(member.name)
+        if form is None:
+            continue
+        groups.setdefault(unicodedata.normalize("NFC", member.name), []).append(member)
+        forms.setdefault(form, []).append(member)
+    for members in groups.values():
+        distinct = sorted({m.name for m in members})
+        if len(distinct) > 1:
+            yield ctx.finding(path=_shown(report, members[0]),
+                              message=f"the same name is stored in {len(distinct)} "
+                              f"normalisation forms: {', '.join(repr(n) for n in distinct)}",
+                              command=_ditto(report))
+    if "NFC" in forms and "NFD" in forms:
+        yield ctx.finding(
+            path=report.archive_name,
+            message=f"{len(forms['NFC'])} names are NFC (e.g. {forms['NFC'][0].name!r}) and "
+            f"{len(forms['NFD'])} are NFD (e.g. {forms['NFD'][0].name!r})",
+            evidence={"nfc": len(forms["NFC"]), "nfd": len(forms["NFD"])},
+            command=_ditto(report),
+        )
