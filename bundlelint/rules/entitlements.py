@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from bundlelint.analysis.entitlements import slice_entitlements
 from bundlelint.findings import Finding, Severity
 from bundlelint.rules._commands import codesign_command
-from bundlelint.rules.base import RuleContext, RuleMeta, rule
+from bundlelint.rules.base import Rule, RuleContext, RuleMeta, rule
 
 GET_TASK_ALLOW = "com.apple.security.get-task-allow"
 
@@ -86,3 +87,124 @@ def entitlements_malformed(ctx: RuleContext) -> Iterator[Finding]:
                 message=f"{sl.arch} slice's embedded entitlements {problem}",
                 command=codesign_command(ctx.bundle, entry, entitlements=True),
             )
+
+
+@rule(
+    RuleMeta(
+        id="BL303",
+        slug="entitlements-der-mismatch",
+        severity=Severity.ERROR,
+        summary="The XML and DER entitlements in a signature disagree",
+        what=(
+            "Decodes the DER entitlements blob (slot 7) and compares it by meaning with the XML "
+            "entitlements (slot 5): same keys, same types, same values. A DER blob that does "
+            "not decode is reported too."
+        ),
+        why=(
+            "Since macOS 12 the kernel enforces the DER entitlements while the notary and people "
+            "read the XML. When they differ (a tool edited one, or a stale blob was kept), the "
+            "app runs with entitlements nobody reviewed, or fails to launch."
+        ),
+        how_to_fix=(
+            "Re-sign with a current codesign (macOS 11 or later) and your entitlements file: it "
+            "writes both blobs from the same plist."
+        ),
+    )
+)
+def entitlements_der_mismatch(ctx: RuleContext) -> Iterator[Finding]:
+    for entry, macho in ctx.bundle.machos():
+        for sl in macho.slices:
+            if sl.signature is None:
+                continue
+            ents = slice_entitlements(ctx.bundle, entry, sl)
+            if ents.der_error is not None:
+                message = (f"{sl.arch} slice's DER entitlements do not decode: "
+                           f"{ents.der_error.reason}")
+                offset = ents.der_error.offset
+            elif ents.differences:
+                message = (f"{sl.arch} slice's XML and DER entitlements disagree: "
+                           + "; ".join(ents.differences))
+                offset = None
+            else:
+                continue
+            yield ctx.finding(
+                path=entry.display,
+                arch=sl.arch,
+                offset=offset,
+                message=message,
+                command=codesign_command(ctx.bundle, entry, entitlements=True),
+            )
+
+
+METAL_NOTE = (
+    "Metal rendering (Fyne, Gio, Ebiten, Wails and other Go GUI toolkits) needs none of the "
+    "hardened-runtime exception entitlements."
+)
+
+
+def _weakening_rule(rule_id: str, slug: str, key: str, weakens: str) -> Rule:
+    """A warning for one hardened-runtime exception entitlement set to true."""
+    meta = RuleMeta(
+        id=rule_id,
+        slug=slug,
+        severity=Severity.WARNING,
+        summary=f"The signature grants {key}",
+        what=f"Reports signed code whose entitlements set `{key}` to true.",
+        why=(
+            f"`{key}` is a hardened-runtime exception: it {weakens}. The notary accepts it, but "
+            f"every exception widens what an attacker who gets code into the process can do. "
+            f"{METAL_NOTE}"
+        ),
+        how_to_fix=(
+            f"Remove `{key}` from the entitlements file unless the app really needs it (a "
+            "JavaScript or other JIT engine, a plug-in host), then re-sign."
+        ),
+    )
+
+    def check(ctx: RuleContext) -> Iterator[Finding]:
+        for entry, macho in ctx.bundle.machos():
+            arches = [
+                sl.arch for sl in macho.slices
+                if sl.signature is not None
+                and slice_entitlements(ctx.bundle, entry, sl).effective.get(key) is True
+            ]
+            if not arches:
+                continue
+            yield ctx.finding(
+                path=entry.display,
+                arch=arches[0] if len(arches) == 1 else None,
+                message=f"{', '.join(arches)}: entitlements set {key} to true; it {weakens}. "
+                        f"{METAL_NOTE}",
+                command=codesign_command(ctx.bundle, entry, entitlements=True),
+                evidence={"entitlement": key, "arches": ",".join(arches)},
+            )
+
+    return rule(meta)(check)
+
+
+allow_jit = _weakening_rule(
+    "BL304", "allow-jit", "com.apple.security.cs.allow-jit",
+    "lets the process create writable-and-executable memory with MAP_JIT",
+)
+allow_unsigned_executable_memory = _weakening_rule(
+    "BL305", "allow-unsigned-executable-memory",
+    "com.apple.security.cs.allow-unsigned-executable-memory",
+    "lets the process make any memory executable without a code signature, the widest of "
+    "the JIT exceptions",
+)
+disable_library_validation = _weakening_rule(
+    "BL306", "disable-library-validation", "com.apple.security.cs.disable-library-validation",
+    "lets the process load libraries and plug-ins signed by anyone (or ad hoc), not only by "
+    "Apple or your own team",
+)
+allow_dyld_environment_variables = _weakening_rule(
+    "BL307", "allow-dyld-environment-variables",
+    "com.apple.security.cs.allow-dyld-environment-variables",
+    "lets DYLD_INSERT_LIBRARIES and other DYLD_* variables inject code into the process",
+)
+disable_executable_page_protection = _weakening_rule(
+    "BL308", "disable-executable-page-protection",
+    "com.apple.security.cs.disable-executable-page-protection",
+    "turns off code-signing enforcement of executable pages entirely, so modified code pages "
+    "run",
+)
