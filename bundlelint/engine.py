@@ -29,11 +29,15 @@ class Selection:
     ignore: tuple[str, ...] = ()
     severity_overrides: dict[str, Severity] = field(default_factory=dict)
     fail_on: Severity = Severity.ERROR
+    #: (glob, codes) pairs: findings of ``codes`` at a path matching the glob are dropped.
+    #: Globs match the path relative to the input root (see ``bundlelint.paths``).
+    per_path_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def validate(self, registry: Registry) -> None:
         """Every code named must match at least one rule (a typo is a usage error)."""
         ids = registry.known_ids()
-        for code in (*self.select, *self.ignore, *self.severity_overrides):
+        path_codes = [c for _, codes in self.per_path_ignores for c in codes]
+        for code in (*self.select, *self.ignore, *self.severity_overrides, *path_codes):
             if code.upper() == "ALL":
                 continue
             if not any(rid.startswith(code.upper()) for rid in ids):
@@ -50,6 +54,15 @@ class Selection:
             if code == "ALL" or any(n.startswith(code) for n in names):
                 return True
         return False
+
+    def ignored_at(self, rule: Rule, path: str, input_name: str) -> bool:
+        """Whether a per-path ignore covers ``rule`` at ``path`` (a finding's location)."""
+        from bundlelint.paths import path_matches
+
+        return any(
+            self._matches(rule, codes) and path_matches(glob, path, input_name)
+            for glob, codes in self.per_path_ignores
+        )
 
     def severity_for(self, rule_id: str, default: Severity) -> Severity:
         return self.severity_overrides.get(rule_id, default)
@@ -92,7 +105,10 @@ def run_rules(
     adjusted = []
     seen: set[tuple[str, str, str | None, str]] = set()
     for finding in findings:
-        if not selection.enabled(registry.get(finding.rule_id) or _dummy(finding)):
+        owner = registry.get(finding.rule_id) or _dummy(finding)
+        if not selection.enabled(owner) or selection.ignored_at(
+            owner, finding.location.path, bundle.name
+        ):
             continue
         key = (finding.rule_id, finding.location.path, finding.location.arch, finding.message)
         if key in seen:

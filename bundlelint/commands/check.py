@@ -1,4 +1,9 @@
-"""``bundlelint [check] PATH...``: lint bundles and Mach-O files."""
+"""``bundlelint [check] PATH...``: lint bundles and Mach-O files.
+
+Settings come from the configuration file (``bundlelint.config``), then these flags:
+``--select`` and ``--fail-on`` replace the configured value, ``--ignore`` adds to it, and the
+expectation flags replace theirs. ``--isolated`` ignores configuration files.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from pathlib import Path
 
 from bundlelint.commands import EXIT_CLEAN, EXIT_FINDINGS, EXIT_INTERNAL, EXIT_USAGE
 from bundlelint.findings import Severity
+from bundlelint.reporters import FORMATS
 from bundlelint.rules import Registry
 
 NAME = "check"
@@ -22,14 +28,34 @@ def codes(text: str) -> tuple[str, ...]:
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH", help=".app bundle or Mach-O file")
-    parser.add_argument("--format", choices=("text", "json"), default="text")
-    parser.add_argument("--select", type=codes, default=("ALL",),
-                        help="comma-separated rule codes or prefixes to enable (default: ALL)")
+    parser.add_argument("--format", choices=FORMATS, default="text",
+                        help="report format (default: text)")
+    parser.add_argument("--output", "-o", metavar="FILE", type=Path,
+                        help="write the report to FILE and print only the summary line")
+    parser.add_argument("--select", type=codes, default=None,
+                        help="comma-separated rule codes or prefixes to enable (default: ALL); "
+                        "replaces the configured select")
     parser.add_argument("--ignore", type=codes, default=(),
-                        help="comma-separated rule codes or prefixes to disable")
-    parser.add_argument("--fail-on", choices=("error", "warning", "info"), default="error",
+                        help="comma-separated rule codes or prefixes to disable; adds to the "
+                        "configured ignore")
+    parser.add_argument("--fail-on", choices=("error", "warning", "info"), default=None,
                         help="lowest severity that makes the exit status 1 (default: error)")
     parser.add_argument("--no-color", action="store_true", help="never colour the text output")
+    parser.add_argument("--quiet", "-q", action="store_true",
+                        help="print only the summary line (nothing when clean), no progress")
+    parser.add_argument("--config", metavar="FILE", type=Path,
+                        help="read settings from FILE instead of searching for bundlelint.toml "
+                        "or pyproject.toml from the current directory upward")
+    parser.add_argument("--isolated", action="store_true",
+                        help="ignore configuration files")
+    parser.add_argument("--baseline", metavar="FILE", type=Path,
+                        help="report only findings not recorded in FILE")
+    parser.add_argument("--write-baseline", metavar="FILE", type=Path,
+                        help="record the current findings in FILE and exit 0")
+    parser.add_argument("--expected-team-id", metavar="TEAMID",
+                        help="every Developer ID signature must carry this Team ID (BL240)")
+    parser.add_argument("--bundle-identifier", metavar="ID",
+                        help="the app's CFBundleIdentifier must be ID (BL410)")
 
 
 def use_color(no_color_flag: bool) -> bool:
@@ -40,28 +66,80 @@ def use_color(no_color_flag: bool) -> bool:
 
 
 def run(args: argparse.Namespace, registry: Registry) -> int:
+    from bundlelint import progress
+    from bundlelint.baseline import apply_baseline, load_baseline, write_baseline
     from bundlelint.bundle import open_input
+    from bundlelint.config import Config, discover, load_config
     from bundlelint.engine import Report, Selection, run_rules
-    from bundlelint.reporters import get_reporter
+    from bundlelint.options import Options
+    from bundlelint.reporters import render
+    from bundlelint.reporters.summary import InputProblem, summary_line
 
-    selection = Selection(select=args.select, ignore=args.ignore,
-                          fail_on=Severity(args.fail_on))
+    if args.isolated:
+        config = Config()
+    elif args.config is not None:
+        config = load_config(args.config, registry)
+    else:
+        config = discover(Path.cwd(), registry)
+    fail_on = args.fail_on or (config.fail_on.value if config.fail_on else "error")
+    selection = Selection(
+        select=args.select or config.select or ("ALL",),
+        ignore=(*config.ignore, *args.ignore),
+        severity_overrides=dict(config.severity),
+        per_path_ignores=config.per_path_ignores,
+        fail_on=Severity(fail_on),
+    )
     selection.validate(registry)
+    options = Options(
+        expected_team_id=args.expected_team_id or config.expected_team_id,
+        expected_bundle_identifier=args.bundle_identifier or config.bundle_identifier,
+        expected_entitlements=config.expected_entitlements,
+    )
+    baseline = load_baseline(args.baseline, registry) if args.baseline is not None else None
+    progress.set_enabled(not args.quiet)
+
     reports: list[Report] = []
-    unreadable = False
+    problems: list[InputProblem] = []
     for raw in args.paths:
         try:
             bundle = open_input(Path(raw))
         except OSError as exc:
-            print(f"bundlelint: error: cannot read {raw}: {exc.strerror or exc}", file=sys.stderr)
-            unreadable = True
+            reason = str(exc.strerror or exc)
+            print(f"bundlelint: error: cannot read {raw}: {reason}", file=sys.stderr)
+            problems.append(InputProblem(path=Path(raw).name or raw, reason=reason))
             continue
-        reports.append(run_rules(bundle, registry, selection))
-    reporter = get_reporter(args.format)
-    reporter(reports, registry, sys.stdout, color=use_color(args.no_color))
-    if any(r.has_internal_error for r in reports):
+        reports.append(run_rules(bundle, registry, selection, options))
+
+    crashed = any(r.has_internal_error for r in reports)
+    if args.write_baseline is not None:
+        count = write_baseline(reports, args.write_baseline)
+        print(f"bundlelint: recorded {count} finding{'s' if count != 1 else ''} in "
+              f"{args.write_baseline}", file=sys.stderr)
+        return EXIT_INTERNAL if crashed else EXIT_USAGE if problems else EXIT_CLEAN
+    if baseline is not None:
+        reports = apply_baseline(reports, baseline)
+
+    has_findings = any(r.findings for r in reports)
+    if args.output is not None:
+        try:
+            with args.output.open("w", encoding="utf-8") as fh:
+                render(args.format, reports, registry, fh, color=False, problems=problems)
+        except OSError as exc:
+            print(f"bundlelint: error: cannot write {args.output}: {exc.strerror or exc}",
+                  file=sys.stderr)
+            return EXIT_USAGE
+        if reports and (has_findings or not args.quiet):
+            print(summary_line(reports))
+    elif args.quiet:
+        if has_findings:
+            print(summary_line(reports))
+    else:
+        render(args.format, reports, registry, sys.stdout, color=use_color(args.no_color),
+               problems=problems)
+
+    if crashed:
         return EXIT_INTERNAL
-    if unreadable:
+    if problems:
         return EXIT_USAGE
     failing = any(f.severity >= selection.fail_on for r in reports for f in r.findings)
     return EXIT_FINDINGS if failing else EXIT_CLEAN

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol, TextIO
 
 from bundlelint.engine import Report
+from bundlelint.reporters.summary import InputProblem
 from bundlelint.rules import Registry
 
-FORMATS = ("text", "json")
+FORMATS = ("text", "json", "sarif", "github")
 
 
 class Reporter(Protocol):
@@ -24,4 +26,24 @@ def get_reporter(name: str) -> Reporter:
         from bundlelint.reporters.text import render_text
 
         return render_text
+    if name == "sarif":
+        from bundlelint.reporters.sarif import render_sarif
+
+        return render_sarif
+    if name == "github":
+        from bundlelint.reporters.github import render_github
+
+        return render_github
     raise KeyError(name)
+
+
+def render(name: str, reports: list[Report], registry: Registry, out: TextIO, *, color: bool,
+           problems: Sequence[InputProblem] = ()) -> None:
+    """Render in format ``name``. Unreadable inputs (``problems``) are part of the SARIF
+    document; the other formats leave them to the error lines on stderr."""
+    if name == "sarif":
+        from bundlelint.reporters.sarif import render_sarif
+
+        render_sarif(reports, registry, out, color=color, problems=problems)
+        return
+    get_reporter(name)(reports, registry, out, color=color)

@@ -1,0 +1,35 @@
+"""The one-line summary printed beside a report written elsewhere (``--output``, ``--quiet``),
+and the unreadable-input record that machine formats carry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bundlelint.engine import Report
+from bundlelint.findings import Severity
+
+
+@dataclass(frozen=True)
+class InputProblem:
+    """An input given on the command line that could not be read at all (exit status 2)."""
+
+    path: str
+    reason: str
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def summary_line(reports: list[Report]) -> str:
+    """The text reporter's last line, without colour: counts by severity, files, inputs."""
+    findings = [f for r in reports for f in r.findings]
+    names = ", ".join(r.input_name for r in reports)
+    if not findings:
+        return f"No problems found in {names}."
+    errors = sum(r.count(Severity.ERROR) for r in reports)
+    warnings = sum(r.count(Severity.WARNING) for r in reports)
+    infos = sum(r.count(Severity.INFO) for r in reports)
+    files = len({f.location.path for f in findings})
+    return (f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}, {infos} info in "
+            f"{_plural(files, 'file')} ({names}). Run `bundlelint explain RULE` for details.")
