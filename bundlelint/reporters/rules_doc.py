@@ -6,6 +6,7 @@ All three read ``RuleMeta`` and nothing else, so documentation cannot drift from
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from bundlelint.rules import Registry
@@ -77,3 +78,145 @@ def explain_text(meta: RuleMeta) -> str:
     if meta.aliases:
         parts += ["", f"Also answers to: {', '.join(meta.aliases)}"]
     return "\n".join(parts) + "\n"
+
+
+# --- one Markdown page per rule (docs/rules/BLxxx.md) -------------------------------------------
+
+#: Where the project lives; rule pages are linked from SARIF (helpUri) through it.
+PROJECT_URL = "https://github.com/bundlelint/bundlelint"
+DOCS_DIR = "docs/rules"
+INDEX_PAGE = "README.md"
+REGENERATE = "python -m bundlelint.reporters.rules_doc --write docs/rules"
+
+
+def rule_doc_url(rule_id: str) -> str:
+    """The absolute URL of a rule's page in the repository (SARIF ``helpUri``)."""
+    return f"{PROJECT_URL}/blob/main/{DOCS_DIR}/{rule_id}.md"
+
+
+def _fenced(text: str, lang: str = "sh") -> list[str]:
+    fence = "````" if "```" in text else "```"
+    return [f"{fence}{lang}", text, fence]
+
+
+def rule_page_markdown(meta: RuleMeta) -> str:
+    """A rule's documentation page, with the same fixed sections as ``explain``."""
+    lines = [
+        f"# {meta.id}: {meta.slug}",
+        "",
+        f"<!-- Generated from the rule's metadata by `{REGENERATE}`. Do not edit. -->",
+        "",
+        f"**{meta.summary}.**",
+        "",
+        f"- Family: {meta.family}",
+        f"- Default severity: {meta.severity.value}",
+        f"- Fix applicability: {meta.fix_applicability.value}",
+    ]
+    if meta.aliases:
+        lines.append(f"- Also answers to: {', '.join(meta.aliases)}")
+    lines += ["", "## What it checks", "", meta.what, "", "## Why it matters", "", meta.why, "",
+              "## How to fix", "", meta.how_to_fix]
+    if meta.fix_command:
+        lines += ["", *_fenced(meta.fix_command)]
+    if meta.notary_messages or meta.notary_patterns:
+        lines += ["", "## Apple notary messages", ""]
+        lines += [f"- `{m}`" for m in meta.notary_messages]
+        lines += [f"- pattern `{p}`" for p in meta.notary_patterns]
+    if meta.references:
+        lines += ["", "## References", ""] + [f"- {ref}" for ref in meta.references]
+    lines += [
+        "",
+        "## Configuration",
+        "",
+        f"Turn it off with `--ignore {meta.id}`, or in `[tool.bundlelint]` / `bundlelint.toml`:",
+        "",
+        *_fenced(f'ignore = ["{meta.id}"]\n# or change its severity:\n'
+                 f'severity = {{ {meta.id} = "warning" }}', "toml"),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def rules_index_markdown(registry: Registry) -> str:
+    """docs/rules/README.md: every rule with a link to its page."""
+    lines = [
+        "# Rules",
+        "",
+        f"<!-- Generated from the rule metadata by `{REGENERATE}`. Do not edit. -->",
+        "",
+        "| ID | Name | Severity | Summary |",
+        "| --- | --- | --- | --- |",
+    ]
+    for r in registry:
+        m = r.meta
+        lines.append(f"| [{m.id}]({m.id}.md) | {m.slug} | {m.severity.value} | {m.summary} |")
+    return "\n".join(lines) + "\n"
+
+
+def rule_pages(registry: Registry) -> dict[str, str]:
+    """Every generated file of docs/rules, by file name."""
+    pages = {f"{r.meta.id}.md": rule_page_markdown(r.meta) for r in registry}
+    pages[INDEX_PAGE] = rules_index_markdown(registry)
+    return pages
+
+
+def stale_pages(registry: Registry, directory: Path) -> list[str]:
+    """Files of ``directory`` that are missing, out of date, or no longer generated."""
+    wanted = rule_pages(registry)
+    problems = []
+    for name, text in sorted(wanted.items()):
+        path = directory / name
+        if not path.is_file():
+            problems.append(f"{name}: missing")
+        elif path.read_text(encoding="utf-8") != text:
+            problems.append(f"{name}: out of date")
+    if directory.is_dir():
+        for path in sorted(directory.glob("*.md")):
+            if path.name not in wanted:
+                problems.append(f"{path.name}: no such rule (delete it)")
+    return problems
+
+
+def write_pages(registry: Registry, directory: Path) -> list[str]:
+    """Write every page (and delete pages of rules that no longer exist); returns what
+    changed."""
+    directory.mkdir(parents=True, exist_ok=True)
+    changed = stale_pages(registry, directory)
+    wanted = rule_pages(registry)
+    for name, text in wanted.items():
+        (directory / name).write_text(text, encoding="utf-8")
+    for path in directory.glob("*.md"):
+        if path.name not in wanted:
+            path.unlink()
+    return changed
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m bundlelint.reporters.rules_doc --write docs/rules`` (or ``--check``)."""
+    import argparse
+
+    from bundlelint.rules import load_registry
+
+    parser = argparse.ArgumentParser(prog="python -m bundlelint.reporters.rules_doc",
+                                     description="Generate docs/rules from the rule metadata.")
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--write", metavar="DIR", type=Path, help="write the pages into DIR")
+    group.add_argument("--check", metavar="DIR", type=Path,
+                       help="exit 1 if DIR is missing a page or has a stale one")
+    args = parser.parse_args(argv)
+    registry = load_registry(plugins=False)
+    if args.write is not None:
+        changed = write_pages(registry, args.write)
+        for line in changed:
+            print(f"updated {line}")
+        print(f"{len(registry)} rule pages in {args.write} ({len(changed)} changed)")
+        return 0
+    problems = stale_pages(registry, args.check)
+    for line in problems:
+        print(f"{args.check}/{line}")
+    if problems:
+        print(f"run `{REGENERATE}`")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
