@@ -188,3 +188,24 @@ def test_quiet_prints_only_the_summary(project: Path,
     clean.mkdir()
     make_app(clean)
     assert run(capsys, "-q", str(clean / "Sample.app")) == (0, "", "")
+
+
+def test_readme_configuration_example_is_valid(tmp_path: Path) -> None:
+    """The [tool.bundlelint] example in README.md parses with every key it shows."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme[readme.index("### Configuration"):]
+    example = section[section.index("```toml\n") + 8:section.index("\n```", section.index(
+        "```toml"))]
+    (tmp_path / "build").mkdir()
+    (tmp_path / "build" / "MyApp.entitlements").write_bytes(
+        plistlib.dumps({"com.apple.security.device.camera": True}))
+    (tmp_path / "pyproject.toml").write_text(example + "\n")
+    config = discover(tmp_path, REGISTRY)
+    assert config.ignore == ("BL205",)
+    assert config.expected_team_id == "ABCDE12345"
+    assert config.per_path_ignores == (
+        ("Contents/Frameworks/Sparkle.framework/**", ("BL2",)), ("*.node", ("BL101",)))
+    assert dict(config.expected_entitlements) == {
+        "Contents/MacOS/MyApp": {"com.apple.security.device.camera": True},
+        "Contents/MacOS/helper": {"com.apple.security.cs.allow-jit": True},
+    }
