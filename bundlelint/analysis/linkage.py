@@ -1,0 +1,238 @@
+"""Dylib linkage: every dependency of every Mach-O slice in the input, resolved like dyld would.
+
+Why: a bundle that works on the build machine can fail to launch anywhere else because a
+dependency resolves to nothing inside the bundle, points at ``/opt/homebrew``, lacks the
+loader's architecture, or is refused by library validation. Rules need each dependency
+resolved to an entry of the bundle (or classified as OS / outside / missing) once.
+
+Resolution follows dyld's documented rules (``man dyld``):
+
+* ``@executable_path/`` is the directory of the main executable of the process. For an
+  executable that is the file itself; for a dylib or plug-in, the main executable of the
+  innermost ``.app``/``.appex``/``.xpc`` around it.
+* ``@loader_path/`` is the directory of the image containing the load command.
+* ``@rpath/`` is tried against the LC_RPATHs of the loading image and then those of the main
+  executable (dyld searches the rpaths of every image in the chain that led to the load; the
+  main executable is the root of every chain). An LC_RPATH may itself start with
+  ``@loader_path`` (the image that holds the LC_RPATH) or ``@executable_path``.
+* An absolute path under ``/System/`` or ``/usr/lib/`` is the OS's (often only in the dyld
+  shared cache, so it cannot be checked here); any other absolute path is on the build
+  machine only.
+
+Symlinks inside the bundle are followed (``Versions/Current``), never out of it. A single
+Mach-O given on its own has no bundle to resolve into, so its relative dependencies are not
+judged.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from bundlelint.bundle import Bundle, Entry, EntryKind
+from bundlelint.errors import ParseError
+from bundlelint.parsers.macho import MH_EXECUTE, DylibReference, MachOFile, Slice
+
+SYSTEM_PREFIXES = ("/System/", "/usr/lib/")
+APP_LIKE = (".app", ".appex", ".xpc")
+MAX_SYMLINK_HOPS = 32
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """One dylib load command of one slice, resolved.
+
+    ``status``: ``bundle`` (``target`` is the entry it resolves to), ``system`` (an OS path),
+    ``outside-os`` (an absolute path elsewhere), ``missing`` (resolves to nothing in the
+    bundle), ``not-macho`` (resolves to a file that is not Mach-O), ``unresolved`` (cannot be
+    judged here: a relative path, or a lone file without a bundle).
+    """
+
+    loader: Entry
+    loader_slice: Slice
+    ref: DylibReference
+    status: str
+    target: Entry | None = None
+    tried: tuple[str, ...] = ()
+
+    @property
+    def is_weak(self) -> bool:
+        return self.ref.kind == "weak"
+
+
+def is_system_path(path: str) -> bool:
+    return path.startswith(SYSTEM_PREFIXES)
+
+
+def lookup(bundle: Bundle, relpath: str) -> Entry | None:
+    """The entry at input-relative ``relpath``, following symlinks that stay in the input."""
+    parts = [p for p in relpath.split("/") if p]
+    current = ""
+    hops = 0
+    i = 0
+    while i < len(parts):
+        candidate = f"{current}/{parts[i]}" if current else parts[i]
+        entry = bundle.entry(candidate)
+        if entry is None:
+            return None
+        if entry.kind is EntryKind.SYMLINK:
+            hops += 1
+            target = entry.symlink_target or ""
+            if hops > MAX_SYMLINK_HOPS or target.startswith("/"):
+                return None
+            joined = _inside(posixpath.join(current, target))
+            if joined is None:
+                return None
+            parts = [p for p in joined.split("/") if p] + parts[i + 1 :]
+            current = ""
+            i = 0
+            continue
+        current = candidate
+        i += 1
+    return bundle.entry(current) if current else None
+
+
+def _inside(path: str) -> str | None:
+    """``path`` normalised, or None if it leaves the input."""
+    norm = posixpath.normpath(path) if path else "."
+    if norm == ".." or norm.startswith("../") or norm.startswith("/"):
+        return None
+    return "" if norm == "." else norm
+
+
+def _dirname(relpath: str) -> str:
+    return posixpath.dirname(relpath)
+
+
+def main_executable_for(bundle: Bundle, entry: Entry, macho: MachOFile) -> Entry | None:
+    """The main executable whose directory ``@executable_path`` means for ``entry``."""
+    if macho.slices and macho.slices[0].filetype == MH_EXECUTE:
+        return entry
+    best = None
+    for bd in bundle.bundle_dirs:
+        inside = not bd.relpath or entry.relpath.startswith(bd.relpath + "/")
+        if inside and bd.extension in APP_LIKE and (
+                best is None or len(bd.relpath) >= len(best.relpath)):
+            best = bd
+    if best is None:
+        return None
+    try:
+        info = bundle.info_plist(best)
+    except ParseError:
+        return None
+    if info is None or not info.executable:
+        return None
+    return lookup(bundle, best.child(f"MacOS/{info.executable}"))
+
+
+def slice_for_arch(macho: MachOFile, arch: str) -> Slice | None:
+    """The slice of ``macho`` a process of architecture ``arch`` would load."""
+    for sl in macho.slices:
+        if sl.arch == arch:
+            return sl
+    if arch == "x86_64h":
+        return slice_for_arch(macho, "x86_64")
+    return None
+
+
+def _expand(path: str, loader_dir: str, exec_dir: str | None) -> str | None:
+    """``path`` with a leading @loader_path/@executable_path replaced (input-relative), the
+    absolute path itself, or None if it cannot be placed."""
+    for token, base in (("@loader_path", loader_dir), ("@executable_path", exec_dir)):
+        if path == token or path.startswith(token + "/"):
+            if base is None:
+                return None
+            rest = path[len(token) + 1 :]
+            joined = _inside(posixpath.join(base, rest) if rest else base)
+            return None if joined is None else joined
+    if path.startswith("/"):
+        return path
+    return None
+
+
+def _rpaths(bundle: Bundle, loader: Entry, sl: Slice, main: Entry | None
+            ) -> list[tuple[str, str | None]]:
+    """(LC_RPATH as written, its expansion) for the loader, then for the main executable."""
+    out: list[tuple[str, str | None]] = []
+    exec_dir = _dirname(main.relpath) if main else None
+    for rp in sl.rpaths:
+        out.append((rp, _expand(rp, _dirname(loader.relpath), exec_dir)))
+    if main is not None and main.relpath != loader.relpath:
+        try:
+            main_macho = bundle.macho(main)
+        except ParseError:
+            return out
+        main_slice = slice_for_arch(main_macho, sl.arch)
+        for rp in main_slice.rpaths if main_slice else ():
+            out.append((rp, _expand(rp, exec_dir or "", exec_dir)))
+    return out
+
+
+def _resolve(bundle: Bundle, loader: Entry, sl: Slice, ref: DylibReference,
+             main: Entry | None) -> Dependency:
+    path = ref.path
+    loader_dir = _dirname(loader.relpath)
+    exec_dir = _dirname(main.relpath) if main else None
+
+    def found(rel: str, tried: list[str]) -> Dependency | None:
+        tried.append(rel)
+        target = lookup(bundle, rel)
+        if target is None:
+            return None
+        status = "bundle" if target.kind is EntryKind.MACHO else "not-macho"
+        return Dependency(loader, sl, ref, status, target, tuple(tried))
+
+    if path.startswith("/"):
+        status = "system" if is_system_path(path) else "outside-os"
+        return Dependency(loader, sl, ref, status)
+    if bundle.is_single_file or not path.startswith("@"):
+        return Dependency(loader, sl, ref, "unresolved")
+    tried: list[str] = []
+    if path.startswith("@rpath/"):
+        suffix = path[len("@rpath/") :]
+        system_rpath = False
+        for _written, expanded in _rpaths(bundle, loader, sl, main):
+            if expanded is None:
+                continue
+            if expanded.startswith("/"):
+                system_rpath = system_rpath or is_system_path(expanded)
+                continue
+            rel = _inside(posixpath.join(expanded, suffix))
+            if rel is not None and (dep := found(rel, tried)) is not None:
+                return dep
+        status = "system" if system_rpath else "missing"
+        return Dependency(loader, sl, ref, status, None, tuple(tried))
+    expanded = _expand(path, loader_dir, exec_dir)
+    if expanded is None or expanded.startswith("/"):
+        return Dependency(loader, sl, ref, "unresolved" if expanded is None else "missing")
+    dep = found(expanded, tried)
+    return dep or Dependency(loader, sl, ref, "missing", None, tuple(tried))
+
+
+def linkage(bundle: Bundle) -> tuple[Dependency, ...]:
+    """Every dylib dependency of every slice of every readable Mach-O in the input."""
+
+    def compute() -> tuple[Dependency, ...]:
+        deps: list[Dependency] = []
+        for entry, macho in bundle.machos():
+            main = main_executable_for(bundle, entry, macho)
+            for sl in macho.slices:
+                for ref in sl.dylibs:
+                    deps.append(_resolve(bundle, entry, sl, ref, main))
+        return tuple(deps)
+
+    return bundle.memo("linkage", "", compute)
+
+
+def bundled(bundle: Bundle) -> Iterator[tuple[Dependency, MachOFile, Slice | None]]:
+    """Dependencies that resolve to a Mach-O in the bundle, with the target file and the slice
+    the loader's architecture would load (None if the target lacks it)."""
+    for dep in linkage(bundle):
+        if dep.status != "bundle" or dep.target is None:
+            continue
+        try:
+            target = bundle.macho(dep.target)
+        except ParseError:
+            continue
+        yield dep, target, slice_for_arch(target, dep.loader_slice.arch)

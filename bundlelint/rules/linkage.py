@@ -1,0 +1,316 @@
+"""BL103-BL107: dylib linkage, resolved by ``bundlelint.analysis.linkage``.
+
+Every finding names the loading file and architecture, the load command's path, and the file
+(and architectures) it resolves to, because the fix is at one end or the other.
+
+Decisions:
+
+* A weak dependency (LC_LOAD_WEAK_DYLIB) that is missing, or that points outside the OS, is not
+  reported: dyld binds its symbols to NULL and the process runs, which is what weak means.
+* The minimum-OS comparison with LSMinimumSystemVersion is BL407's (it checks every binary
+  in the bundle). BL106 compares a dylib with the minos of the image that loads it, and only
+  where no LSMinimumSystemVersion governs the loader (a bare executable, a bundle without one),
+  so the same fact is never reported twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from bundlelint.analysis.linkage import bundled, linkage
+from bundlelint.bundle import Bundle, Entry
+from bundlelint.errors import ParseError
+from bundlelint.findings import Applicability, Finding, Severity
+from bundlelint.parsers.macho import PLATFORM_MACOS, Slice, Version
+from bundlelint.rules._commands import codesign_command
+from bundlelint.rules.base import RuleContext, RuleMeta, rule
+
+DISABLE_LV = "com.apple.security.cs.disable-library-validation"
+CS_LIBRARY_VALIDATION = 0x2000
+CS_RUNTIME = 0x10000
+
+
+def _rel(bundle: Bundle, entry: Entry) -> str:
+    """A path inside the input, as messages show it (the input's own name for a lone file)."""
+    return entry.relpath or bundle.name
+
+
+def _edge(bundle: Bundle, loader: Entry, arch: str, ref: str, target: Entry | None = None,
+          target_archs: tuple[str, ...] | None = None) -> str:
+    text = f"{_rel(bundle, loader)} [{arch}] loads {ref}"
+    if target is not None:
+        text += f" → {_rel(bundle, target)}"
+        if target_archs is not None:
+            text += f" [{', '.join(target_archs)}]"
+    return text
+
+
+@rule(
+    RuleMeta(
+        id="BL103",
+        slug="dylib-not-found",
+        severity=Severity.ERROR,
+        summary="A dylib dependency resolves to nothing inside the bundle",
+        what=(
+            "Resolves every @rpath/, @executable_path/ and @loader_path/ dependency of every "
+            "slice through the loader's and the main executable's LC_RPATHs to a file inside "
+            "the bundle, and reports non-weak ones that find no Mach-O there."
+        ),
+        why=(
+            "dyld stops the process at launch with 'Library not loaded' when a non-weak "
+            "dependency is missing. It usually means a library was not copied into the bundle, "
+            "or an rpath points at the wrong directory."
+        ),
+        how_to_fix=(
+            "Copy the library into Contents/Frameworks (and sign it), or fix the load command "
+            "or the rpath with install_name_tool, then re-sign the changed files inside-out."
+        ),
+        fix_command="install_name_tool -add_rpath @executable_path/../Frameworks {loader}",
+        fix_applicability=Applicability.DISPLAY,
+    )
+)
+def dylib_not_found(ctx: RuleContext) -> Iterator[Finding]:
+    bundle = ctx.bundle
+    for dep in linkage(bundle):
+        if dep.is_weak or dep.status not in ("missing", "not-macho"):
+            continue
+        arch = dep.loader_slice.arch
+        if dep.status == "not-macho" and dep.target is not None:
+            detail = f"{_rel(bundle, dep.target)}, which is not a Mach-O file"
+        elif dep.tried:
+            detail = f"nothing in the bundle (tried {', '.join(dep.tried)})"
+        else:
+            detail = "nothing in the bundle (no LC_RPATH leads into it)"
+        yield ctx.finding(
+            path=dep.loader.display,
+            arch=arch,
+            message=f"{_edge(bundle, dep.loader, arch, dep.ref.path)}, which resolves to "
+            f"{detail}",
+            evidence={"reference": dep.ref.path, "kind": dep.ref.kind,
+                      "rpaths": ",".join(dep.loader_slice.rpaths)},
+            loader=bundle.shell_path(dep.loader.relpath),
+        )
+
+
+@rule(
+    RuleMeta(
+        id="BL104",
+        slug="dylib-outside-os",
+        severity=Severity.ERROR,
+        summary="A dylib dependency is an absolute path outside the OS",
+        what=(
+            "Reports non-weak dylib load commands with an absolute path that is not under "
+            "/System/ or /usr/lib/ (for example /usr/local, /opt/homebrew or /Users/...)."
+        ),
+        why=(
+            "Such a library exists on the build machine only: on a user's Mac dyld fails with "
+            "'Library not loaded' unless they happen to have the same Homebrew setup."
+        ),
+        how_to_fix=(
+            "Bundle the library in Contents/Frameworks and point the load command at it "
+            "(`install_name_tool -change`), or link it statically; then re-sign inside-out. "
+            "Tools such as dylibbundler automate this."
+        ),
+        fix_command="install_name_tool -change {reference} @rpath/{name} {loader}",
+        fix_applicability=Applicability.DISPLAY,
+    )
+)
+def dylib_outside_os(ctx: RuleContext) -> Iterator[Finding]:
+    bundle = ctx.bundle
+    for dep in linkage(bundle):
+        if dep.is_weak or dep.status != "outside-os":
+            continue
+        arch = dep.loader_slice.arch
+        yield ctx.finding(
+            path=dep.loader.display,
+            arch=arch,
+            message=f"{_edge(bundle, dep.loader, arch, dep.ref.path)}, an absolute path "
+            "outside /System and /usr/lib that exists only on the build machine",
+            evidence={"reference": dep.ref.path, "kind": dep.ref.kind},
+            reference=dep.ref.path,
+            name=dep.ref.path.rsplit("/", 1)[-1],
+            loader=bundle.shell_path(dep.loader.relpath),
+        )
+
+
+@rule(
+    RuleMeta(
+        id="BL105",
+        slug="dylib-arch-missing",
+        severity=Severity.ERROR,
+        summary="A bundled dylib lacks the architecture of the slice that loads it",
+        what=(
+            "For each dependency that resolves to a Mach-O inside the bundle, checks that the "
+            "library has a slice for the loading slice's architecture."
+        ),
+        why=(
+            "dyld loads the library slice matching the process; if there is none it fails "
+            "with 'incompatible architecture' and the app does not launch on that kind of Mac."
+        ),
+        how_to_fix=(
+            "Build the library for every architecture of the app and merge with lipo, then "
+            "re-sign it."
+        ),
+        fix_command="lipo -create libfoo-arm64.dylib libfoo-x86_64.dylib -output {target}",
+        fix_applicability=Applicability.DISPLAY,
+    )
+)
+def dylib_arch_missing(ctx: RuleContext) -> Iterator[Finding]:
+    bundle = ctx.bundle
+    for dep, target, target_slice in bundled(bundle):
+        if target_slice is not None or dep.target is None:
+            continue
+        arch = dep.loader_slice.arch
+        have = target.arch_names
+        only = "only " if len(have) == 1 else ""
+        yield ctx.finding(
+            path=dep.loader.display,
+            arch=arch,
+            message=f"{_edge(bundle, dep.loader, arch, dep.ref.path, dep.target)}, which has "
+            f"{only}{', '.join(have)}",
+            evidence={"reference": dep.ref.path, "target": dep.target.relpath,
+                      "target_archs": ",".join(have)},
+            target=bundle.shell_path(dep.target.relpath),
+        )
+
+
+def _governed_by_plist(bundle: Bundle, loader: Entry) -> bool:
+    """Whether an app-like bundle around ``loader`` declares LSMinimumSystemVersion."""
+    for bd in bundle.bundle_dirs:
+        inside = not bd.relpath or loader.relpath.startswith(bd.relpath + "/")
+        if not inside or bd.extension not in (".app", ".appex", ".xpc"):
+            continue
+        try:
+            info = bundle.info_plist(bd)
+        except ParseError:
+            continue
+        if info is not None and info.minimum_system_version is not None:
+            return True
+    return False
+
+
+def _macos_minos(sl: Slice) -> Version | None:
+    bv = sl.macos_build_version
+    return bv.minos if bv is not None and bv.platform == PLATFORM_MACOS else None
+
+
+@rule(
+    RuleMeta(
+        id="BL106",
+        slug="dylib-minos-newer",
+        severity=Severity.ERROR,
+        summary="A bundled dylib needs a newer macOS than the code that loads it",
+        what=(
+            "Compares the minos of each bundled dylib slice with the minos of the slice that "
+            "loads it, where no LSMinimumSystemVersion governs the loader (BL407 compares "
+            "every binary with LSMinimumSystemVersion)."
+        ),
+        why=(
+            "The loader promises to run on its minimum macOS, but on anything older than the "
+            "library's minimum, dyld refuses the library (or it crashes on a missing symbol)."
+        ),
+        how_to_fix=(
+            "Rebuild the library for the loader's deployment target "
+            "(MACOSX_DEPLOYMENT_TARGET / -mmacosx-version-min), or raise the loader's."
+        ),
+        fix_command="MACOSX_DEPLOYMENT_TARGET={minos} make  # rebuild {target}",
+        fix_applicability=Applicability.DISPLAY,
+    )
+)
+def dylib_minos_newer(ctx: RuleContext) -> Iterator[Finding]:
+    bundle = ctx.bundle
+    for dep, _target, target_slice in bundled(bundle):
+        if target_slice is None or dep.target is None:
+            continue
+        loader_minos = _macos_minos(dep.loader_slice)
+        lib_minos = _macos_minos(target_slice)
+        if loader_minos is None or lib_minos is None or lib_minos <= loader_minos:
+            continue
+        if _governed_by_plist(bundle, dep.loader):
+            continue
+        arch = dep.loader_slice.arch
+        edge = _edge(bundle, dep.loader, arch, dep.ref.path, dep.target, (target_slice.arch,))
+        yield ctx.finding(
+            path=dep.loader.display,
+            arch=arch,
+            message=f"{edge}, which needs macOS {lib_minos} while the loader's minimum is "
+            f"{loader_minos}",
+            evidence={"loader_minos": loader_minos, "dylib_minos": lib_minos,
+                      "target": dep.target.relpath},
+            minos=str(loader_minos),
+            target=bundle.shell_path(dep.target.relpath),
+        )
+
+
+def _library_validation(sl: Slice) -> tuple[bool, str | None]:
+    """(whether library validation applies to ``sl``, its team ID)."""
+    sig = sl.signature
+    cd = sig.primary if sig else None
+    if sig is None or cd is None or not cd.team_id:
+        return False, None
+    if not cd.flags & (CS_RUNTIME | CS_LIBRARY_VALIDATION):
+        return False, cd.team_id
+    ents = sig.entitlements.values if sig.entitlements else None
+    if ents and ents.get(DISABLE_LV) is True:
+        return False, cd.team_id
+    return True, cd.team_id
+
+
+def _describe_signer(sl: Slice) -> str:
+    sig = sl.signature
+    cd = sig.primary if sig else None
+    if sl.code_signature is None or sig is None or cd is None:
+        return "is unsigned"
+    if not cd.team_id:
+        return f"is signed {sig.kind} with no Team ID"
+    return f"is signed by Team ID {cd.team_id}"
+
+
+@rule(
+    RuleMeta(
+        id="BL107",
+        slug="library-validation-mismatch",
+        severity=Severity.ERROR,
+        summary="Library validation will refuse a bundled dylib: unsigned or another Team ID",
+        what=(
+            "For code signed with the hardened runtime (or the library-validation flag) and "
+            "without the disable-library-validation entitlement, checks that every bundled "
+            "dylib slice it loads is signed with the same Team ID."
+        ),
+        why=(
+            "Under library validation dyld loads only libraries signed by Apple or by the "
+            "loader's own team; anything else fails with 'code signature ... not valid for use "
+            "in process: mapping process and mapped file (non-platform) have different Team "
+            "IDs'."
+        ),
+        how_to_fix=(
+            "Sign the library with the same Developer ID as the app (inside-out, before the "
+            "app). Only if it must keep a third party's signature, add "
+            "com.apple.security.cs.disable-library-validation to the app's entitlements."
+        ),
+        fix_applicability=Applicability.UNSAFE,
+    )
+)
+def library_validation_mismatch(ctx: RuleContext) -> Iterator[Finding]:
+    bundle = ctx.bundle
+    for dep, _target, target_slice in bundled(bundle):
+        if target_slice is None or dep.target is None:
+            continue
+        applies, team = _library_validation(dep.loader_slice)
+        if not applies:
+            continue
+        lib_sig = target_slice.signature
+        lib_cd = lib_sig.primary if lib_sig else None
+        if lib_cd is not None and lib_cd.team_id == team:
+            continue
+        arch = dep.loader_slice.arch
+        edge = _edge(bundle, dep.loader, arch, dep.ref.path, dep.target, (target_slice.arch,))
+        yield ctx.finding(
+            path=dep.loader.display,
+            arch=arch,
+            message=f"{edge}, which {_describe_signer(target_slice)}; the loader (Team ID "
+            f"{team}, library validation on) will refuse it",
+            evidence={"loader_team": team or "", "dylib_team": (lib_cd.team_id or "")
+                      if lib_cd else "", "target": dep.target.relpath},
+            command=codesign_command(bundle, dep.target),
+        )
