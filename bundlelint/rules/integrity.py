@@ -216,7 +216,7 @@ def requirements_modified(ctx: RuleContext) -> Iterator[Finding]:
         id="BL214",
         slug="code-resources-modified",
         severity=Severity.ERROR,
-        summary="_CodeSignature/CodeResources changed after signing",
+        summary="The resource seal (_CodeSignature/CodeResources) changed after signing",
         what=(
             "For a bundle's main executable, compares special slot 3 with the hash of the "
             "bundle's _CodeSignature/CodeResources; also reports a CodeResources the executable "
@@ -533,7 +533,7 @@ def stapled_ticket_present(ctx: RuleContext) -> Iterator[Finding]:
         id="BL236",
         slug="code-resources-invalid",
         severity=Severity.ERROR,
-        summary="_CodeSignature/CodeResources cannot be read",
+        summary="The resource seal (_CodeSignature/CodeResources) cannot be read",
         what=(
             "Reports a CodeResources file that is not a plist dictionary of files/files2/"
             "rules/rules2 of the expected types."
