@@ -24,13 +24,12 @@ from typing import BinaryIO
 from bundlelint.bundle import SNIFF_BYTES, RawEntry, Source
 from bundlelint.options import Options
 from bundlelint.parsers.macho import sniff_macho
-from bundlelint.zipsource import RATIO_MIN_MEMBER, ZIP_MAGIC, ZipMember
+from bundlelint.zipsource import RATIO_MIN_MEMBER, ZIP_ERRORS, ZIP_MAGIC, ZipMember
 
 MAX_NESTED_ARCHIVE = 256 * 1024 * 1024
 MAX_NESTED_MEMBER = 64 * 1024 * 1024
 MAX_MEMBERS_SCANNED = 20_000
-_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError,
-               NotImplementedError, RuntimeError, UnicodeDecodeError)
+_ZIP_ERRORS = ZIP_ERRORS
 
 
 class NestedArchiveSource:
@@ -102,5 +101,7 @@ class NestedArchiveSource:
                     return io.BytesIO(src.read(min(info.file_size, MAX_NESTED_MEMBER) + 1))
         except KeyError:
             raise FileNotFoundError(f"{member}: no such member in {archive}") from None
+        except OSError:
+            raise
         except _ZIP_ERRORS as exc:
             raise OSError(f"{archive}/{member}: {exc}") from None

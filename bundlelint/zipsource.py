@@ -19,8 +19,10 @@ import io
 import posixpath
 import re
 import stat
+import struct
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
@@ -42,6 +44,9 @@ MAX_LINK_LIKE_FILE = 1024
 #: zeros compress 1000:1 legitimately); the archive's overall ratio still counts them.
 RATIO_MIN_MEMBER = 1024 * 1024
 UNIX_CREATOR = 3
+#: What zipfile can raise on hostile data (zlib.error and struct.error escape its own checks).
+ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError,
+              NotImplementedError, RuntimeError, UnicodeDecodeError, zlib.error, struct.error)
 _LINK_LIKE = re.compile(r"^(?!/)[^\x00-\x1f/][^\x00-\x1f]*$")
 
 
@@ -188,8 +193,7 @@ class ZipSource:
         try:
             self._zip = zipfile.ZipFile(self.path)
             infos = self._zip.infolist()
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError,
-                NotImplementedError, UnicodeDecodeError, RuntimeError) as exc:
+        except ZIP_ERRORS as exc:
             self._zip = None
             return ZipReport(archive_name=name, error=f"{type(exc).__name__}: {exc}",
                              max_archive_size=limits.size, max_compression_ratio=limits.ratio)
@@ -250,8 +254,7 @@ class ZipSource:
         try:
             with self._zip.open(info) as fh:
                 return fh.read(limit)
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError,
-                RuntimeError):
+        except ZIP_ERRORS:
             return None
 
     def _single_file(self) -> str | None:
@@ -329,8 +332,9 @@ class ZipSource:
                     spool.write(chunk)
                 spool.seek(0)
                 return spool  # type: ignore[return-value]
-        except (zipfile.BadZipFile, ValueError, EOFError, NotImplementedError,
-                RuntimeError) as exc:
+        except OSError:
+            raise
+        except ZIP_ERRORS as exc:
             raise OSError(f"{info.filename}: {exc}") from None
 
 

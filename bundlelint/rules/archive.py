@@ -62,6 +62,25 @@ def archive_unreadable(ctx: RuleContext) -> Iterator[Finding]:
                           f"{report.error}", command=_ditto(report))
 
 
+def _through_links(path: str | None, links: dict[str, str]) -> str | None:
+    """``path`` with linked directory components replaced by their targets
+    (Foo.framework/Versions/Current -> A), a bounded number of times; ``None`` if it leaves the
+    archive or loops."""
+    for _ in range(40):  # the kernel's MAXSYMLINKS
+        if path is None:
+            return None
+        parts = path.split("/")
+        for i in range(1, len(parts)):  # directory components only: the last is the file
+            prefix = "/".join(parts[:i])
+            if prefix in links:
+                rest = "/".join(parts[i:])
+                path = f"{links[prefix]}/{rest}" if rest else links[prefix]
+                break
+        else:
+            return path
+    return None
+
+
 @rule(
     RuleMeta(
         id="BL702",
@@ -88,13 +107,19 @@ def framework_symlink_flattened(ctx: RuleContext) -> Iterator[Finding]:
     if report is None:
         return
     names = {m.name.rstrip("/") for m in report.members}
-    prefixes = {"/".join(m.parts[:i]) for m in report.members for i in range(1, len(m.parts))}
+    names |= {"/".join(m.parts[:i]) for m in report.members for i in range(1, len(m.parts))}
+    links = {}  # member name -> what it points at, for real and flattened links alike
+    for m in report.members:
+        text = m.symlink_target if m.is_symlink else m.link_like_text
+        target = resolve_in_archive(m.name, text) if text is not None else None
+        if target is not None:
+            links[m.name.rstrip("/")] = target
     for member in report.members:
         text = member.link_like_text
         if text is None:
             continue
-        target = resolve_in_archive(member.name, text)
-        if target is None or not (target in names or target in prefixes):
+        target = _through_links(links.get(member.name.rstrip("/")), links)
+        if target is None or target not in names:
             continue
         yield ctx.finding(
             path=_shown(report, member),

@@ -1,0 +1,162 @@
+"""BL70x archive rules: each fires on a zip with its defect and stays quiet on a ditto-like zip."""
+
+from __future__ import annotations
+
+import stat
+import struct
+import tempfile
+import unicodedata
+import zipfile
+from pathlib import Path
+
+import pytest
+from appbuilder import make_app
+from lintutil import REGISTRY, by_rule, lint, rule_ids
+from ziputil import listing, make_framework, unix_info, zip_tree
+
+from bundlelint.bundle import open_input
+from bundlelint.engine import Selection, run_rules
+from bundlelint.options import Options
+
+DITTO = "ditto -c -k --keepParent Sample.app Sample.zip"
+ARCHIVE_RULES = {f"BL70{i}" for i in range(1, 9)}
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Path:
+    app = make_app(tmp_path / "src")
+    make_framework(app)
+    return app
+
+
+def test_ditto_like_zip_is_quiet(app: Path, tmp_path: Path) -> None:
+    report = lint(zip_tree(app, tmp_path / "Sample.zip"))
+    assert not rule_ids(report) & ARCHIVE_RULES
+    assert not rule_ids(report) & {"BL001", "BL003", "BL007"}
+
+
+def test_directory_input_is_quiet(app: Path) -> None:
+    assert not rule_ids(lint(app)) & ARCHIVE_RULES
+
+
+def test_framework_symlinks_stored_as_files(app: Path, tmp_path: Path) -> None:
+    report = lint(zip_tree(app, tmp_path / "Sample.zip", keep_symlinks=False))
+    fw = "Sample.app/Contents/Frameworks/Foo.framework"
+    found = {(f.location.path, f.message) for f in by_rule(report, "BL702")}
+    assert found == {
+        (f"{fw}/Versions/Current", "stored as a 1-byte regular file containing 'A': it should "
+         "be a symlink -> A"),
+        (f"{fw}/Foo", "stored as a 20-byte regular file containing 'Versions/Current/Foo': it "
+         "should be a symlink -> Versions/Current/Foo"),
+        (f"{fw}/Resources", "stored as a 26-byte regular file containing "
+         "'Versions/Current/Resources': it should be a symlink -> Versions/Current/Resources"),
+    }
+    assert all(f.fix is not None and f.fix.command == DITTO for f in by_rule(report, "BL702"))
+
+
+def test_appledouble_and_ds_store(app: Path, tmp_path: Path) -> None:
+    extra = {"__MACOSX/Sample.app/._Contents": b"\0\5\26\7",
+             "__MACOSX/Sample.app/Contents/._Info.plist": b"\0\5\26\7",
+             "Sample.app/Contents/Resources/._icon.icns": b"\0\5\26\7",
+             "Sample.app/Contents/.DS_Store": b"Bud1", ".DS_Store": b"Bud1"}
+    report = lint(zip_tree(app, tmp_path / "Sample.zip", extra=extra))
+    assert {(f.location.path, f.message) for f in by_rule(report, "BL703")} == {
+        ("Sample.zip/__MACOSX", "__MACOSX/ holds 2 AppleDouble entries (e.g. "
+         "__MACOSX/Sample.app/._Contents, __MACOSX/Sample.app/Contents/._Info.plist)"),
+        ("Sample.app/Contents/Resources/._icon.icns",
+         "AppleDouble file (extended attributes stored as a file)"),
+    }
+    assert {f.location.path for f in by_rule(report, "BL704")} == {
+        "Sample.app/Contents/.DS_Store", "Sample.zip/.DS_Store"}
+    assert by_rule(report, "BL704")[0].severity.value == "warning"
+    assert not by_rule(report, "BL705")  # junk beside the single app is not a second item
+
+
+def test_no_single_top_level_app(app: Path, tmp_path: Path) -> None:
+    contents_only = tmp_path / "contents.zip"
+    with zipfile.ZipFile(contents_only, "w") as zf:
+        zf.writestr(unix_info("Contents/Info.plist", stat.S_IFREG | 0o644), b"<plist/>")
+        zf.writestr(unix_info("Contents/MacOS/app", stat.S_IFREG | 0o755), b"x" * 64)
+    found = by_rule(lint(contents_only), "BL705")
+    assert [(f.location.path, f.message) for f in found] == [
+        ("contents.zip", "no .app at the top level (it holds Contents)")]
+    two = zip_tree(app, tmp_path / "Sample.zip",
+                   extra={"Other.app/Contents/Info.plist": b"<plist/>"})
+    assert [f.message for f in by_rule(lint(two), "BL705")] == [
+        "2 .app bundles at the top level: Other.app, Sample.app"]
+
+
+def test_unsafe_entry_names_are_reported_and_never_mapped(app: Path, tmp_path: Path) -> None:
+    extra = {"../evil.dylib": b"x", "/etc/evil": b"x", "Sample.app/../../up": b"x",
+             "Sample.app\\..\\win": b"x"}
+    archive = zip_tree(app, tmp_path / "Sample.zip", extra=extra)
+    before = listing(tmp_path.parent)
+    report = lint(archive)
+    assert {f.location.path for f in by_rule(report, "BL706")} == {
+        "Sample.zip//etc/evil", "Sample.zip/../evil.dylib", "Sample.zip/Sample.app/../../up",
+        "Sample.zip/Sample.app\\..\\win"}
+    assert all(".." not in e.relpath.split("/") for e in open_input(archive).entries)
+    assert listing(tmp_path.parent) == before
+
+
+def test_zip_bomb_is_reported_from_the_central_directory_and_never_inflated(
+        app: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bomb = zip_tree(app, tmp_path / "Sample.zip",
+                    extra={"Sample.app/Contents/Resources/zeros": bytes(32 * 1024 * 1024)})
+    inflated: list[str] = []
+    real_open = zipfile.ZipFile.open
+
+    def spy(self: zipfile.ZipFile, name: object, *args: object, **kw: object) -> object:
+        inflated.append(str(name))
+        return real_open(self, name, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", spy)
+    tmp = tmp_path / "tmp"  # where tempfile would spool: our own, so others' files don't count
+    tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    before = listing(tmp_path), listing(tmp)
+    report = lint(bomb)
+    assert inflated == []  # not one member was opened, let alone inflated
+    found = by_rule(report, "BL707")
+    assert len(found) == 1 and found[0].location.path == "Sample.zip"
+    assert "over the 200:1 limit (max_compression_ratio); its content was not inflated" \
+        in found[0].message
+    assert "BL003" not in rule_ids(report)
+    assert (listing(tmp_path), listing(tmp)) == before
+
+
+def test_declared_size_over_the_limit_is_refused(app: Path, tmp_path: Path) -> None:
+    archive = zip_tree(app, tmp_path / "Sample.zip",
+                       extra={"Sample.app/Contents/Resources/huge": b"tiny"})
+    data = bytearray(archive.read_bytes())
+    name = b"Sample.app/Contents/Resources/huge"
+    cd = bytes(data).rfind(b"PK\x01\x02", 0, bytes(data).rfind(name))
+    struct.pack_into("<I", data, cd + 24, 0xFFFF0000)  # central directory: uncompressed size
+    archive.write_bytes(bytes(data))
+    options = Options(max_archive_size=1024 * 1024 * 1024)
+    bundle = open_input(archive, options)
+    report = run_rules(bundle, REGISTRY, Selection(), options)
+    [finding] = by_rule(report, "BL707")
+    assert "declares 42949" in finding.message and "max_archive_size" in finding.message
+
+
+def test_mixed_unicode_normalisation(app: Path, tmp_path: Path) -> None:
+    nfc = unicodedata.normalize("NFC", "Sample.app/Contents/Resources/café.txt")
+    nfd = unicodedata.normalize("NFD", "Sample.app/Contents/Resources/café.txt")
+    other = unicodedata.normalize("NFD", "Sample.app/Contents/Resources/über.txt")
+    report = lint(zip_tree(app, tmp_path / "Sample.zip",
+                           extra={nfc: b"1", nfd: b"2", other: b"3"}))
+    messages = sorted(f.message for f in by_rule(report, "BL708"))
+    assert len(messages) == 2
+    assert messages[0].startswith("1 names are NFC (e.g. ")
+    assert "2 are NFD" in messages[0]
+    assert messages[1].startswith("the same name is stored in 2 normalisation forms")
+    only_nfd = lint(zip_tree(app, tmp_path / "Only.zip", extra={nfd: b"2", other: b"3"}))
+    assert not by_rule(only_nfd, "BL708")
+
+
+def test_every_archive_rule_has_the_ditto_fix_or_says_why_not() -> None:
+    for rid in sorted(ARCHIVE_RULES):
+        meta = REGISTRY.meta(rid)
+        assert meta.fix_command is None or meta.fix_command.startswith(
+            "ditto -c -k --keepParent"), rid
