@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "bundlelint.commands.rules",
     "bundlelint.commands.explain",
     "bundlelint.commands.notary_log",
+    "bundlelint.commands.plan",
 )
 
 

@@ -1,0 +1,301 @@
+"""``bundlelint plan PATH``: the signing and notarization commands for this exact bundle.
+
+Why: most notarization failures are signing-order mistakes (``--deep``, a framework signed
+through its inner binary, a helper signed after the app that seals it, entitlements on a
+dylib). The plan is computed by ``build_plan`` from the bundle model as data (tests assert on
+it), then rendered as shell commands or JSON.
+
+Order: a post-order walk of the containment tree, so everything inside a bundle is signed before
+the bundle (codesign seals nested code by its cdhash); among siblings, loose Mach-O files and
+frameworks come before helpers, XPC services, extensions and nested apps. Frameworks are signed
+as bundles (``Foo.framework``), never through their binary. ``--deep`` is never used for
+signing (it re-signs nested code with the app's entitlements); it is fine for verifying.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import plistlib
+import posixpath
+import shlex
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from bundlelint.analysis.golang import UNNEEDED_ENTITLEMENTS, bundle_toolkits
+from bundlelint.bundle import Bundle, Entry, EntryKind
+from bundlelint.commands import EXIT_CLEAN, EXIT_USAGE
+from bundlelint.errors import ParseError
+from bundlelint.parsers.macho import MH_BUNDLE, MH_DYLIB, MH_EXECUTE
+from bundlelint.rules import Registry
+
+NAME = "plan"
+HELP = "print the signing and notarization commands for a bundle, inside-out"
+DEFAULT_IDENTITY = "Developer ID Application: YOUR NAME (TEAMID)"
+DEFAULT_PROFILE = "notary-profile"
+SIGNABLE = (MH_EXECUTE, MH_DYLIB, MH_BUNDLE)
+#: Never carried into a release signature: the notary rejects get-task-allow.
+DROPPED_ENTITLEMENTS = ("com.apple.security.get-task-allow",)
+#: Sibling order inside one container: loose code and frameworks, then bundles that run.
+GROUP = {"macho": 0, ".framework": 0, ".bundle": 0, ".plugin": 0, ".xpc": 1, ".appex": 1,
+         ".app": 1}
+
+
+@dataclass(frozen=True)
+class SignStep:
+    """One ``codesign`` invocation. ``entitlements_file`` is None when none is passed."""
+
+    path: str  # input-relative ("" = the input itself)
+    kind: str  # "dylib", "bundle", "executable", ".framework", ".app", ".xpc", ...
+    entitlements_file: str | None
+    command: str
+
+
+@dataclass(frozen=True)
+class EntitlementsFile:
+    name: str
+    for_path: str
+    values: dict[str, Any]
+    source: str  # why these values
+
+    @property
+    def xml(self) -> str:
+        return plistlib.dumps(self.values, sort_keys=True).decode()
+
+
+@dataclass(frozen=True)
+class Plan:
+    input: str
+    identity: str
+    keychain_profile: str
+    sign: tuple[SignStep, ...]
+    entitlements: tuple[EntitlementsFile, ...]
+    notarize: tuple[str, ...]
+    verify: tuple[str, ...]
+    notes: tuple[str, ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        doc = asdict(self)
+        doc["entitlements"] = [dict(asdict(e), xml=e.xml) for e in self.entitlements]
+        return doc
+
+
+@dataclass
+class _Target:
+    path: str
+    kind: str
+    children: list[_Target] = field(default_factory=list)
+
+
+def _framework_binary(bundle: Bundle, entry: Entry) -> bool:
+    """Whether ``entry`` is the binary of the framework around it (signed via the bundle)."""
+    owner = bundle.bundle_dir_of(entry.relpath)
+    if owner.extension != ".framework" or not owner.relpath:
+        return False
+    stem = PurePosixPath(owner.relpath).stem
+    inner = entry.relpath[len(owner.relpath) + 1 :]
+    parts = inner.split("/")
+    return entry.name == stem and (len(parts) == 1 or (len(parts) == 3
+                                                        and parts[0] == "Versions"))
+
+
+def _bundle_main_executable(bundle: Bundle, entry: Entry) -> bool:
+    owner = bundle.bundle_dir_of(entry.relpath)
+    try:
+        info = bundle.info_plist(owner)
+    except ParseError:
+        return False
+    return bool(info and info.executable
+                and entry.relpath == owner.child(f"MacOS/{info.executable}"))
+
+
+def _targets(bundle: Bundle) -> list[_Target]:
+    """Everything codesign must be pointed at, except the input itself."""
+    found: list[_Target] = []
+    for bd in bundle.bundle_dirs:
+        if bd.relpath:
+            found.append(_Target(bd.relpath, bd.extension))
+    for entry, macho in bundle.machos():
+        if not entry.relpath or not any(sl.filetype in SIGNABLE for sl in macho.slices):
+            continue
+        if _framework_binary(bundle, entry) or _bundle_main_executable(bundle, entry):
+            continue
+        kind = {MH_DYLIB: "dylib", MH_BUNDLE: "bundle", MH_EXECUTE: "executable"}.get(
+            macho.slices[0].filetype, "macho")
+        found.append(_Target(entry.relpath, kind))
+    return found
+
+
+def _nest(targets: list[_Target]) -> list[_Target]:
+    """Arrange targets as a containment tree; return the top-level ones."""
+    by_path = {t.path: t for t in targets}
+    roots: list[_Target] = []
+    for t in targets:
+        parent = posixpath.dirname(t.path)
+        while parent and parent not in by_path:
+            parent = posixpath.dirname(parent)
+        (by_path[parent].children if parent else roots).append(t)
+    return roots
+
+
+def _group(t: _Target) -> int:
+    return GROUP.get(t.kind, 0)
+
+
+def _post_order(nodes: list[_Target]) -> list[_Target]:
+    out: list[_Target] = []
+    for node in sorted(nodes, key=lambda n: (_group(n), n.path)):
+        out.extend(_post_order(node.children))
+        out.append(node)
+    return out
+
+
+def _current_entitlements(bundle: Bundle, entry: Entry | None) -> dict[str, Any] | None:
+    if entry is None:
+        return None
+    try:
+        macho = bundle.macho(entry)
+    except ParseError:
+        return None
+    for sl in macho.slices:
+        ents = sl.signature.entitlements if sl.signature else None
+        if ents is not None and ents.values:
+            return dict(ents.values)
+    return None
+
+
+def _executable_of(bundle: Bundle, path: str) -> Entry | None:
+    """The main executable of the bundle at ``path`` (or the file itself)."""
+    entry = bundle.entry(path)
+    if entry is not None and entry.kind is EntryKind.MACHO:
+        return entry
+    for bd in bundle.bundle_dirs:
+        if bd.relpath == path:
+            try:
+                info = bundle.info_plist(bd)
+            except ParseError:
+                return None
+            if info and info.executable:
+                return bundle.entry(bd.child(f"MacOS/{info.executable}"))
+    return None
+
+
+def _main_entitlements(bundle: Bundle, name: str) -> EntitlementsFile:
+    """What the main app should be signed with: its current entitlements minus the ones no
+    release needs (and, for Go GUI toolkits, minus JIT/unsigned memory, which Metal does not
+    need)."""
+    toolkits = bundle_toolkits(bundle)
+    current = _current_entitlements(bundle, bundle.main_executable) or {}
+    drop = set(DROPPED_ENTITLEMENTS) | (set(UNNEEDED_ENTITLEMENTS) if toolkits else set())
+    values = {k: v for k, v in current.items() if k not in drop}
+    if toolkits:
+        names = ", ".join(f"{tk.name} {tk.version}" for tk in toolkits)
+        source = (f"Go app using {names}: Metal rendering needs no entitlement under the "
+                  "hardened runtime (no allow-jit, no allow-unsigned-executable-memory)")
+    elif current:
+        source = "the entitlements the app is signed with today, minus get-task-allow"
+    else:
+        source = "none found; an empty dictionary is what most apps need"
+    removed = sorted(set(current) & drop)
+    if removed:
+        source += f"; removed {', '.join(removed)}"
+    return EntitlementsFile(f"{name}.entitlements", "", values, source)
+
+
+def build_plan(bundle: Bundle, *, identity: str = DEFAULT_IDENTITY,
+               keychain_profile: str = DEFAULT_PROFILE) -> Plan:
+    """The signing, notarization and verification plan for ``bundle`` (pure: no I/O beyond
+    reading the bundle model)."""
+    q = shlex.quote
+    sign_prefix = "codesign --force --options runtime --timestamp"
+    steps: list[SignStep] = []
+    ent_files: list[EntitlementsFile] = []
+    notes: list[str] = []
+    for target in _post_order(_nest(_targets(bundle))):
+        ents_file = None
+        if target.kind in (".app", ".appex", ".xpc", "executable"):
+            current = _current_entitlements(bundle, _executable_of(bundle, target.path))
+            if current:
+                kept = {k: v for k, v in current.items() if k not in DROPPED_ENTITLEMENTS}
+                ents_file = f"{PurePosixPath(target.path).stem}.entitlements"
+                ent_files.append(EntitlementsFile(ents_file, target.path, kept,
+                                                  "its current entitlements, kept"))
+        flag = f" --entitlements {q(ents_file)}" if ents_file else ""
+        steps.append(SignStep(target.path, target.kind, ents_file,
+                              f"{sign_prefix}{flag} --sign {q(identity)} "
+                              f"{bundle.shell_path(target.path)}"))
+    input_path = bundle.input_path
+    stem = PurePosixPath(bundle.name).stem
+    main = _main_entitlements(bundle, stem)
+    ent_files.append(main)
+    root_kind = "executable" if bundle.is_single_file else (
+        bundle.root_bundle.extension if bundle.root_bundle else "bundle")
+    steps.append(SignStep("", root_kind, main.name,
+                          f"{sign_prefix} --entitlements {q(main.name)} --sign {q(identity)} "
+                          f"{q(input_path)}"))
+    zip_path = str(Path(input_path).with_name(f"{stem}.zip"))
+    notarize = [
+        f"ditto -c -k --keepParent {q(input_path)} {q(zip_path)}",
+        f"xcrun notarytool submit {q(zip_path)} --keychain-profile {q(keychain_profile)} "
+        "--wait",
+    ]
+    verify = [f"codesign --verify --deep --strict --verbose=2 {q(input_path)}"]
+    if bundle.is_single_file:
+        notes.append("A bare Mach-O cannot be stapled: Gatekeeper looks its ticket up online.")
+    else:
+        notarize.append(f"xcrun stapler staple {q(input_path)}")
+        verify += [f"spctl --assess --type execute -vv {q(input_path)}",
+                   f"xcrun stapler validate {q(input_path)}"]
+    notes.append("Never sign with --deep: it re-signs nested code with the app's entitlements.")
+    return Plan(input=input_path, identity=identity, keychain_profile=keychain_profile,
+                sign=tuple(steps), entitlements=tuple(ent_files), notarize=tuple(notarize),
+                verify=tuple(verify), notes=tuple(notes))
+
+
+def render_text(plan: Plan) -> str:
+    lines = [f"# Signing and notarization plan for {plan.input}", ""]
+    for ef in plan.entitlements:
+        target = ef.for_path or "the app"
+        lines.append(f"# {ef.name} (for {target}; {ef.source}):")
+        lines.append(f"cat > {shlex.quote(ef.name)} <<'EOF'")
+        lines.extend(ef.xml.rstrip("\n").splitlines())
+        lines.append("EOF")
+        lines.append("")
+    lines.append("# 1. Sign inside-out: nested code first, the app last.")
+    lines.extend(step.command for step in plan.sign)
+    lines.append("")
+    lines.append("# 2. Notarize and staple.")
+    lines.extend(plan.notarize)
+    lines.append("")
+    lines.append("# 3. Verify.")
+    lines.extend(plan.verify)
+    lines.extend(f"# Note: {note}" for note in plan.notes)
+    return "\n".join(lines) + "\n"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", metavar="PATH", help=".app bundle or Mach-O file")
+    parser.add_argument("--identity", default=DEFAULT_IDENTITY,
+                        help='signing identity (default: "%(default)s")')
+    parser.add_argument("--keychain-profile", default=DEFAULT_PROFILE,
+                        help="notarytool keychain profile (default: %(default)s)")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+
+
+def run(args: argparse.Namespace, registry: Registry) -> int:
+    from bundlelint.bundle import open_input
+
+    try:
+        bundle = open_input(Path(args.path))
+    except OSError as exc:
+        print(f"bundlelint: error: cannot read {args.path}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return EXIT_USAGE
+    plan = build_plan(bundle, identity=args.identity, keychain_profile=args.keychain_profile)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(plan.to_json(), indent=2) + "\n")
+    else:
+        sys.stdout.write(render_text(plan))
+    return EXIT_CLEAN
