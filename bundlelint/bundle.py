@@ -225,8 +225,11 @@ class BundleDir:
 class Bundle:
     """The parsed view of one input that rules read. Artefacts are parsed on first use."""
 
-    def __init__(self, source: Source, input_path: str | None = None) -> None:
+    def __init__(self, source: Source, input_path: str | None = None,
+                 max_file_size: int | None = None) -> None:
         self.source = source
+        #: Files larger than this are not parsed (a finding says so); None means no limit.
+        self.max_file_size = max_file_size
         self.name = source.name
         #: The input as the user typed it: fix commands name files through it.
         self.input_path = input_path if input_path is not None else source.name
@@ -366,6 +369,11 @@ class Bundle:
     def macho(self, entry: Entry) -> MachOFile:
         """The parsed Mach-O of ``entry``; raises ``ParseError`` (cached) if it is malformed."""
         result = self._macho_cache.get(entry.relpath)
+        if result is None and self.max_file_size is not None and entry.size > self.max_file_size:
+            result = ParseError("Mach-O", entry.display, None,
+                                f"{entry.size} bytes is over the --max-file-size limit of "
+                                f"{self.max_file_size}: not parsed")
+            self._macho_cache[entry.relpath] = result
         if result is None:
             try:
                 with self.source.open(entry.relpath) as fh:
@@ -454,15 +462,16 @@ def open_input(path: Path, options: Options | None = None) -> Bundle:
     from bundlelint.nestedsource import NestedArchiveSource
     from bundlelint.zipsource import ZipSource, looks_like_zip
 
+    limit = options.max_file_size if options is not None else None
     if path.is_symlink() and not path.exists():
         raise FileNotFoundError(f"{path} is a dangling symlink")
     if path.is_dir():
-        return Bundle(NestedArchiveSource(DirectorySource(path), options), str(path))
+        return Bundle(NestedArchiveSource(DirectorySource(path), options), str(path), limit)
     if path.is_file() and looks_like_zip(path):
         zsrc = ZipSource(path, options)  # fix commands name the app as if unzipped beside it
-        return Bundle(NestedArchiveSource(zsrc, options), str(path.parent / zsrc.name))
+        return Bundle(NestedArchiveSource(zsrc, options), str(path.parent / zsrc.name), limit)
     if path.is_file():
-        return Bundle(SingleFileSource(path), str(path))
+        return Bundle(SingleFileSource(path), str(path), limit)
     if path.exists():
         raise OSError(f"{path} is not a regular file or directory")
     raise FileNotFoundError(f"{path} does not exist")

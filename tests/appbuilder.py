@@ -10,19 +10,21 @@ import plistlib
 from pathlib import Path
 from typing import Any
 
+from fixtures.cms_signer import cms_callable
 from fixtures.macho_builder import MachOSpec, build_fat, build_macho
 from fixtures.signer import CS_RUNTIME, sign_macho
 
-#: Stand-in CMS payload: non-empty, so the signature counts as certificate-based structurally.
-#: (Verifying the CMS itself is a later rule family.)
-FAKE_CMS = b"\x30\x03\x02\x01\x01"
 TEAM = "ABCDE12345"
+#: A real CMS signature by the throwaway test CA's "Developer ID Application" leaf (team TEAM),
+#: with an RFC 3161 timestamp: what a release signature looks like, short of Apple's root.
+#: ``tests.lintutil`` and the CLI tests trust the test root explicitly.
+TEST_CMS = cms_callable()
 
 
 def developer_id_like(spec: MachOSpec | None = None, *, identifier: str = "com.example.app",
                       **sign_options: Any) -> bytes:
     """A thin Mach-O signed like a release build: hardened runtime, team ID, CMS present."""
-    options: dict[str, Any] = {"flags": CS_RUNTIME, "team_id": TEAM, "cms": FAKE_CMS}
+    options: dict[str, Any] = {"flags": CS_RUNTIME, "team_id": TEAM, "cms": TEST_CMS}
     options.update(sign_options)
     return sign_macho(build_macho(spec or MachOSpec()), identifier=identifier, **options)
 

@@ -162,3 +162,16 @@ def built_macho(request: pytest.FixtureRequest) -> Path:
     """Each real binary built by the toolchains in turn (thin and universal)."""
     path: Path = request.getfixturevalue(request.param)
     return path
+
+
+@pytest.fixture(autouse=True)
+def _trust_test_ca(tmp_path_factory: pytest.TempPathFactory,
+                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """CLI runs in tests trust the throwaway test CA, as `--trust-anchor` would (the CLI reads
+    BUNDLELINT_EXTRA_TRUST_ANCHOR); tests of untrusted chains pass their own options."""
+    from fixtures import test_ca
+
+    pem = tmp_path_factory.getbasetemp() / "test-root-ca.pem"
+    if not pem.exists():
+        pem.write_bytes(test_ca.root().pem)
+    monkeypatch.setenv("BUNDLELINT_EXTRA_TRUST_ANCHOR", str(pem))

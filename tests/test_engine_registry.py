@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from appbuilder import developer_id_like
+from lintutil import TEST_OPTIONS
 
 from bundlelint.bundle import open_input
 from bundlelint.engine import Selection, run_rules
@@ -94,14 +95,15 @@ def test_selection_prefixes_ignore_and_overrides(tmp_path: Path) -> None:
     path = tmp_path / "tool"
     path.write_bytes(developer_id_like(flags=0, entitlements={
         "com.apple.security.get-task-allow": True}))
-    everything = run_rules(open_input(path), registry, Selection())
+    opts = TEST_OPTIONS
+    everything = run_rules(open_input(path), registry, Selection(), opts)
     assert {f.rule_id for f in everything.findings} == {"BL203", "BL301"}
-    only_sig = run_rules(open_input(path), registry, Selection(select=("BL2",)))
+    only_sig = run_rules(open_input(path), registry, Selection(select=("BL2",)), opts)
     assert {f.rule_id for f in only_sig.findings} == {"BL203"}
-    ignored = run_rules(open_input(path), registry, Selection(ignore=("BL301",)))
+    ignored = run_rules(open_input(path), registry, Selection(ignore=("BL301",)), opts)
     assert {f.rule_id for f in ignored.findings} == {"BL203"}
     lowered = run_rules(open_input(path), registry,
-                        Selection(severity_overrides={"BL301": Severity.INFO}))
+                        Selection(severity_overrides={"BL301": Severity.INFO}), opts)
     assert {f.rule_id: f.severity for f in lowered.findings}["BL301"] is Severity.INFO
 
 

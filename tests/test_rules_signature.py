@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from appbuilder import FAKE_CMS, TEAM, developer_id_like, make_app, universal
+from appbuilder import TEAM, TEST_CMS, developer_id_like, make_app, universal
 from lintutil import by_rule, lint, rule_ids
 
 from fixtures.macho_builder import MH_DYLIB, MachOSpec, build_macho
@@ -73,7 +73,7 @@ def test_bl203_fires_on_executable_without_runtime(tmp_path: Path) -> None:
 
 def test_bl203_quiet_on_dylib_without_runtime(tmp_path: Path) -> None:
     spec = MachOSpec(filetype=MH_DYLIB, id_dylib="@rpath/libx.dylib")
-    data = sign_macho(build_macho(spec), identifier="libx", flags=0, team_id=TEAM, cms=FAKE_CMS)
+    data = sign_macho(build_macho(spec), identifier="libx", flags=0, team_id=TEAM, cms=TEST_CMS)
     assert not by_rule(lint(_file(tmp_path, data, "libx.dylib")), "BL203")
 
 

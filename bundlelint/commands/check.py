@@ -56,6 +56,23 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="every Developer ID signature must carry this Team ID (BL240)")
     parser.add_argument("--bundle-identifier", metavar="ID",
                         help="the app's CFBundleIdentifier must be ID (BL410)")
+    parser.add_argument("--trust-anchor", metavar="FILE", type=Path, action="append",
+                        help="also trust the certificate in FILE (PEM or DER) as a root; for "
+                        "test fixtures signed by your own CA, it never makes anything count as "
+                        "Apple-issued (repeatable; also BUNDLELINT_EXTRA_TRUST_ANCHOR)")
+    parser.add_argument("--max-file-size", metavar="BYTES", type=_size,
+                        help="skip parsing files larger than BYTES (suffixes K, M, G), with a "
+                        "finding instead")
+
+
+def _size(text: str) -> int:
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    text = text.strip().upper().removesuffix("B")
+    scale = units.get(text[-1:], 1)
+    number = text[:-1] if text[-1:] in units else text
+    if not number.isdigit() or int(number) <= 0:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r}")
+    return int(number) * scale
 
 
 def use_color(no_color_flag: bool) -> bool:
@@ -90,7 +107,11 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
         fail_on=Severity(fail_on),
     )
     selection.validate(registry)
+    from bundlelint.trust import anchors_from
+
     options = Options(
+        extra_trust_anchors=anchors_from(args.trust_anchor),
+        max_file_size=args.max_file_size,
         expected_team_id=args.expected_team_id or config.expected_team_id,
         expected_bundle_identifier=args.bundle_identifier or config.bundle_identifier,
         expected_entitlements=config.expected_entitlements,
@@ -102,7 +123,7 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
     problems: list[InputProblem] = []
     for raw in args.paths:
         try:
-            bundle = open_input(Path(raw))
+            bundle = open_input(Path(raw), options)
         except OSError as exc:
             reason = str(exc.strerror or exc)
             print(f"bundlelint: error: cannot read {raw}: {reason}", file=sys.stderr)
