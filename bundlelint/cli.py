@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "bundlelint.commands.check",
     "bundlelint.commands.rules",
     "bundlelint.commands.explain",
+    "bundlelint.commands.inspect",
     "bundlelint.commands.notary_log",
     "bundlelint.commands.plan",
 )

@@ -1,0 +1,99 @@
+"""``bundlelint inspect PATH``: what codesign -dvvv / --entitlements / -r- would show, offline."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from bundlelint.commands import EXIT_CLEAN, EXIT_USAGE
+from bundlelint.rules import Registry
+
+NAME = "inspect"
+HELP = "show each file's signature like `codesign -dvvv` (format, hashes, authority, ...)"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", metavar="PATH", help=".app bundle, Mach-O file or .zip")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--trust-anchor", metavar="FILE", type=Path, action="append",
+                        help="also trust this certificate as a root (test fixtures only)")
+
+
+def run(args: argparse.Namespace, registry: Registry) -> int:
+    from bundlelint.analysis.inspection import inspect_bundle
+    from bundlelint.bundle import open_input
+    from bundlelint.options import Options
+    from bundlelint.trust import anchors_from
+
+    options = Options(extra_trust_anchors=anchors_from(args.trust_anchor))
+    try:
+        bundle = open_input(Path(args.path), options)
+    except OSError as exc:
+        print(f"bundlelint: error: cannot read {args.path}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return EXIT_USAGE
+    doc = inspect_bundle(bundle, options)
+    if args.format == "json":
+        json.dump(doc, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(render_text(doc))
+    return EXIT_CLEAN
+
+
+def render_text(doc: dict[str, Any]) -> str:
+    lines: list[str] = []
+    for seal in doc["seals"]:
+        lines.append(f"{seal['bundle']}: Sealed Resources version={seal['version'][1:]} "
+                     f"files={seal['sealed_files']}"
+                     + (f" issues={seal['issues']}" if seal["issues"] else ""))
+    for f in doc["files"]:
+        lines.append(f"{f['path']}")
+        if "error" in f:
+            lines.append(f"  error: {f['error']}")
+            continue
+        lines.append(f"  Format={f['format']}")
+        for sl in f["slices"]:
+            lines.extend(f"  {line}" for line in _slice_lines(sl))
+    return "\n".join(lines) + "\n"
+
+
+def _slice_lines(sl: dict[str, Any]) -> list[str]:
+    out = [f"[{sl['arch']}] {sl['filetype']} platform={sl['platform']} minos={sl['minos']} "
+           f"sdk={sl['sdk']}"]
+    if "signature_error" in sl:
+        out.append(f"  Signature=unreadable: {sl['signature_error']}")
+    if not sl["signed"]:
+        out.append("  code object is not signed at all")
+        return out
+    if "identifier" not in sl:
+        return out
+    out.append(f"  Identifier={sl['identifier']}")
+    for cd in sl["code_directories"]:
+        out.append(
+            f"  CodeDirectory slot={cd['slot']} v={cd['version'][2:]} "
+            f"flags={cd['flags']}({','.join(cd['flag_names']) or 'none'}) "
+            f"hashes={cd['code_slots']}+{cd['special_slots']} hash={cd['hash_type']} "
+            f"page={cd['page_size']}"
+            + (f" bad_pages={cd['pages_bad']}" if cd.get("pages_bad") else ""))
+        out.append(f"  CDHash={cd['cdhash']}")
+        if cd["runtime_version"]:
+            out.append(f"  Runtime Version={cd['runtime_version']}")
+    if sl["signature_kind"] != "certificate":
+        kind = "adhoc" if sl["signature_kind"] == "adhoc" else "adhoc (linker-signed)"
+        out.append(f"  Signature={kind}")
+    for name in sl.get("authority", []):
+        out.append(f"  Authority={name}")
+    if sl.get("timestamp"):
+        out.append(f"  Timestamp={sl['timestamp']}")
+    elif sl.get("signing_time"):
+        out.append(f"  Signed Time={sl['signing_time']}")
+    out.append(f"  TeamIdentifier={sl['team_id'] or 'not set'}")
+    if sl.get("entitlements") is not None:
+        out.append("  Entitlements=" + json.dumps(sl["entitlements"], sort_keys=True))
+    if sl.get("requirements"):
+        out.extend(f"  {line}" for line in sl["requirements"].splitlines())
+    return out
