@@ -56,20 +56,80 @@ def _real_files() -> list[Path]:
             and p.suffix not in (".tgz", ".whl", ".json", ".part")]
 
 
+def _signature_parts(data: bytes) -> None:
+    """Seeds for the signature sub-parsers from one signed Mach-O's SuperBlob(s)."""
+    try:
+        macho = parse_macho(io.BytesIO(data), len(data), "seed")
+    except Exception:
+        return
+    for sl in macho.slices:
+        sig = sl.signature
+        if sig is None:
+            continue
+        if sig.requirements:
+            _write("requirements", sig.requirements)
+        if sig.cms:
+            _write("cms", sig.cms)
+        if sig.der_entitlements:
+            _write("der_entitlements", sig.der_entitlements)
+        go = sl.section("__DATA", "__go_buildinfo") or sl.section("__DATA_CONST", "__go_buildinfo")
+        if go is not None and go.size <= 64 * 1024:
+            start = sl.offset + go.offset
+            _write("gobuildinfo", data[start : start + go.size])
+
+
+def _go_files() -> list[Path]:
+    cache = REPO / ".cache"
+    return [p for p in cache.glob("toolchain/**/*") if p.is_file() and p.stat().st_size > 4096]
+
+
+def _bundle_seeds() -> None:
+    import tempfile
+    import zipfile
+
+    from appbuilder import make_app
+
+    from fixtures.metallib_builder import build_metallib
+    from fixtures.sealer import seal_bundle
+
+    _write("metallib", build_metallib())
+    with tempfile.TemporaryDirectory() as tmp:
+        app = make_app(Path(tmp), files={"Contents/Resources/a.txt": b"a"})
+        _write("coderesources", seal_bundle(app))
+        exe = (app / "Contents" / "MacOS" / "app").read_bytes()
+        _signature_parts(exe)
+        _write("lint_macho", exe)
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            for path in sorted(app.rglob("*")):
+                if path.is_file():
+                    zf.write(path, str(path.relative_to(Path(tmp))))
+        _write("lint_zip", buf.getvalue())
+    _write("notary", b'{"logFormatVersion": 1, "jobId": "1", "status": "Invalid", '
+           b'"statusCode": 4000, "archiveFilename": "A.zip", "issues": [{"severity": "error", '
+           b'"code": null, "path": "A.zip/A.app/Contents/MacOS/a", "message": "The binary is '
+           b'not signed.", "docUrl": null, "architecture": "arm64"}], "ticketContents": null}')
+    _write("notary", b'{"id": "1", "status": "Accepted", "name": "A.zip", "message": "ok"}')
+    _write("gobuildinfo", b"\xff Go buildinf:\x08\x02" + b"\0" * 16 + b"\x08go1.22.5"
+           + b"\x05hello")
+
+
 def main() -> None:
     machos = _fixture_machos()
-    for path in _real_files():
+    for path in [*_real_files(), *_go_files()]:
         with open(path, "rb") as fh:
             head = fh.read(8)
         if head[:4] in (b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe"):
             machos.append(path.read_bytes())
     for data in machos:
+        _signature_parts(data)
         try:
             macho = parse_macho(io.BytesIO(data), len(data), "seed")
         except Exception:
             continue
         if len(data) <= SLICE_HEAD:
             _write("macho", data)
+            _write("lint_macho", data)
         for sl in macho.slices:
             _write("macho", data[sl.offset : sl.offset + min(sl.size, SLICE_HEAD)])
             loc = sl.code_signature
@@ -80,7 +140,8 @@ def main() -> None:
                   {"com.apple.security.cs.allow-jit": True, "a": [1, 2.5, b"x", {"b": 0}]}):
         _write("plist", plistlib.dumps(value))
         _write("plist", plistlib.dumps(value, fmt=plistlib.FMT_BINARY))
-    for target in ("macho", "codesign", "plist"):
+    _bundle_seeds()
+    for target in sorted(p.name for p in (HERE / "seeds").iterdir()):
         print(target, len(list((HERE / "seeds" / target).iterdir())), "seeds")
 
 

@@ -3,20 +3,37 @@
 The same targets serve the coverage-guided atheris harness (``fuzz/run.py``) and the in-suite
 hypothesis property tests (``tests/test_fuzz_targets.py``). A target returning normally or raising
 ``ParseError`` is fine; anything else is a bug, and every crash found becomes a regression test.
+The ``lint_*`` targets run the whole engine (every parser, analysis and rule) over a file and
+also fail on an internal-error finding (BL003), which is how the engine reports a crashed rule.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import os
+import tempfile
 from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
 
 from bundlelint.errors import ParseError
+from bundlelint.parsers.cms import parse_cms
+from bundlelint.parsers.coderesources import parse_code_resources
 from bundlelint.parsers.codesign import parse_embedded_signature
-from bundlelint.parsers.macho import parse_macho
+from bundlelint.parsers.der_entitlements import parse_der_entitlements
+from bundlelint.parsers.gobuildinfo import find_runtime_version, parse_go_buildinfo
+from bundlelint.parsers.macho import Section, Segment, Slice, parse_macho
+from bundlelint.parsers.metallib import parse_metallib
+from bundlelint.parsers.notary import parse_notary_log
 from bundlelint.parsers.plist import parse_plist
+from bundlelint.parsers.requirements import parse_requirements
 
 Target = Callable[[bytes], object]
+
+
+class InternalError(AssertionError):
+    """The engine reported a crashed rule (BL003) on fuzzed input."""
 
 
 def fuzz_macho(data: bytes) -> object:
@@ -31,10 +48,106 @@ def fuzz_plist(data: bytes) -> object:
     return parse_plist(data, "fuzz.plist")
 
 
+def fuzz_requirements(data: bytes) -> object:
+    return parse_requirements(data, path="fuzz.req").text
+
+
+def fuzz_cms(data: bytes) -> object:
+    return parse_cms(data, path="fuzz.cms")
+
+
+def fuzz_der_entitlements(data: bytes) -> object:
+    return parse_der_entitlements(data, path="fuzz.der")
+
+
+def fuzz_coderesources(data: bytes) -> object:
+    return parse_code_resources(data, "fuzz/CodeResources")
+
+
+#: Where the fuzzed build-info region sits in the synthetic Go file (and its VM address).
+GO_DATA_FILEOFF = 0x10000
+GO_DATA_VMADDR = 0x100010000
+_GO_BASE: list[tuple[bytes, Slice]] = []
+
+
+def _go_base() -> tuple[bytes, Slice]:
+    """A small valid Mach-O, parsed once; fuzzed data is placed after it as a __DATA segment."""
+    if not _GO_BASE:
+        from fixtures.macho_builder import MachOSpec, build_macho
+
+        head = build_macho(MachOSpec()).ljust(GO_DATA_FILEOFF, b"\0")
+        _GO_BASE.append((head, parse_macho(io.BytesIO(head), len(head), "fuzz.go").slices[0]))
+    return _GO_BASE[0]
+
+
+def fuzz_gobuildinfo(data: bytes) -> object:
+    """``data`` is the contents of a ``__DATA,__go_buildinfo`` section (header, inline strings
+    or pointers into the same region, modinfo) plus a ``__rodata`` with the runtime version."""
+    head, base = _go_base()
+    blob = head + data
+    sect = Section("__DATA", "__go_buildinfo", GO_DATA_VMADDR, len(data), GO_DATA_FILEOFF)
+    rodata = Section("__TEXT", "__rodata", GO_DATA_VMADDR, len(data), GO_DATA_FILEOFF)
+    seg = Segment("__DATA", GO_DATA_VMADDR, len(data), GO_DATA_FILEOFF, len(data), 3, 3,
+                  (sect, rodata))
+    sl = replace(base, segments=(*base.segments, seg), size=len(blob))
+    fh = io.BytesIO(blob)
+    return parse_go_buildinfo(fh, sl, "fuzz.go"), find_runtime_version(fh, sl)
+
+
+def fuzz_metallib(data: bytes) -> object:
+    return parse_metallib(data[:4096], len(data), "fuzz.metallib")
+
+
+def fuzz_notary(data: bytes) -> object:
+    return parse_notary_log(data, "fuzz.json")
+
+
+def _lint_file(data: bytes, suffix: str) -> object:
+    from bundlelint.bundle import open_input
+    from bundlelint.engine import Selection, run_rules
+    from bundlelint.rules import load_registry
+
+    directory = "/dev/shm" if os.path.isdir("/dev/shm") else None
+    with tempfile.TemporaryDirectory(dir=directory) as tmp:
+        path = Path(tmp) / f"fuzz{suffix}"
+        path.write_bytes(data)
+        report = run_rules(open_input(path), _registry(load_registry), Selection())
+    crashed = [f.message for f in report.findings if f.rule_id == "BL003"]
+    if crashed:
+        raise InternalError("; ".join(crashed))
+    return report
+
+
+_REGISTRY: list[object] = []
+
+
+def _registry(load: Callable[..., object]) -> object:
+    if not _REGISTRY:
+        _REGISTRY.append(load(plugins=False))
+    return _REGISTRY[0]
+
+
+def fuzz_lint_macho(data: bytes) -> object:
+    return _lint_file(data, "")
+
+
+def fuzz_lint_zip(data: bytes) -> object:
+    return _lint_file(data, ".zip")
+
+
 TARGETS: dict[str, Target] = {
     "macho": fuzz_macho,
     "codesign": fuzz_codesign,
     "plist": fuzz_plist,
+    "requirements": fuzz_requirements,
+    "cms": fuzz_cms,
+    "der_entitlements": fuzz_der_entitlements,
+    "coderesources": fuzz_coderesources,
+    "gobuildinfo": fuzz_gobuildinfo,
+    "metallib": fuzz_metallib,
+    "notary": fuzz_notary,
+    "lint_macho": fuzz_lint_macho,
+    "lint_zip": fuzz_lint_zip,
 }
 
 

@@ -3,23 +3,67 @@ exception but ``ParseError`` (the long, coverage-guided runs live in fuzz/run.py
 
 from __future__ import annotations
 
+import io
+import json
 import plistlib
+import tempfile
+import zipfile
+from pathlib import Path
 
 import pytest
+from appbuilder import TEST_CMS, make_app
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bundlelint.parsers.macho import parse_macho_bytes
+from fixtures.der_entitlements import der_payload
 from fixtures.macho_builder import MachOSpec, build_fat, build_macho
+from fixtures.metallib_builder import build_metallib
 from fixtures.signer import CS_RUNTIME, sign_macho
 from fuzz.targets import TARGETS, run_one
 
 SIGNED = sign_macho(build_macho(MachOSpec()), identifier="com.example.fuzz", flags=CS_RUNTIME,
-                    team_id="ABCDE12345", entitlements={"a": True}, hash_types=(1, 2))
+                    team_id="ABCDE12345", entitlements={"a": True}, hash_types=(1, 2),
+                    der_entitlements=der_payload({"a": True}), cms=TEST_CMS)
+SIG = parse_macho_bytes(SIGNED).slices[0].signature
+assert SIG is not None and SIG.requirements and SIG.cms and SIG.der_entitlements
+
+
+def _zipped_app() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("A.app/Contents/Info.plist", plistlib.dumps({"CFBundleExecutable": "a"}))
+        zf.writestr("A.app/Contents/MacOS/a", SIGNED)
+        zf.writestr("A.app/Contents/Frameworks/F.framework/Versions/Current", "A")
+    return buf.getvalue()
+
+
+def _code_resources() -> bytes:
+    from fixtures.sealer import build_code_resources
+
+    with tempfile.TemporaryDirectory() as tmp:
+        app = make_app(Path(tmp), files={"Contents/Resources/a.txt": b"a"})
+        return build_code_resources(app)
+
+
 SEEDS: dict[str, list[bytes]] = {
     "macho": [SIGNED, build_fat([build_macho(MachOSpec(arch="x86_64")), SIGNED])],
     "codesign": [SIGNED[SIGNED.rfind(b"\xfa\xde\x0c\xc0"):]],
     "plist": [plistlib.dumps({"k": [1, "v", {"n": 2.5}]}),
               plistlib.dumps({"k": [1, "v"]}, fmt=plistlib.FMT_BINARY)],
+    "requirements": [SIG.requirements],
+    "cms": [SIG.cms],
+    "der_entitlements": [SIG.der_entitlements],
+    "coderesources": [_code_resources()],
+    "gobuildinfo": [b"\xff Go buildinf:\x08\x02" + b"\0" * 16 + b"\x08go1.22.5\x05hello"],
+    "metallib": [build_metallib()],
+    "notary": [json.dumps({"logFormatVersion": 1, "jobId": "1", "status": "Invalid",
+                           "statusCode": 4000, "issues": [
+                               {"severity": "error", "code": None, "path": "A.zip/A.app/a",
+                                "message": "The binary is not signed.", "docUrl": None,
+                                "architecture": "arm64"}], "ticketContents": None}).encode()],
+    "lint_macho": [SIGNED],
+    "lint_zip": [_zipped_app()],
 }
 INTERESTING_U32 = [b"\xff\xff\xff\xff", b"\x00\x00\x00\x00", b"\x7f\xff\xff\xff",
                    b"\x00\x00\x00\x01"]
@@ -32,6 +76,12 @@ FUZZ_SETTINGS = settings(max_examples=150, deadline=None,
 @given(data=st.binary(max_size=2048))
 def test_random_bytes(name: str, data: bytes) -> None:
     run_one(TARGETS[name], data)
+
+
+@pytest.mark.parametrize("name", sorted(TARGETS))
+def test_seeds_run_clean(name: str) -> None:
+    for seed in SEEDS[name]:
+        run_one(TARGETS[name], seed)
 
 
 @st.composite
