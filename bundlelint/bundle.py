@@ -56,6 +56,8 @@ BUNDLE_EXTENSIONS = (
 )
 T = TypeVar("T")
 METALLIB_MAGIC = b"MTLB"
+#: Bundles that are applications of a kind: their Info.plist names a Contents/MacOS executable.
+APP_LIKE_EXTENSIONS = (".app", ".appex", ".xpc")
 SNIFF_BYTES = 8
 #: Entries nested deeper than this many directories are reported, not walked.
 MAX_DEPTH = 64
@@ -410,6 +412,24 @@ class Bundle:
         if isinstance(result, ParseError):
             raise result
         return result
+
+    def valid_info_plist(self, bundle_dir: BundleDir) -> InfoPlist | None:
+        """The bundle's Info.plist, or ``None`` when it is absent or malformed (rules that
+        need it stay quiet then: BL401/BL402 report those cases)."""
+        try:
+            return self.info_plist(bundle_dir)
+        except ParseError:
+            return None
+
+    def innermost_app(self, relpath: str) -> BundleDir | None:
+        """The innermost app-like bundle (.app, .appex, .xpc) containing ``relpath``."""
+        best: BundleDir | None = None
+        for bd in self.bundle_dirs:
+            inside = not bd.relpath or relpath.startswith(bd.relpath + "/")
+            if inside and bd.extension in APP_LIKE_EXTENSIONS and (
+                    best is None or len(bd.relpath) >= len(best.relpath)):
+                best = bd
+        return best
 
     def info_plist_entry(self, bundle_dir: BundleDir) -> Entry | None:
         for rel in ("Info.plist", "Resources/Info.plist"):

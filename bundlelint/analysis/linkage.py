@@ -35,7 +35,6 @@ from bundlelint.errors import ParseError
 from bundlelint.parsers.macho import MH_EXECUTE, DylibReference, MachOFile, Slice
 
 SYSTEM_PREFIXES = ("/System/", "/usr/lib/")
-APP_LIKE = (".app", ".appex", ".xpc")
 MAX_SYMLINK_HOPS = 32
 
 
@@ -109,18 +108,10 @@ def main_executable_for(bundle: Bundle, entry: Entry, macho: MachOFile) -> Entry
     """The main executable whose directory ``@executable_path`` means for ``entry``."""
     if macho.slices and macho.slices[0].filetype == MH_EXECUTE:
         return entry
-    best = None
-    for bd in bundle.bundle_dirs:
-        inside = not bd.relpath or entry.relpath.startswith(bd.relpath + "/")
-        if inside and bd.extension in APP_LIKE and (
-                best is None or len(bd.relpath) >= len(best.relpath)):
-            best = bd
+    best = bundle.innermost_app(entry.relpath)
     if best is None:
         return None
-    try:
-        info = bundle.info_plist(best)
-    except ParseError:
-        return None
+    info = bundle.valid_info_plist(best)
     if info is None or not info.executable:
         return None
     return lookup(bundle, best.child(f"MacOS/{info.executable}"))

@@ -18,10 +18,7 @@ def signing_target(bundle: Bundle, entry: Entry) -> str:
     owner = bundle.bundle_dir_of(entry.relpath)
     if bundle.is_single_file:
         return entry.relpath
-    try:
-        info = bundle.info_plist(owner)
-    except ParseError:
-        info = None
+    info = bundle.valid_info_plist(owner)
     if info is not None and info.executable:
         if entry.relpath == owner.child(f"MacOS/{info.executable}"):
             return owner.relpath

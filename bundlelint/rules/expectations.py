@@ -210,12 +210,9 @@ def bundle_identifier_unexpected(ctx: RuleContext) -> Iterator[Finding]:
     if not expected or root is None:
         return
     entry = ctx.bundle.info_plist_entry(root)
-    try:
-        info = ctx.bundle.info_plist(root)
-    except ParseError:
-        return  # BL402
+    info = ctx.bundle.valid_info_plist(root)
     if info is None or entry is None or info.identifier is None:
-        return  # BL401 / BL405
+        return  # BL401 / BL402 / BL405
     if info.identifier != expected:
         yield ctx.finding(
             path=entry.display,

@@ -6,15 +6,13 @@ import re
 import shlex
 from collections.abc import Iterator
 
+from bundlelint.bundle import APP_LIKE_EXTENSIONS as APP_LIKE
 from bundlelint.bundle import Bundle, BundleDir, EntryKind
 from bundlelint.errors import ParseError
 from bundlelint.findings import Applicability, Finding, Severity
 from bundlelint.parsers.macho import PLATFORM_MACOS, Version
-from bundlelint.parsers.plist import InfoPlist
 from bundlelint.rules.base import RuleContext, RuleMeta, rule
 
-#: Bundles whose Info.plist must name an executable in Contents/MacOS.
-APP_LIKE = (".app", ".appex", ".xpc")
 IDENTIFIER_PATTERN = re.compile(r"^[A-Za-z0-9.\-]+$")
 RESIGN = "then re-sign the bundle (the Info.plist is sealed by the signature)"
 
@@ -26,13 +24,6 @@ def _app_like_bundles(bundle: Bundle) -> Iterator[BundleDir]:
             bd.extension in APP_LIKE and bd.contents
         ):
             yield bd
-
-
-def _info(bundle: Bundle, bd: BundleDir) -> InfoPlist | None:
-    try:
-        return bundle.info_plist(bd)
-    except ParseError:
-        return None  # reported by BL402
 
 
 def _plutil(bundle: Bundle, bd: BundleDir, key: str, value: str) -> str:
@@ -123,7 +114,7 @@ def info_plist_invalid(ctx: RuleContext) -> Iterator[Finding]:
 def bundle_executable_missing(ctx: RuleContext) -> Iterator[Finding]:
     bundle = ctx.bundle
     for bd in _app_like_bundles(bundle):
-        info = _info(bundle, bd)
+        info = bundle.valid_info_plist(bd)
         if info is None:
             continue
         plist_path = bundle.display(bd.child("Info.plist"))
@@ -187,7 +178,7 @@ def bundle_executable_missing(ctx: RuleContext) -> Iterator[Finding]:
 def bundle_executable_invalid(ctx: RuleContext) -> Iterator[Finding]:
     bundle = ctx.bundle
     for bd in _app_like_bundles(bundle):
-        info = _info(bundle, bd)
+        info = bundle.valid_info_plist(bd)
         if info is None or not info.executable:
             continue
         entry = bundle.entry(bd.child(f"MacOS/{info.executable}"))
@@ -230,7 +221,7 @@ def bundle_executable_invalid(ctx: RuleContext) -> Iterator[Finding]:
 def bundle_identifier_invalid(ctx: RuleContext) -> Iterator[Finding]:
     bundle = ctx.bundle
     for bd in _app_like_bundles(bundle):
-        info = _info(bundle, bd)
+        info = bundle.valid_info_plist(bd)
         if info is None:
             continue
         plist_path = bundle.display(bd.child("Info.plist"))
@@ -273,7 +264,7 @@ def package_type_not_appl(ctx: RuleContext) -> Iterator[Finding]:
     for bd in _app_like_bundles(bundle):
         if not bd.is_app:
             continue
-        info = _info(bundle, bd)
+        info = bundle.valid_info_plist(bd)
         if info is None:
             continue
         value = info.package_type
@@ -311,7 +302,7 @@ def package_type_not_appl(ctx: RuleContext) -> Iterator[Finding]:
 def minimum_system_version_too_low(ctx: RuleContext) -> Iterator[Finding]:
     bundle = ctx.bundle
     for bd in _app_like_bundles(bundle):
-        info = _info(bundle, bd)
+        info = bundle.valid_info_plist(bd)
         if info is None or info.minimum_system_version is None:
             continue
         declared_text = info.minimum_system_version

@@ -17,6 +17,7 @@ from bundlelint.analysis.codehash import (
     code_verifications,
 )
 from bundlelint.analysis.seal import IssueKind, SealIssue, sealed_bundles, unsealed_content
+from bundlelint.bundle import APP_LIKE_EXTENSIONS as APP_LIKE
 from bundlelint.bundle import Bundle, EntryKind
 from bundlelint.errors import ParseError
 from bundlelint.findings import Applicability, Finding, Severity
@@ -436,7 +437,6 @@ def nested_code_modified(ctx: RuleContext) -> Iterator[Finding]:
     yield from _seal_findings(ctx, IssueKind.NESTED)
 
 
-APP_LIKE = (".app", ".appex", ".xpc")
 
 
 @rule(

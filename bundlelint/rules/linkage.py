@@ -18,8 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from bundlelint.analysis.linkage import bundled, linkage
-from bundlelint.bundle import Bundle, Entry
-from bundlelint.errors import ParseError
+from bundlelint.bundle import APP_LIKE_EXTENSIONS, Bundle, Entry
 from bundlelint.findings import Applicability, Finding, Severity
 from bundlelint.parsers.macho import PLATFORM_MACOS, Slice, Version
 from bundlelint.rules._commands import codesign_command
@@ -178,12 +177,9 @@ def _governed_by_plist(bundle: Bundle, loader: Entry) -> bool:
     """Whether an app-like bundle around ``loader`` declares LSMinimumSystemVersion."""
     for bd in bundle.bundle_dirs:
         inside = not bd.relpath or loader.relpath.startswith(bd.relpath + "/")
-        if not inside or bd.extension not in (".app", ".appex", ".xpc"):
+        if not inside or bd.extension not in APP_LIKE_EXTENSIONS:
             continue
-        try:
-            info = bundle.info_plist(bd)
-        except ParseError:
-            continue
+        info = bundle.valid_info_plist(bd)
         if info is not None and info.minimum_system_version is not None:
             return True
     return False

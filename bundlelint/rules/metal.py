@@ -18,7 +18,6 @@ from bundlelint.parsers.macho import Version
 from bundlelint.parsers.metallib import MetalLibrary
 from bundlelint.rules.base import RuleContext, RuleMeta, rule
 
-APP_LIKE = (".app", ".appex", ".xpc")
 UNCONFIRMED = (
     " The meaning of this header field comes from reverse engineering (YuAo's "
     "MetalLibraryArchive, dxmt) and is not documented by Apple."
@@ -33,18 +32,10 @@ def _libraries(bundle: Bundle) -> Iterator[tuple[Entry, MetalLibrary]]:
 
 def _minimum_system_version(bundle: Bundle, entry: Entry) -> tuple[str, Version] | None:
     """LSMinimumSystemVersion of the innermost app-like bundle around ``entry``."""
-    best = None
-    for bd in bundle.bundle_dirs:
-        inside = not bd.relpath or entry.relpath.startswith(bd.relpath + "/")
-        if inside and bd.extension in APP_LIKE and (
-                best is None or len(bd.relpath) >= len(best.relpath)):
-            best = bd
+    best = bundle.innermost_app(entry.relpath)
     if best is None:
         return None
-    try:
-        info = bundle.info_plist(best)
-    except ParseError:
-        return None
+    info = bundle.valid_info_plist(best)
     text = info.minimum_system_version if info else None
     version = Version.parse(text) if text else None
     return (text, version) if text and version else None
