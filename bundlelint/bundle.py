@@ -228,10 +228,12 @@ class Bundle:
     """The parsed view of one input that rules read. Artefacts are parsed on first use."""
 
     def __init__(self, source: Source, input_path: str | None = None,
-                 max_file_size: int | None = None) -> None:
+                 max_file_size: int | None = None, jobs: int | None = None) -> None:
         self.source = source
         #: Files larger than this are not parsed (a finding says so); None means no limit.
         self.max_file_size = max_file_size
+        #: Worker processes for hashing (``--jobs``); None means one per CPU.
+        self.jobs = jobs
         self.name = source.name
         #: The input as the user typed it: fix commands name files through it.
         self.input_path = input_path if input_path is not None else source.name
@@ -483,15 +485,18 @@ def open_input(path: Path, options: Options | None = None) -> Bundle:
     from bundlelint.zipsource import ZipSource, looks_like_zip
 
     limit = options.max_file_size if options is not None else None
+    jobs = options.jobs if options is not None else None
     if path.is_symlink() and not path.exists():
         raise FileNotFoundError(f"{path} is a dangling symlink")
     if path.is_dir():
-        return Bundle(NestedArchiveSource(DirectorySource(path), options), str(path), limit)
+        return Bundle(NestedArchiveSource(DirectorySource(path), options), str(path), limit,
+                      jobs)
     if path.is_file() and looks_like_zip(path):
         zsrc = ZipSource(path, options)  # fix commands name the app as if unzipped beside it
-        return Bundle(NestedArchiveSource(zsrc, options), str(path.parent / zsrc.name), limit)
+        return Bundle(NestedArchiveSource(zsrc, options), str(path.parent / zsrc.name), limit,
+                      jobs)
     if path.is_file():
-        return Bundle(SingleFileSource(path), str(path), limit)
+        return Bundle(SingleFileSource(path), str(path), limit, jobs)
     if path.exists():
         raise OSError(f"{path} is not a regular file or directory")
     raise FileNotFoundError(f"{path} does not exist")

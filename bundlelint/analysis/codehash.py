@@ -6,9 +6,9 @@ the binary is invalid."). The parsers only decode the CodeDirectory; this module
 again and compares (formats.md 2.4-2.9).
 
 Each file is read once, in large chunks, whatever the number of CodeDirectories: one pass over a
-slice feeds every CD of that slice. The page-hashing core (:func:`verify_pages`) takes one file
-handle, one range and the CDs to check, and knows nothing of bundles, so that it can be run on
-page-aligned sub-ranges in worker processes later.
+slice feeds every CD of that slice. The page-hashing core (:func:`verify_pages`, in
+``hashing.py`` with the worker pool that runs it on page-aligned sub-ranges across cores) takes
+one file handle, one range and the CDs to check, and knows nothing of bundles.
 """
 
 from __future__ import annotations
@@ -16,10 +16,16 @@ from __future__ import annotations
 import enum
 import hashlib
 import struct
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from bundlelint.analysis import hashing
+from bundlelint.analysis.hashing import ALGORITHMS as _ALGORITHMS
+from bundlelint.analysis.hashing import CHUNK as CHUNK
+from bundlelint.analysis.hashing import PageResult as PageResult
+from bundlelint.analysis.hashing import PageSpec as PageSpec
+from bundlelint.analysis.hashing import verify_pages as verify_pages
 from bundlelint.bundle import Bundle, BundleDir, Entry, EntryKind
 from bundlelint.errors import ParseError
 from bundlelint.parsers.codesign import (
@@ -30,21 +36,9 @@ from bundlelint.parsers.codesign import (
 from bundlelint.parsers.macho import MachOFile, Slice
 from bundlelint.parsers.plist import parse_plist
 
-#: Bytes read per call: large enough that Python overhead is negligible, a multiple of every
-#: usual page size (4 KiB, 16 KiB), and small enough to stay in the CPU cache between the read
-#: and the hashing (1 MiB measured faster than 8 MiB), so memory stays flat.
-CHUNK = 1 << 20
 #: Special-slot data read from the input is capped: Info.plist and CodeResources are small.
 MAX_SLOT_DATA = 64 << 20
 
-#: hashType -> (hashlib constructor, digest bytes kept). Type 3 is SHA-256 truncated to 20.
-_ALGORITHMS: dict[int, tuple[Callable[..., hashlib._Hash], int]] = {
-    1: (hashlib.sha1, 20),
-    2: (hashlib.sha256, 32),
-    3: (hashlib.sha256, 20),
-    4: (hashlib.sha384, 48),
-    5: (hashlib.sha512, 64),
-}
 HASH_TYPE_NAMES = {1: "SHA-1", 2: "SHA-256", 3: "SHA-256 (truncated)", 4: "SHA-384",
                    5: "SHA-512"}
 
@@ -82,27 +76,6 @@ class SlotResult:
     stored: str | None  # hex of the stored hash (None: zero-filled or absent)
     actual: str | None  # hex of the hash of the data on disk (None: no data)
     source: str | None  # where the data came from (a path, or "signature blob")
-
-
-@dataclass(frozen=True)
-class PageResult:
-    """What :func:`verify_pages` found for one CodeDirectory over one range."""
-
-    pages_checked: int
-    bad_pages: int
-    first_bad_page: int | None
-    first_bad_offset: int | None  # absolute file offset of the first bad page
-
-
-@dataclass(frozen=True)
-class PageSpec:
-    """What the page-hashing core needs from one CodeDirectory (picklable, no bundle)."""
-
-    hash_type: int
-    page_size: int  # 0: one hash over the whole range
-    code_limit: int  # bytes of the slice covered
-    hashes: bytes  # the stored code-slot hashes, concatenated (hash_size each)
-    hash_size: int
 
 
 @dataclass(frozen=True)
@@ -159,133 +132,11 @@ class CodeVerification:
     error: str | None = None  # the file could not be read
 
 
-# --- the hashing core --------------------------------------------------------------------------
+# --- the hashing core lives in hashing.py (re-exported here) ----------------------------------
 
 
 def _digest_for(hash_type: int) -> tuple[Callable[..., hashlib._Hash], int] | None:
     return _ALGORITHMS.get(hash_type)
-
-
-class _PageState:
-    """Running tally for one spec while :func:`verify_pages` walks the range."""
-
-    __slots__ = ("algo", "bad", "checked", "first_bad", "n_stored", "spec", "whole")
-
-    def __init__(self, spec: PageSpec) -> None:
-        self.spec = spec
-        self.algo = _digest_for(spec.hash_type)
-        self.n_stored = len(spec.hashes) // spec.hash_size if spec.hash_size else 0
-        self.checked = 0
-        self.bad = 0
-        self.first_bad: int | None = None
-        # pageSize 0: one hash over the whole range, fed as the chunks go by.
-        self.whole = self.algo[0]() if self.algo is not None and spec.page_size == 0 else None
-
-    def feed(self, data: memoryview, pos: int) -> None:
-        """Hash the pages of ``data``, which starts at range offset ``pos``."""
-        spec = self.spec
-        end = min(len(data), spec.code_limit - pos)
-        if end <= 0 or self.algo is None:
-            return
-        if self.whole is not None:
-            self.whole.update(data[:end])
-            return
-        new, keep = self.algo
-        ps = spec.page_size
-        first_page = pos // ps
-        last_page = min(first_page + -(-end // ps), self.n_stored)  # pages with a stored hash
-        count = last_page - first_page
-        if count <= 0:
-            return
-        stop = min(end, count * ps)
-        if keep == new().digest_size:
-            digests = [new(data[o : o + ps]).digest() for o in range(0, stop, ps)]
-        else:
-            digests = [new(data[o : o + ps]).digest()[:keep] for o in range(0, stop, ps)]
-        if stop % ps:  # the short last page is hashed at its real length
-            digests[-1] = new(data[stop - stop % ps : stop]).digest()[:keep]
-        hs = spec.hash_size
-        stored = spec.hashes[first_page * hs : last_page * hs]
-        self.checked += count
-        if b"".join(digests) == stored:
-            return
-        for k, digest in enumerate(digests):
-            if digest != stored[k * hs : (k + 1) * hs]:
-                self.bad += 1
-                if self.first_bad is None:
-                    self.first_bad = first_page + k
-
-    def result(self, base: int, read: int) -> PageResult:
-        spec = self.spec
-        if spec.page_size == 0:
-            expected = 1 if spec.code_limit else 0
-            ok = (self.whole is not None and spec.code_limit <= read and self.n_stored >= 1
-                  and self.whole.digest()[: spec.hash_size] == spec.hashes[: spec.hash_size])
-            bad = 0 if ok or expected == 0 else 1
-            return PageResult(expected, bad, 0 if bad else None, base if bad else None)
-        expected = -(-spec.code_limit // spec.page_size)
-        bad, first = self.bad, self.first_bad
-        if self.algo is None:
-            bad, first = expected, (0 if expected else None)
-        else:
-            # Pages never read (past EOF) or with no stored hash (nCodeSlots too small) are bad.
-            unverified = max(expected - self.checked, 0)
-            if unverified:
-                first = self.checked if first is None else first
-                bad += unverified
-        return PageResult(
-            pages_checked=expected,
-            bad_pages=bad,
-            first_bad_page=first,
-            first_bad_offset=None if first is None else base + first * spec.page_size,
-        )
-
-
-def verify_pages(fh: BinaryIO, base: int, available: int, specs: Sequence[PageSpec],
-                 *, chunk: int = CHUNK) -> list[PageResult]:
-    """Check the code-slot hashes of ``specs`` against the bytes at ``base`` in ``fh``.
-
-    This is the whole hashing core: one range, some CodeDirectories, no bundle. ``available``
-    is how many bytes of the range really exist (a lying codeLimit may point past the end of
-    the slice); pages that cannot be read, and pages with no stored hash, count as bad. The
-    range is read once, in ``chunk``-sized pieces into one reused buffer, shared by every spec,
-    so memory does not grow with the file.
-    """
-    states = [_PageState(spec) for spec in specs]
-    limit = min(max((s.code_limit for s in specs), default=0), available)
-    largest_page = max((s.page_size for s in specs), default=0)
-    if largest_page:
-        chunk = max(chunk - chunk % largest_page, largest_page)
-    size = chunk
-    if limit < chunk:  # small files: a buffer of their size, still a whole number of pages
-        size = -(-limit // largest_page) * largest_page if largest_page else limit
-    buf = bytearray(max(size, 1))
-    view = memoryview(buf)
-    fh.seek(base)
-    pos = 0
-    while pos < limit:
-        want = min(len(buf), limit - pos)
-        got = _read_into(fh, view[:want])
-        if got <= 0:
-            break
-        data = view[:got]
-        for state in states:
-            state.feed(data, pos)
-        pos += got
-        if got < want:
-            break
-    return [state.result(base, pos) for state in states]
-
-
-def _read_into(fh: BinaryIO, view: memoryview) -> int:
-    """Fill ``view`` as far as the file allows (``readinto`` may return short reads)."""
-    total = 0
-    while total < len(view):
-        n = fh.readinto(view[total:])  # type: ignore[attr-defined]
-        if not n:
-            break
-        total += n
-    return total
 
 
 # --- per file ----------------------------------------------------------------------------------
@@ -439,7 +290,7 @@ def _verify(bundle: Bundle, entry: Entry, macho: MachOFile) -> CodeVerification:
                     continue
                 if layout is None:
                     info_data, info_source = _embedded_info_plist(fh, sl, entry)
-                slices.append(_verify_slice(fh, sl, sig, {
+                slices.append(_verify_slice(bundle, entry, sl, sig, {
                     1: (info_data, info_source),
                     2: (sig.requirements, "signature blob"),
                     3: (resources_data, resources_source),
@@ -471,14 +322,31 @@ def _embedded_info_plist(fh: BinaryIO, sl: Slice, entry: Entry) -> tuple[bytes |
     return fh.read(sect.size), f"{entry.display} (__TEXT,__info_plist)"
 
 
-def _verify_slice(fh: BinaryIO, sl: Slice,
+def slice_pages(entry: Entry, macho: MachOFile) -> list[tuple[int, int, list[PageSpec], str]]:
+    """(slice offset, bytes of code that exist, the CDs' page specs, label) of every signed
+    slice: what :mod:`hashing` needs to verify code pages, in any process."""
+    out = []
+    for sl in macho.slices:
+        sig = sl.signature
+        if sig is None or not sig.code_directories:
+            continue
+        sig_off = sl.code_signature.dataoff if sl.code_signature else None
+        available = sl.size if sig_off is None else min(sl.size, sig_off)
+        specs = [_page_spec(cd) for cd in sig.code_directories]
+        label = f"{entry.display} ({sl.arch})" if len(macho.slices) > 1 else entry.display
+        out.append((sl.offset, available, specs, label))
+    return out
+
+
+def _verify_slice(bundle: Bundle, entry: Entry, sl: Slice,
                   sig: EmbeddedSignature,
                   slot_data: dict[int, tuple[bytes | None, str | None]]) -> SliceVerification:
     sig_off = sl.code_signature.dataoff if sl.code_signature else None
     cds = sig.code_directories
     specs = [_page_spec(cd) for cd in cds]
     available = sl.size if sig_off is None else min(sl.size, sig_off)
-    pages = verify_pages(fh, sl.offset, available, specs)
+    pages = hashing.page_results(bundle, entry, sl.offset, available, specs,
+                                 f"{entry.display} ({sl.arch})")
     out = []
     for cd, result in zip(cds, pages, strict=True):
         out.append(_cd_verification(cd, result, sl, sig_off, slot_data))

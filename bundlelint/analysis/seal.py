@@ -15,11 +15,11 @@ the seal base is the directory ``Versions/Current`` points at.
 from __future__ import annotations
 
 import enum
-import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from bundlelint.analysis import hashing
 from bundlelint.analysis.codehash import (
     BundleLayout,
     bundle_layouts,
@@ -119,25 +119,39 @@ def _verify(bundle: Bundle, bundle_dir: BundleDir) -> SealVerification:
     if layout is None:  # a single-file input has no bundles
         return SealVerification(bundle_dir, "", bundle.display(""), present=False)
     display = bundle.display(layout.code_resources)
+    loaded = load_code_resources(bundle, layout)
+    if loaded is None:
+        return SealVerification(bundle_dir, layout.base, display, present=False)
+    if isinstance(loaded, ParseError):
+        return SealVerification(bundle_dir, layout.base, display, present=True, error=loaded)
+    return _compare(bundle, layout, display, loaded)
+
+
+def load_code_resources(bundle: Bundle, layout: BundleLayout) -> CodeResources | ParseError | None:
+    """The parsed ``_CodeSignature/CodeResources`` of ``layout`` (cached); ``None`` when there
+    is no regular file there. Parsing a big seal is slow (pure-Python XML), so the hashing
+    prefetch calls this while the workers hash."""
+    return bundle.memo("seal-file", layout.bundle_dir.relpath,
+                       lambda: _load(bundle, layout))
+
+
+def _load(bundle: Bundle, layout: BundleLayout) -> CodeResources | ParseError | None:
+    display = bundle.display(layout.code_resources)
     entry = bundle.entry(layout.code_resources)
-    base_result = SealVerification(bundle_dir, layout.base, display, present=False)
     if entry is None or entry.kind in (EntryKind.DIRECTORY, EntryKind.SYMLINK,
                                        EntryKind.SPECIAL):
-        return base_result
+        return None
     try:
         if entry.size > MAX_PLIST_BYTES:
             raise ParseError("CodeResources", display, None, f"{entry.size} bytes is over the "
                              f"{MAX_PLIST_BYTES}-byte limit")
         with bundle.open_entry(entry) as fh:
             data = fh.read(MAX_PLIST_BYTES + 1)
-        seal = parse_code_resources(data, display)
+        return parse_code_resources(data, display)
     except ParseError as err:
-        return SealVerification(bundle_dir, layout.base, display, present=True, error=err)
+        return err
     except OSError as err:
-        return SealVerification(bundle_dir, layout.base, display, present=True,
-                                error=ParseError("CodeResources", display, None,
-                                                 f"cannot read: {err}"))
-    return _compare(bundle, layout, display, seal)
+        return ParseError("CodeResources", display, None, f"cannot read: {err}")
 
 
 def _compare(bundle: Bundle, layout: BundleLayout, display: str,
@@ -238,16 +252,9 @@ def _check_one(bundle: Bundle, layout: BundleLayout, rel: str, sealed: SealedFil
 
 
 def _hash_file(bundle: Bundle, entry: Entry, algorithm: str) -> bytes:
-    h = hashlib.new(algorithm)
-    buf = bytearray(READ_CHUNK)
-    view = memoryview(buf)
-    with bundle.open_entry(entry) as fh:
-        while True:
-            n = fh.readinto(view)  # type: ignore[attr-defined]
-            if not n:
-                break
-            h.update(view[:n])
-    return h.digest()
+    """The file's digest: hashed once per bundle, on the shared pool (often already done by the
+    prefetch that the first hashing analysis starts)."""
+    return hashing.file_digest(bundle, entry, algorithm)
 
 
 def nested_cdhashes(bundle: Bundle, entry: Entry) -> tuple[str, ...]:

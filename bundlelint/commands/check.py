@@ -63,6 +63,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-file-size", metavar="BYTES", type=_size,
                         help="skip parsing files larger than BYTES (suffixes K, M, G), with a "
                         "finding instead")
+    parser.add_argument("--jobs", "-j", metavar="N", type=_jobs, default=None,
+                        help="hash with N worker processes (default: one per CPU; 1: no "
+                        "workers, everything in this process)")
 
 
 def _size(text: str) -> int:
@@ -75,6 +78,12 @@ def _size(text: str) -> int:
     return int(number) * scale
 
 
+def _jobs(text: str) -> int:
+    if not text.strip().isdigit() or int(text) <= 0:
+        raise argparse.ArgumentTypeError(f"not a positive number of jobs: {text!r}")
+    return int(text)
+
+
 def use_color(no_color_flag: bool) -> bool:
     """Colour only for a terminal, and never when NO_COLOR is set (no-color.org)."""
     if no_color_flag or os.environ.get("NO_COLOR"):
@@ -84,6 +93,7 @@ def use_color(no_color_flag: bool) -> bool:
 
 def run(args: argparse.Namespace, registry: Registry) -> int:
     from bundlelint import progress
+    from bundlelint.analysis import hashing
     from bundlelint.baseline import apply_baseline, load_baseline, write_baseline
     from bundlelint.bundle import open_input
     from bundlelint.config import Config, discover, load_config
@@ -112,6 +122,7 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
     options = Options(
         extra_trust_anchors=anchors_from(args.trust_anchor),
         max_file_size=args.max_file_size,
+        jobs=args.jobs,
         expected_team_id=args.expected_team_id or config.expected_team_id,
         expected_bundle_identifier=args.bundle_identifier or config.bundle_identifier,
         expected_entitlements=config.expected_entitlements,
@@ -129,7 +140,10 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
             print(f"bundlelint: error: cannot read {raw}: {reason}", file=sys.stderr)
             problems.append(InputProblem(path=Path(raw).name or raw, reason=reason))
             continue
+        if any(selection.enabled(r) for r in registry if hashing.needs_hashes(r.check)):
+            hashing.prefetch(bundle)  # the workers hash while the rules run
         reports.append(run_rules(bundle, registry, selection, options))
+    hashing.shutdown()  # prefetched work no rule asked for is cancelled, not awaited
 
     crashed = any(r.has_internal_error for r in reports)
     if args.write_baseline is not None:
