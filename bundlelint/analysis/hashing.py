@@ -463,6 +463,8 @@ class _Result(Protocol):
 class _Lazy:
     """Work done in the calling thread when first asked for (``--jobs 1``, zip members)."""
 
+    __slots__ = ("_compute", "_error", "_value")
+
     def __init__(self, compute: Callable[[], object]) -> None:
         self._compute: Callable[[], object] | None = compute
         self._value: object = None
@@ -480,23 +482,34 @@ class _Lazy:
         return self._value
 
 
-class _Pooled:
-    """Item ``index`` of a pool future's list result; falls back to ``fallback`` if the pool
-    broke (a worker killed by the OS): the answer is then computed inline."""
+class _Batch:
+    """One pool task: digests of several files (kept small: there is one per batch, and one
+    :class:`_Pooled` of two slots per file, so memory per sealed file stays tiny)."""
 
-    def __init__(self, future: Future[list[Any]], index: int,
-                 fallback: Callable[[], object], executor: Executor) -> None:
-        self._future = future
+    __slots__ = ("executor", "fallback", "future")
+
+    def __init__(self, future: Future[list[Any]], executor: Executor,
+                 fallback: Callable[[int], object]) -> None:
+        self.future, self.executor, self.fallback = future, executor, fallback
+
+
+class _Pooled:
+    """Item ``index`` of a pool task's list result. If the pool broke (a worker killed by the
+    OS), the answer is computed inline instead."""
+
+    __slots__ = ("_batch", "_index")
+
+    def __init__(self, batch: _Batch, index: int) -> None:
+        self._batch = batch
         self._index = index
-        self._fallback = _Lazy(fallback)
-        self._executor = executor
 
     def get(self) -> object:
+        batch = self._batch
         try:
-            value = self._future.result()[self._index]
+            value = batch.future.result()[self._index]
         except BrokenProcessPool:
-            _discard_broken(self._executor)
-            return self._fallback.get()
+            _discard_broken(batch.executor)
+            return _Lazy(partial(batch.fallback, self._index)).get()
         if isinstance(value, OSError):
             raise value
         return value
@@ -555,37 +568,37 @@ def _schedule_files(bundle: Bundle, entries: Sequence[Entry], algorithm: str,
                     tracker: _Tracker | None = None) -> list[_Result]:
     """Submit digests of ``entries``, batched; one ``_Result`` per entry, in order."""
     executor = pool(jobs_for(bundle))
-    paths = [local_path(bundle, e) for e in entries] if executor is not None else []
     out: list[_Result] = []
-    batch: list[tuple[int, str]] = []
+    batch: list[Entry] = []
+    paths: list[str] = []
     size = 0
 
     def flush() -> None:
-        nonlocal size
+        nonlocal size, batch, paths
         if not batch:
             return
         assert executor is not None
         if tracker is not None:
             tracker.expect()
-        future = executor.submit(hash_paths, [p for _, p in batch], algorithm)
+        future = executor.submit(hash_paths, paths, algorithm)
         if tracker is not None:
-            total, track = size, tracker
-            future.add_done_callback(partial(_finished, track, total))
-        for index, (position, _) in enumerate(batch):
-            entry = entries[position]
-            out[position] = _Pooled(future, index,
-                                    partial(_inline_digest, bundle, entry, algorithm), executor)
-        batch.clear()
-        size = 0
+            future.add_done_callback(partial(_finished, tracker, size))
+        members = batch
+        task = _Batch(future, executor,
+                      lambda index: _inline_digest(bundle, members[index], algorithm))
+        out.extend(_Pooled(task, index) for index in range(len(batch)))
+        batch, paths, size = [], [], 0
 
-    for position, entry in enumerate(entries):
-        out.append(_Lazy(partial(_inline_digest, bundle, entry, algorithm)))
-        path = paths[position] if executor is not None else None
+    for entry in entries:
+        path = local_path(bundle, entry) if executor is not None else None
         if path is None:
+            flush()  # keep ``out`` in the order of ``entries``
+            out.append(_Lazy(partial(_inline_digest, bundle, entry, algorithm)))
             continue
         if batch and (size + entry.size > BATCH_BYTES or len(batch) >= BATCH_FILES):
             flush()
-        batch.append((position, path))
+        batch.append(entry)
+        paths.append(path)
         size += entry.size
     flush()
     return out
@@ -615,8 +628,8 @@ def _schedule_pages(bundle: Bundle, entry: Entry, base: int, available: int,
                                  sub_specs)
         if tracker is not None:
             future.add_done_callback(partial(_finished, tracker, max(piece.available, 0)))
-        parts.append(_Pooled(future, 0, partial(_inline_piece, bundle, entry, base, piece),
-                             executor))
+        task = _Batch(future, executor, partial(_inline_piece, bundle, entry, base, piece))
+        parts.append(_Pooled(task, 0))
     return _Merged(base, specs, pieces, parts)
 
 
@@ -630,7 +643,8 @@ def _one_list(path: str, base: int, available: int,
     return [pages_at(path, base, available, specs)]
 
 
-def _inline_piece(bundle: Bundle, entry: Entry, base: int, piece: Piece) -> list[PageResult]:
+def _inline_piece(bundle: Bundle, entry: Entry, base: int, piece: Piece,
+                  _index: int = 0) -> list[PageResult]:
     with bundle.open_entry(entry) as fh:
         return verify_pages(fh, base + piece.start, piece.available,
                             [sub for _, _, sub in piece.parts])
