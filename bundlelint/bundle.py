@@ -177,9 +177,17 @@ def _why(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
+_HEAD_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+
+
 def _head(path: str | Path) -> bytes:
-    with open(path, "rb") as fh:
-        return fh.read(SNIFF_BYTES)
+    """The first bytes of a regular file, read without buffering (one open, one read: this
+    runs for every file of the input) and without following a symlink swapped in meanwhile."""
+    fd = os.open(path, _HEAD_FLAGS)
+    try:
+        return os.read(fd, SNIFF_BYTES)
+    finally:
+        os.close(fd)
 
 
 @dataclass(frozen=True)
@@ -246,6 +254,8 @@ class Bundle:
         self.is_single_file = len(raw) == 1 and raw[0].relpath == ""
         dirs = {r.relpath for r in raw if r.is_dir}
         self.bundle_dirs = self._find_bundle_dirs(dirs)
+        self._bundle_dirs_by_path = {bd.relpath: bd for bd in self.bundle_dirs}
+        self._owner_by_directory: dict[str, BundleDir] = {}
         self.entries: tuple[Entry, ...] = tuple(self._classify(r) for r in raw)
         self._by_path = {e.relpath: e for e in self.entries}
 
@@ -278,8 +288,10 @@ class Bundle:
         if self.is_single_file:
             return Place.CODE
         owner = self.bundle_dir_of(relpath)
-        inner = relpath[len(owner.child("")):] if relpath.startswith(owner.child("")) else relpath
-        if owner.contents and relpath.startswith(owner.child("")):
+        prefix = owner.child("")
+        inside = relpath.startswith(prefix)
+        inner = relpath[len(prefix):] if inside else relpath
+        if owner.contents and inside:
             if "/" not in inner:
                 return Place.CODE  # files directly in Contents/ are nested code to the signer
             if inner.startswith("Resources/"):
@@ -320,13 +332,26 @@ class Bundle:
         )
 
     def bundle_dir_of(self, relpath: str) -> BundleDir:
-        """The innermost bundle that contains ``relpath``."""
-        best = self.bundle_dirs[0] if self.bundle_dirs else BundleDir("", self.name, "", "")
-        for bd in self.bundle_dirs:
-            inside = relpath == bd.relpath or relpath.startswith(bd.relpath + "/")
-            if bd.relpath and inside and len(bd.relpath) > len(best.relpath):
-                best = bd
-        return best
+        """The innermost bundle that contains ``relpath`` (found by walking up its parents,
+        so the cost does not grow with the number of bundles)."""
+        by_path = self._bundle_dirs_by_path
+        found = by_path.get(relpath)
+        if found is not None and found.relpath:
+            return found
+        parent = relpath.rpartition("/")[0]
+        cached = self._owner_by_directory.get(parent)
+        if cached is not None:
+            return cached
+        owner = self.bundle_dirs[0] if self.bundle_dirs else BundleDir("", self.name, "", "")
+        path = parent
+        while path:
+            found = by_path.get(path)
+            if found is not None and found.relpath:
+                owner = found
+                break
+            path = path.rpartition("/")[0]
+        self._owner_by_directory[parent] = owner
+        return owner
 
     def entry(self, relpath: str) -> Entry | None:
         return self._by_path.get(relpath)
