@@ -97,6 +97,7 @@ class RawEntry:
     symlink_target: str | None
     head: bytes  # the first SNIFF_BYTES bytes of a regular file
     error: str | None = None  # why the entry could not be read (it is then UNREADABLE)
+    container: str | None = None  # relpath of the archive this is a member of (nested jar/zip)
 
 
 class Source(Protocol):
@@ -202,6 +203,9 @@ class Entry:
     place: Place
     symlink_target: str | None = None
     error: str | None = None
+    #: For a member of an archive nested in the bundle (a dylib in a .jar): the archive's
+    #: relpath. Such entries are code the notary scans, not files of the bundle's seal.
+    container: str | None = None
 
     @property
     def is_executable_file(self) -> bool:
@@ -329,6 +333,7 @@ class Bundle:
             place=self._place(raw.relpath),
             symlink_target=raw.symlink_target,
             error=raw.error,
+            container=raw.container,
         )
 
     def bundle_dir_of(self, relpath: str) -> BundleDir:

@@ -73,7 +73,8 @@ class NestedArchiveSource:
             mode = (info.external_attr >> 16) if info.create_system == 3 else 0
             mode = stat.S_IFREG | (stat.S_IMODE(mode) if mode else 0o644)
             self._nested[relpath] = (archive.relpath, info.filename)
-            yield RawEntry(relpath, False, True, False, info.file_size, mode, None, head)
+            yield RawEntry(relpath, False, True, False, info.file_size, mode, None, head,
+                           container=archive.relpath)
 
     def _acceptable(self, info: zipfile.ZipInfo) -> bool:
         member = ZipMember(name=info.filename, is_dir=info.is_dir(), is_symlink=False,

@@ -129,3 +129,22 @@ def test_bl301_quiet_when_false_or_absent(tmp_path: Path) -> None:
     other = developer_id_like(entitlements={"com.apple.security.app-sandbox": True})
     assert not by_rule(lint(_file(tmp_path, off, "a")), "BL301")
     assert not by_rule(lint(_file(tmp_path, other, "b")), "BL301")
+
+
+def test_fix_for_code_inside_a_jar_signs_it_outside_and_puts_it_back(tmp_path: Path) -> None:
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("native/libfoo.dylib",
+                    build_macho(MachOSpec(filetype=MH_DYLIB, id_dylib="@rpath/libfoo.dylib")))
+    app = make_app(tmp_path, files={"Contents/Resources/lib.jar": buf.getvalue()})
+    [finding] = by_rule(lint(app), "BL201")
+    assert finding.fix is not None and finding.fix.command is not None
+    command = finding.fix.command
+    assert command.startswith(f"jar=$(realpath {app}/Contents/Resources/lib.jar) && ")
+    assert 'unzip -q "$jar" native/libfoo.dylib -d "$tmp"' in command
+    assert '"$tmp"/native/libfoo.dylib' in command
+    assert command.endswith('(cd "$tmp" && zip -q "$jar" native/libfoo.dylib)  # then re-sign '
+                            "the bundle")

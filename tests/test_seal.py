@@ -165,3 +165,32 @@ def test_garbage_code_resources_is_an_error_result(tmp_path: Path) -> None:
     (app / "Contents/_CodeSignature/CodeResources").write_bytes(b"\0garbage")
     root = _seals(app)[""]
     assert root.error is not None and root.issues == ()  # type: ignore[attr-defined]
+
+
+def test_members_of_nested_archives_are_not_files_added_after_signing(tmp_path: Path) -> None:
+    """A dylib inside a sealed .jar is scanned as code (BL201) but the seal covers the jar
+    file itself, so the member must not be reported as added after signing."""
+    import io
+    import zipfile
+
+    from appbuilder import make_app
+    from lintutil import by_rule, lint
+
+    from fixtures.macho_builder import MachOSpec, build_macho
+    from fixtures.sealer import seal_bundle
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("native/libfoo.dylib",
+                    build_macho(MachOSpec(filetype=0x6, id_dylib="@rpath/libfoo.dylib")))
+    app = make_app(tmp_path, files={"Contents/Resources/lib.jar": buf.getvalue()})
+    seal_bundle(app)
+    report = lint(app)
+    assert not by_rule(report, "BL232")
+    [unsigned] = by_rule(report, "BL201")
+    assert unsigned.location.path == "Sample.app/Contents/Resources/lib.jar/native/libfoo.dylib"
+    # and the jar itself is sealed: changing it is reported
+    jar = app / "Contents" / "Resources" / "lib.jar"
+    jar.write_bytes(jar.read_bytes() + b"\0")
+    assert [f.location.path for f in by_rule(lint(app), "BL230")] == [
+        "Sample.app/Contents/Resources/lib.jar"]

@@ -187,6 +187,8 @@ def sealable_paths(bundle: Bundle, layout: BundleLayout, rules: tuple[ResourceRu
     for entry in bundle.entries:
         if not entry.relpath.startswith(layout.base) or entry.relpath == layout.base:
             continue
+        if entry.container is not None:
+            continue  # a member of a nested archive: the archive file itself is what is sealed
         rel = layout.rel(entry.relpath)
         if not rel or _under(rel, skipped):
             continue

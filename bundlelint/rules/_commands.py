@@ -7,6 +7,8 @@ the file is that bundle's main executable, else the file itself.
 
 from __future__ import annotations
 
+import shlex
+
 from bundlelint.bundle import Bundle, Entry
 from bundlelint.errors import ParseError
 
@@ -48,10 +50,25 @@ def codesign_command(bundle: Bundle, entry: Entry, *, entitlements: bool | None 
     without them would silently drop them) or when the caller asks for it; a Metal app needs
     none, so none are suggested by default.
     """
+    if entry.container is not None:
+        return _sign_archive_member(bundle, entry)
     target = signing_target(bundle, entry)
     wanted = has_entitlements(bundle, entry) if entitlements is None else entitlements
     ents = " --entitlements app.entitlements" if wanted else ""
     return (
         f"codesign --force --options runtime --timestamp{ents} --sign {IDENTITY} "
         f"{bundle.shell_path(target)}"
+    )
+
+
+def _sign_archive_member(bundle: Bundle, entry: Entry) -> str:
+    """Code inside a nested archive (a dylib in a .jar) is signed outside it and put back;
+    the bundle must then be re-signed, since its seal covers the archive file."""
+    assert entry.container is not None
+    member = shlex.quote(entry.relpath[len(entry.container) + 1 :])
+    return (
+        f"jar=$(realpath {bundle.shell_path(entry.container)}) && tmp=$(mktemp -d) && "
+        f'unzip -q "$jar" {member} -d "$tmp" && '
+        f'codesign --force --options runtime --timestamp --sign {IDENTITY} "$tmp"/{member} && '
+        f'(cd "$tmp" && zip -q "$jar" {member})  # then re-sign the bundle'
     )
