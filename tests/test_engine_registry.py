@@ -110,3 +110,10 @@ def test_selection_prefixes_ignore_and_overrides(tmp_path: Path) -> None:
 def test_unknown_code_in_selection_is_usage_error() -> None:
     with pytest.raises(UsageError, match="BL999"):
         Selection(select=("BL999",)).validate(load_registry(plugins=False))
+
+
+def test_a_bare_string_where_a_tuple_belongs_is_rejected() -> None:
+    """notary_patterns="^x" would make every character a pattern ("^" matches anything)."""
+    registry = Registry()
+    with pytest.raises(RegistryError, match="notary_patterns must be a tuple of strings"):
+        registry.register(Rule(meta=_meta("XY124", notary_patterns="^x"), check=lambda ctx: ()))

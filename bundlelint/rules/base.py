@@ -73,6 +73,10 @@ class RuleMeta:
         for name in ("summary", "what", "why", "how_to_fix"):
             if not getattr(self, name).strip():
                 raise ValueError(f"rule {self.id}: doc section {name!r} is empty")
+        for name in ("references", "notary_messages", "notary_patterns", "aliases"):
+            value = getattr(self, name)
+            if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
+                raise ValueError(f"rule {self.id}: {name} must be a tuple of strings")
         for pattern in self.notary_patterns:
             re.compile(pattern)
 
