@@ -153,12 +153,47 @@ class _Decoder:
             return bytes(contents), stop
         try:
             if tag == _REAL:
-                return float(core.Real.load(self.data[pos:stop]).native), stop
+                return decode_real(bytes(contents)), stop
             if tag == _GENTIME:
                 return core.GeneralizedTime.load(self.data[pos:stop]).native, stop
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, OverflowError) as exc:
             raise self.error(pos, f"bad value: {exc}") from None
         raise self.error(pos, f"unsupported universal tag {tag}")
+
+
+def decode_real(contents: bytes) -> float:
+    """An ASN.1 REAL (X.690 8.5): asn1crypto 1.5 has no decoder for it (its ``Real`` has no
+    ``.native``), so fuzzing found a crash there. Raises ``ValueError`` when malformed."""
+    if not contents:
+        return 0.0
+    first = contents[0]
+    if first & 0x80:  # binary encoding: sign, base, scale, exponent, mantissa
+        sign = -1.0 if first & 0x40 else 1.0
+        base = {0: 2, 1: 8, 2: 16}.get((first >> 4) & 0x3)
+        if base is None:
+            raise ValueError("REAL uses a reserved base")
+        scale = (first >> 2) & 0x3
+        exp_len = (first & 0x3) + 1
+        at = 1
+        if exp_len == 4:
+            if len(contents) < 2:
+                raise ValueError("REAL exponent length is missing")
+            exp_len = contents[1]
+            at = 2
+        if exp_len == 0 or len(contents) < at + exp_len:
+            raise ValueError("REAL exponent is truncated")
+        exponent = int.from_bytes(contents[at : at + exp_len], "big", signed=True)
+        mantissa = int.from_bytes(contents[at + exp_len :], "big")
+        if abs(exponent) > 4096:
+            raise ValueError("REAL exponent is out of range")
+        return float(sign * mantissa * (2**scale) * float(base) ** exponent)
+    if first & 0x40:  # special values
+        specials = {0x40: float("inf"), 0x41: float("-inf"), 0x42: float("nan"), 0x43: -0.0}
+        if first not in specials or len(contents) != 1:
+            raise ValueError(f"unknown special REAL {first:#x}")
+        return specials[first]
+    text = contents[1:].decode("ascii").strip().replace(",", ".")  # ISO 6093 NR1/NR2/NR3
+    return float(text)
 
 
 def entitlements_differences(xml: Mapping[str, Any], der: Mapping[str, Any]) -> tuple[str, ...]:
