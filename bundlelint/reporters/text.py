@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from bundlelint.engine import Report
 from bundlelint.findings import Severity
+from bundlelint.reporters.summary import summary_line
 from bundlelint.rules import Registry
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
@@ -34,20 +35,5 @@ def render_text(reports: list[Report], registry: Registry, out: TextIO, *, color
             if f.fix is not None and f.fix.command:
                 console.print(f"    [dim]fix:[/] [green]{escape(f.fix.command)}[/]")
         console.print()
-    errors = sum(r.count(Severity.ERROR) for r in reports)
-    warnings = sum(r.count(Severity.WARNING) for r in reports)
-    infos = sum(r.count(Severity.INFO) for r in reports)
-    files = len({f.location.path for f in findings})
-    names = ", ".join(r.input_name for r in reports)
-    if not findings:
-        console.print(f"[bold green]No problems found[/] in {escape(names)}.")
-        return
-    console.print(
-        f"[bold]{_plural(errors, 'error')}, {_plural(warnings, 'warning')}, "
-        f"{infos} info[/] in {_plural(files, 'file')} ({escape(names)}). "
-        "Run `bundlelint explain RULE` for details."
-    )
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+    style = "bold" if findings else "bold green"
+    console.print(f"[{style}]{escape(summary_line(reports))}[/]")
