@@ -27,7 +27,7 @@ def load_anchor(path: Path) -> bytes:
     try:
         cert = (x509.load_pem_x509_certificate(data) if b"-----BEGIN" in data
                 else x509.load_der_x509_certificate(data))
-    except ValueError as exc:
+    except (ValueError, x509.InvalidVersion) as exc:
         raise UsageError(f"trust anchor {path} is not a certificate: {exc}") from None
     return cert.public_bytes(Encoding.DER)
 

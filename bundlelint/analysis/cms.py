@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime
 import enum
 import hashlib
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -421,7 +422,15 @@ def build_chain(leaf: Certificate | None, certs: Sequence[Certificate],
 
 
 def _load(cert: Certificate) -> cx509.Certificate:
-    return cx509.load_der_x509_certificate(cert.der)
+    """The certificate through ``cryptography``; every way it can refuse one (InvalidVersion is
+    not a ValueError: a fuzzer found that) becomes ``ValueError``, and its deprecation warnings
+    about malformed-but-tolerated fields (negative serials) stay out of the user's terminal."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return cx509.load_der_x509_certificate(cert.der)
+    except cx509.InvalidVersion as exc:
+        raise ValueError(f"invalid X.509 version: {exc}") from None
 
 
 def verify_certificate_signature(child: Certificate, issuer: Certificate) -> str | None:
