@@ -25,25 +25,24 @@ import hashlib
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-
-from cryptography import x509 as cx509
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from typing import TYPE_CHECKING
 
 from bundlelint.bundle import Bundle, Entry
 from bundlelint.errors import ParseError
 from bundlelint.options import Options
-from bundlelint.parsers.cms import (
-    Certificate,
-    CmsSignature,
-    SignerInfo,
-    parse_certificate,
-    parse_cms,
-)
 from bundlelint.parsers.codesign import CSSLOT_SIGNATURESLOT, EmbeddedSignature
 from bundlelint.parsers.macho import Slice
 from bundlelint.parsers.requirements import RequirementSet, parse_requirements
+
+if TYPE_CHECKING:
+    from cryptography import x509 as cx509
+    from cryptography.hazmat.primitives import hashes
+
+    from bundlelint.parsers.cms import Certificate, CmsSignature, SignerInfo
+
+# asn1crypto and cryptography are imported where a CMS is actually verified: most inputs being
+# linted on the way to their first Developer ID signature have none, and the imports cost more
+# than parsing a Mach-O.
 
 #: SHA-256 of the DER of Apple's root certificates (formats.md 2.12) -> name.
 APPLE_ROOTS = {
@@ -65,13 +64,18 @@ OID_MAC_DEVELOPER = "1.2.840.113635.100.6.1.12"
 #: Longest chain we build; Apple's are 3 certificates.
 MAX_CHAIN = 10
 
-_HASHES: dict[str, hashes.HashAlgorithm] = {
-    "sha1": hashes.SHA1(),
-    "sha224": hashes.SHA224(),
-    "sha256": hashes.SHA256(),
-    "sha384": hashes.SHA384(),
-    "sha512": hashes.SHA512(),
-}
+def _hash_algorithm(name: str) -> hashes.HashAlgorithm | None:
+    from cryptography.hazmat.primitives import hashes
+
+    table: dict[str, type[hashes.HashAlgorithm]] = {
+        "sha1": hashes.SHA1,
+        "sha224": hashes.SHA224,
+        "sha256": hashes.SHA256,
+        "sha384": hashes.SHA384,
+        "sha512": hashes.SHA512,
+    }
+    found = table.get(name)
+    return found() if found is not None else None
 _CD_HASH_NAMES = {1: "sha1", 2: "sha256", 3: "sha256", 4: "sha384", 5: "sha512"}
 
 
@@ -240,6 +244,8 @@ def _verify(entry: Entry, sl: Slice, options: Options) -> CmsVerification:
     if sig.kind != "certificate" or sig.cms is None:
         return common
     try:
+        from bundlelint.parsers.cms import parse_cms
+
         parsed = parse_cms(sig.cms, path=entry.display, base=cms_offset or 0)
     except ParseError as err:
         return replace(common, state=SignatureState.UNPARSEABLE, parse_error=err,
@@ -309,6 +315,8 @@ def _cms_offset(sig: EmbeddedSignature) -> int | None:
 
 
 def _anchors(options: Options) -> tuple[Certificate, ...]:
+    from bundlelint.parsers.cms import parse_certificate
+
     out: list[Certificate] = []
     for der in options.extra_trust_anchors:
         try:
@@ -422,6 +430,8 @@ def build_chain(leaf: Certificate | None, certs: Sequence[Certificate],
 
 
 def _load(cert: Certificate) -> cx509.Certificate:
+    from cryptography import x509 as cx509
+
     """The certificate through ``cryptography``; every way it can refuse one (InvalidVersion is
     not a ValueError: a fuzzer found that) becomes ``ValueError``, and its deprecation warnings
     about malformed-but-tolerated fields (negative serials) stay out of the user's terminal."""
@@ -435,6 +445,8 @@ def _load(cert: Certificate) -> cx509.Certificate:
 
 def verify_certificate_signature(child: Certificate, issuer: Certificate) -> str | None:
     """None if ``issuer``'s key verifies ``child``'s signature, else why not."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+
     try:
         c = _load(child)
         key = _load(issuer).public_key()
@@ -449,6 +461,9 @@ def verify_certificate_signature(child: Certificate, issuer: Certificate) -> str
 
 def _verify_raw(key: object, signature: bytes, data: bytes, algo: hashes.HashAlgorithm,
                 *, pss: bool = False) -> str | None:
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+
     try:
         if isinstance(key, rsa.RSAPublicKey):
             pad: padding.AsymmetricPadding = (
@@ -469,7 +484,9 @@ def _verify_raw(key: object, signature: bytes, data: bytes, algo: hashes.HashAlg
 def verify_signer(signer: SignerInfo, cert: Certificate, content: bytes | None) -> str | None:
     """None if ``signer``'s signature over its signed attributes (or, without them, over
     ``content``) verifies with ``cert``'s key, else why not."""
-    algo = _HASHES.get(signer.digest_algorithm)
+    from cryptography.exceptions import UnsupportedAlgorithm
+
+    algo = _hash_algorithm(signer.digest_algorithm)
     if algo is None:
         return f"unsupported digest algorithm {signer.digest_algorithm}"
     data = signer.signed_attrs_der if signer.signed_attrs_der is not None else content

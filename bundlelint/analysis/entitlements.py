@@ -12,7 +12,6 @@ from typing import Any
 from bundlelint.bundle import Bundle, Entry
 from bundlelint.errors import ParseError
 from bundlelint.parsers.codesign import CSSLOT_DER_ENTITLEMENTS
-from bundlelint.parsers.der_entitlements import entitlements_differences, parse_der_entitlements
 from bundlelint.parsers.macho import Slice
 
 
@@ -48,11 +47,18 @@ def _compute(entry: Entry, sl: Slice) -> SliceEntitlements:
     der = None
     error = None
     if sig.der_entitlements is not None:
+        # imported here: the DER decoder pulls in asn1crypto, which most inputs never need
+        from bundlelint.parsers.der_entitlements import (
+            entitlements_differences,
+            parse_der_entitlements,
+        )
+
         offset = next((b.offset for b in sig.blobs if b.slot == CSSLOT_DER_ENTITLEMENTS), 0)
         try:
             der = parse_der_entitlements(sig.der_entitlements, path=entry.display,
                                          base=offset).values
         except ParseError as err:
             error = err
-    diffs = entitlements_differences(xml, der) if xml is not None and der is not None else ()
-    return SliceEntitlements(xml, der, error, diffs)
+        if xml is not None and der is not None:
+            return SliceEntitlements(xml, der, error, entitlements_differences(xml, der))
+    return SliceEntitlements(xml, der, error, ())
