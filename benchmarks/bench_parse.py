@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import statistics
 import subprocess
 import sys
@@ -62,10 +63,16 @@ def build_default(functions: int) -> Path:
     return toolchain.fat_file(f"bench-go-big{functions}-universal", parts)
 
 
+#: Child processes may write and use bytecode caches, as an installed package does (pip
+#: byte-compiles on install); an inherited PYTHONDONTWRITEBYTECODE would make every run of
+#: bundlelint recompile its sources while macholib's site-packages .pyc files stay in use.
+CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def timed(argv: list[str]) -> tuple[float, int]:
     start = time.perf_counter()
     proc = subprocess.run(argv, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                          check=False)
+                          check=False, env=CHILD_ENV)
     elapsed = time.perf_counter() - start
     if proc.returncode not in (0, 1):  # 1 = findings reported; anything else is a failure
         sys.stderr.write(proc.stderr.decode(errors="replace")[-2000:])
@@ -115,7 +122,8 @@ def main() -> int:
               f"exit {sorted(codes[key])}")
     splits = []
     for _ in range(args.repeat):
-        out = subprocess.run([py, "-c", IN_PROCESS, str(path)], cwd=REPO, capture_output=True,
+        out = subprocess.run([py, "-c", IN_PROCESS, str(path)], cwd=REPO, env=CHILD_ENV,
+                             capture_output=True,
                              text=True, check=True).stdout
         splits.append([float(x) for x in out.split()])
     imp, parse, mimp, mparse = (statistics.median(col) * 1000 for col in zip(*splits,

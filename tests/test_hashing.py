@@ -39,6 +39,7 @@ SMALL_RANGE = 64 * 1024
 def small_pieces(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(hashing, "RANGE", SMALL_RANGE)
     monkeypatch.setattr(hashing, "BATCH_FILES", 3)  # several batches even for small bundles
+    monkeypatch.setattr(hashing, "POOL_MIN_BYTES", 0)  # small fixtures still use the pool
     yield
     hashing.shutdown()
 
@@ -238,3 +239,16 @@ def test_cli_jobs_flag(tmp_path: Path) -> None:
     assert any(f["rule_id"] == "BL230" and f["path"].endswith("f5.bin") for f in reports[0])
     bad = _cli("--jobs", "0", str(app))
     assert bad.returncode == 2 and "jobs" in bad.stderr
+
+
+def test_small_inputs_hash_inline_and_big_ones_use_the_pool(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    app = make_app(tmp_path, files={"Contents/Resources/a.bin": b"x" * 4096})
+    bundle = open_input(app, replace(TEST_OPTIONS, jobs=2))
+    size = sum(e.size for e in bundle.entries)
+    monkeypatch.setattr(hashing, "POOL_MIN_BYTES", size + 1)
+    assert hashing.jobs_for(bundle) == 1
+    monkeypatch.setattr(hashing, "POOL_MIN_BYTES", size)
+    fresh = open_input(app, replace(TEST_OPTIONS, jobs=2))
+    assert hashing.jobs_for(fresh) == 2

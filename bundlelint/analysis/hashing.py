@@ -29,17 +29,17 @@ calling thread, exactly as before.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 import stat
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor, Future, ProcessPoolExecutor
 
 from bundlelint import progress
 
@@ -393,6 +393,9 @@ def pool(jobs: int) -> Executor | None:
     """The shared process pool of ``jobs`` workers (``None`` for one job: work runs inline)."""
     if jobs <= 1:
         return None
+    import multiprocessing  # here, not at import time: small inputs never start a pool
+    from concurrent.futures import ProcessPoolExecutor
+
     with _pool_lock:
         executor = _pools.get(jobs)
         if executor is None:
@@ -418,10 +421,23 @@ def _discard_broken(executor: Executor) -> None:
                 del _pools[jobs]
 
 
+#: Below this many bytes of regular files in the input, hashing runs in this process: starting
+#: workers (and importing multiprocessing) costs more than it saves (a 24 MB binary hashes in
+#: about 20 ms on one core).
+POOL_MIN_BYTES = 64 * 1024 * 1024
+
+
 def jobs_for(bundle: Bundle) -> int:
-    """``--jobs`` as stored on the bundle by ``open_input``, else every CPU."""
+    """``--jobs`` as stored on the bundle by ``open_input``, else every CPU; 1 for inputs too
+    small to be worth a pool."""
+    if _input_bytes(bundle) < POOL_MIN_BYTES:
+        return 1
     jobs = getattr(bundle, "jobs", None)
     return jobs if isinstance(jobs, int) and jobs > 0 else default_jobs()
+
+
+def _input_bytes(bundle: Bundle) -> int:
+    return bundle.memo("hashing", "input-bytes", lambda: sum(e.size for e in bundle.entries))
 
 
 def local_path(bundle: Bundle, entry: Entry) -> str | None:
@@ -504,6 +520,8 @@ class _Pooled:
         self._index = index
 
     def get(self) -> object:
+        from concurrent.futures.process import BrokenProcessPool
+
         batch = self._batch
         try:
             value = batch.future.result()[self._index]
