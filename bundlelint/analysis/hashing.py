@@ -421,10 +421,11 @@ def _discard_broken(executor: Executor) -> None:
                 del _pools[jobs]
 
 
-#: Below this many bytes of regular files in the input, hashing runs in this process: starting
-#: workers (and importing multiprocessing) costs more than it saves (a 24 MB binary hashes in
-#: about 20 ms on one core).
-POOL_MIN_BYTES = 64 * 1024 * 1024
+#: Below this many bytes of regular files in the input, hashing runs in this process. Break-even,
+#: measured on the 2-core reference machine: importing multiprocessing and forking the workers
+#: costs about 15 ms, one core hashes about 1.2 MB/ms of 4 KiB pages, and two workers save
+#: about half of that, so a pool pays for itself from roughly 30 MiB on.
+POOL_MIN_BYTES = 32 * 1024 * 1024
 
 
 def jobs_for(bundle: Bundle) -> int:
