@@ -44,23 +44,26 @@ class Selection:
                 raise UsageError(f"unknown rule code {code!r} (see `bundlelint rules`)")
 
     def enabled(self, rule: Rule) -> bool:
-        return self._matches(rule, self.select) and not self._matches(rule, self.ignore)
+        return self.enabled_names(_names(rule))
+
+    def enabled_names(self, names: tuple[str, ...]) -> bool:
+        """Whether a rule known by ``names`` (its ID, then its old IDs) is selected."""
+        return self._matches(names, self.select) and not self._matches(names, self.ignore)
 
     @staticmethod
-    def _matches(rule: Rule, codes: Iterable[str]) -> bool:
-        names = (rule.meta.id, *rule.meta.aliases)
+    def _matches(names: tuple[str, ...], codes: Iterable[str]) -> bool:
         for code in codes:
             code = code.upper()
             if code == "ALL" or any(n.startswith(code) for n in names):
                 return True
         return False
 
-    def ignored_at(self, rule: Rule, path: str, input_name: str) -> bool:
-        """Whether a per-path ignore covers ``rule`` at ``path`` (a finding's location)."""
+    def ignored_at(self, names: tuple[str, ...], path: str, input_name: str) -> bool:
+        """Whether a per-path ignore covers the rule known by ``names`` at ``path``."""
         from bundlelint.paths import path_matches
 
         return any(
-            self._matches(rule, codes) and path_matches(glob, path, input_name)
+            self._matches(names, codes) and path_matches(glob, path, input_name)
             for glob, codes in self.per_path_ignores
         )
 
@@ -105,9 +108,10 @@ def run_rules(
     adjusted = []
     seen: set[tuple[str, str, str | None, str]] = set()
     for finding in findings:
-        owner = registry.get(finding.rule_id) or _dummy(finding)
-        if not selection.enabled(owner) or selection.ignored_at(
-            owner, finding.location.path, bundle.name
+        owner = registry.get(finding.rule_id)
+        names = _names(owner) if owner is not None else (finding.rule_id,)
+        if not selection.enabled_names(names) or selection.ignored_at(
+            names, finding.location.path, bundle.name
         ):
             continue
         key = (finding.rule_id, finding.location.path, finding.location.arch, finding.message)
@@ -121,12 +125,8 @@ def run_rules(
     return Report(input_name=bundle.name, findings=tuple(adjusted), rules_run=tuple(ran))
 
 
-def _dummy(finding: Finding) -> Rule:
-    from bundlelint.rules.base import RuleMeta
-
-    meta = RuleMeta(id=finding.rule_id, slug="unknown", severity=finding.severity, summary="?",
-                    what="?", why="?", how_to_fix="?")
-    return Rule(meta=meta, check=lambda ctx: ())
+def _names(rule: Rule) -> tuple[str, ...]:
+    return (rule.meta.id, *rule.meta.aliases)
 
 
 def _parse_error_finding(registry: Registry, err: ParseError) -> Finding:
