@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bundlelint.errors import ParseError
+from bundlelint.parsers.xmlplist import parse_xml_plist
 
 MAX_PLIST_BYTES = 16 * 1024 * 1024
 
@@ -25,6 +26,10 @@ def parse_plist(data: bytes, path: str) -> PlistDocument:
         raise ParseError("plist", path, None, f"{len(data)} bytes is over the {MAX_PLIST_BYTES} "
                          "byte limit for a property list")
     form = "binary" if data.startswith(b"bplist") else "xml"
+    if form == "xml":
+        fast = parse_xml_plist(data)
+        if fast is not None:
+            return PlistDocument(value=fast, form=form)
     try:
         value = plistlib.loads(data)
     except RecursionError:
