@@ -16,8 +16,9 @@ import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
+from operator import attrgetter
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, BinaryIO, Protocol, TypeVar
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple, Protocol, TypeVar
 
 from bundlelint.errors import ParseError
 from bundlelint.options import Options
@@ -84,9 +85,10 @@ class Place(enum.Enum):
     OTHER = "other"
 
 
-@dataclass(frozen=True)
-class RawEntry:
-    """What a ``Source`` reports for one path, before classification."""
+class RawEntry(NamedTuple):
+    """What a ``Source`` reports for one path, before classification (a named tuple: one is
+    made for every path of the input, and a tuple is built in half the time of a frozen
+    dataclass)."""
 
     relpath: str  # POSIX, relative to the input root; "" for a single-file input
     is_dir: bool
@@ -110,6 +112,9 @@ class Source(Protocol):
     def open(self, relpath: str) -> BinaryIO: ...
 
 
+_NAME = attrgetter("name")
+
+
 class DirectorySource:
     """A bundle directory on disk. Symlinks are reported, never followed."""
 
@@ -118,42 +123,60 @@ class DirectorySource:
         self.name = root.name
 
     def walk(self) -> Iterator[RawEntry]:
+        root = os.fspath(self.root)
         stack = [""]
         while stack:
             rel = stack.pop()
-            directory = self.root / rel if rel else self.root
+            directory = f"{root}/{rel}" if rel else root
+            dir_fd: int | None = None
             try:
-                with os.scandir(directory) as it:
-                    children = sorted(it, key=lambda e: e.name)
+                if _BY_DIR_FD:
+                    # Files are then opened relative to their directory: one path component
+                    # to resolve per file instead of the whole path (measured 10% of a walk).
+                    flags = _DIR_FLAGS | (_NOFOLLOW if rel else 0)
+                    dir_fd = os.open(directory, flags)
+                with os.scandir(directory if dir_fd is None else dir_fd) as it:
+                    children = sorted(it, key=_NAME)
             except OSError as exc:
+                if dir_fd is not None:
+                    os.close(dir_fd)
                 yield RawEntry(rel, False, False, False, 0, 0, None, b"", _why(exc))
                 continue
-            for child in children:
-                relpath = f"{rel}/{child.name}" if rel else child.name
-                if relpath.count("/") >= MAX_DEPTH:
-                    yield RawEntry(relpath, False, False, False, 0, 0, None, b"",
-                                   f"nested deeper than {MAX_DEPTH} levels: not walked")
-                    continue
-                yield from self._entry(child, relpath, stack)
+            try:
+                prefix = f"{rel}/" if rel else ""
+                too_deep = prefix.count("/") >= MAX_DEPTH
+                for child in children:
+                    relpath = prefix + child.name
+                    if too_deep:
+                        yield RawEntry(relpath, False, False, False, 0, 0, None, b"",
+                                       f"nested deeper than {MAX_DEPTH} levels: not walked")
+                        continue
+                    yield self._entry(child, relpath, stack, dir_fd)
+            finally:
+                if dir_fd is not None:
+                    os.close(dir_fd)
             # depth-first, but keep a stable, sorted order of output
             stack.sort(reverse=True)
 
-    def _entry(self, child: os.DirEntry[str], relpath: str, stack: list[str]) -> Iterator[RawEntry]:
+    @staticmethod
+    def _entry(child: os.DirEntry[str], relpath: str, stack: list[str],
+               dir_fd: int | None) -> RawEntry:
         try:
             st = child.stat(follow_symlinks=False)
-            if stat.S_ISLNK(st.st_mode):
-                yield RawEntry(relpath, False, False, True, 0, st.st_mode,
-                               os.readlink(child.path), b"")
-            elif stat.S_ISDIR(st.st_mode):
-                yield RawEntry(relpath, True, False, False, 0, st.st_mode, None, b"")
+            mode = st.st_mode
+            if stat.S_ISREG(mode):
+                return RawEntry(relpath, False, True, False, st.st_size, mode, None,
+                                _head(child.path, dir_fd))
+            if stat.S_ISDIR(mode):
                 stack.append(relpath)
-            elif stat.S_ISREG(st.st_mode):
-                yield RawEntry(relpath, False, True, False, st.st_size, st.st_mode, None,
-                               _head(child.path))
-            else:  # FIFO, socket, device: never opened (opening a FIFO would block)
-                yield RawEntry(relpath, False, False, False, 0, st.st_mode, None, b"")
+                return RawEntry(relpath, True, False, False, 0, mode, None, b"")
+            if stat.S_ISLNK(mode):
+                target = os.readlink(child.path, dir_fd=dir_fd)
+                return RawEntry(relpath, False, False, True, 0, mode, target, b"")
+            # FIFO, socket, device: never opened (opening a FIFO would block)
+            return RawEntry(relpath, False, False, False, 0, mode, None, b"")
         except OSError as exc:
-            yield RawEntry(relpath, False, False, False, 0, 0, None, b"", _why(exc))
+            return RawEntry(relpath, False, False, False, 0, 0, None, b"", _why(exc))
 
     def open(self, relpath: str) -> BinaryIO:
         return open(self.root / relpath, "rb")
@@ -174,26 +197,40 @@ class SingleFileSource:
         return open(self.path, "rb")
 
 
+def _suffix(relpath: str) -> str:
+    """``PurePosixPath(relpath).suffix`` without building a path object (called for every
+    directory of the input)."""
+    name = relpath.rpartition("/")[2]
+    dot = name.rfind(".")
+    return name[dot:] if 0 < dot < len(name) - 1 else ""
+
+
 def _why(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
-_HEAD_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_HEAD_FLAGS = os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+#: Whether directories can be listed and their files opened through a directory descriptor.
+_BY_DIR_FD = (os.scandir in os.supports_fd and os.open in os.supports_dir_fd
+              and os.readlink in os.supports_dir_fd and hasattr(os, "O_DIRECTORY"))
 
 
-def _head(path: str | Path) -> bytes:
+def _head(path: str | Path, dir_fd: int | None = None) -> bytes:
     """The first bytes of a regular file, read without buffering (one open, one read: this
-    runs for every file of the input) and without following a symlink swapped in meanwhile."""
-    fd = os.open(path, _HEAD_FLAGS)
+    runs for every file of the input) and without following a symlink swapped in meanwhile.
+    With ``dir_fd``, ``path`` is the name inside that directory."""
+    fd = os.open(path, _HEAD_FLAGS, dir_fd=dir_fd)
     try:
         return os.read(fd, SNIFF_BYTES)
     finally:
         os.close(fd)
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One path of the input, classified."""
+class Entry(NamedTuple):
+    """One path of the input, classified (immutable; a named tuple for the same reason as
+    :class:`RawEntry`)."""
 
     relpath: str
     display: str  # the path shown to users: the input's name, then relpath
@@ -260,7 +297,8 @@ class Bundle:
         self.bundle_dirs = self._find_bundle_dirs(dirs)
         self._bundle_dirs_by_path = {bd.relpath: bd for bd in self.bundle_dirs}
         self._owner_by_directory: dict[str, BundleDir] = {}
-        self.entries: tuple[Entry, ...] = tuple(self._classify(r) for r in raw)
+        self._place_by_parent: dict[str, Place] = {}
+        self.entries: tuple[Entry, ...] = tuple(map(self._classify, raw))
         self._by_path = {e.relpath: e for e in self.entries}
 
     # --- structure -------------------------------------------------------------------------
@@ -282,7 +320,7 @@ class Bundle:
             contents = "Contents/" if "Contents" in dirs else ""
             found.append(BundleDir("", self.name, ext, contents))
         for rel in sorted(dirs):
-            ext = PurePosixPath(rel).suffix
+            ext = _suffix(rel)
             if ext in BUNDLE_EXTENSIONS:
                 contents = "Contents/" if f"{rel}/Contents" in dirs else ""
                 found.append(BundleDir(rel, self.display(rel), ext, contents))
@@ -308,33 +346,39 @@ class Bundle:
         return Place.OTHER
 
     def _classify(self, raw: RawEntry) -> Entry:
-        if raw.error is not None:
+        """The entry for ``raw``: its kind by magic (or by what the walk saw) and its place.
+        Runs once per path of the input, so the common case is kept to a few operations."""
+        relpath = raw.relpath
+        if raw.is_file and raw.error is None:
+            head = raw.head
+            if sniff_macho(head):
+                kind = EntryKind.MACHO
+            elif head.startswith(METALLIB_MAGIC):
+                kind = EntryKind.METALLIB
+            elif head.startswith(b"bplist") or relpath.endswith(".plist"):
+                kind = EntryKind.PLIST
+            else:
+                kind = EntryKind.DATA
+        elif raw.error is not None:
             kind = EntryKind.UNREADABLE
         elif raw.is_symlink:
             kind = EntryKind.SYMLINK
         elif raw.is_dir:
             kind = EntryKind.DIRECTORY
-        elif not raw.is_file:
-            kind = EntryKind.SPECIAL
-        elif sniff_macho(raw.head):
-            kind = EntryKind.MACHO
-        elif raw.head.startswith(METALLIB_MAGIC):
-            kind = EntryKind.METALLIB
-        elif raw.head.startswith(b"bplist") or raw.relpath.endswith(".plist"):
-            kind = EntryKind.PLIST
         else:
-            kind = EntryKind.DATA
-        return Entry(
-            relpath=raw.relpath,
-            display=self.display(raw.relpath),
-            kind=kind,
-            size=raw.size,
-            mode=raw.mode,
-            place=self._place(raw.relpath),
-            symlink_target=raw.symlink_target,
-            error=raw.error,
-            container=raw.container,
-        )
+            kind = EntryKind.SPECIAL
+        # The place of a path that is not itself a bundle depends only on its parent directory:
+        # every test in ``_place`` is a prefix test that ends at a "/".
+        if relpath in self._bundle_dirs_by_path:
+            place = self._place(relpath)
+        else:
+            parent = relpath.rpartition("/")[0]
+            place = self._place_by_parent.get(parent)  # type: ignore[assignment]
+            if place is None:
+                place = self._place_by_parent[parent] = self._place(relpath)
+        display = f"{self.name}/{relpath}" if relpath else self.name
+        return Entry(relpath, display, kind, raw.size, raw.mode, place, raw.symlink_target,
+                     raw.error, raw.container)
 
     def bundle_dir_of(self, relpath: str) -> BundleDir:
         """The innermost bundle that contains ``relpath`` (found by walking up its parents,

@@ -72,14 +72,20 @@ def test_permission_denied_is_a_finding(tmp_path: Path, monkeypatch: pytest.Monk
     # Tests run as root, where chmod 000 denies nothing: make scandir refuse one directory.
     app = make_app(tmp_path, files={"Contents/Resources/locked/secret": b"x"})
     locked = app / "Contents" / "Resources" / "locked"
-    real_scandir = os.scandir
+    real_scandir, real_open = os.scandir, os.open
 
-    def scandir(path: os.PathLike[str] | str) -> object:
-        if Path(path) == locked:
+    def scandir(path: os.PathLike[str] | str | int) -> object:
+        if not isinstance(path, int) and Path(path) == locked:
             raise PermissionError(13, "Permission denied")
         return real_scandir(path)
 
+    def os_open(path: os.PathLike[str] | str, flags: int, *args: object, **kwargs: object) -> int:
+        if Path(path) == locked:  # the walk opens each directory to list it by descriptor
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, flags, *args, **kwargs)  # type: ignore[arg-type]
+
     monkeypatch.setattr(os, "scandir", scandir)
+    monkeypatch.setattr(os, "open", os_open)
     [finding] = by_rule(lint(app), "BL007")
     assert finding.location.path == "Sample.app/Contents/Resources/locked"
     assert finding.message == "cannot be read: Permission denied"

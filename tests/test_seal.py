@@ -4,15 +4,29 @@ from __future__ import annotations
 
 import os
 import plistlib
+import re
 from pathlib import Path
 
 import pytest
 from appbuilder import developer_id_like, make_app
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from bundlelint.analysis.seal import IssueKind, find_rule, sealed_bundles, verify_seal
+from bundlelint.analysis.seal import (
+    IssueKind,
+    RuleMatcher,
+    find_rule,
+    sealed_bundles,
+    verify_seal,
+)
 from bundlelint.bundle import open_input
 from bundlelint.errors import ParseError
-from bundlelint.parsers.coderesources import default_rules2, parse_code_resources
+from bundlelint.parsers.coderesources import (
+    DEFAULT_RULES2,
+    ResourceRule,
+    default_rules2,
+    parse_code_resources,
+)
 from fixtures.macho_builder import MH_DYLIB, MachOSpec
 from fixtures.sealer import seal_bundle
 
@@ -133,8 +147,32 @@ def test_unsealed_bundle_is_not_present(tmp_path: Path) -> None:
     ("App.dSYM/Contents/x", ".*\\.dSYM($|/)"),
 ])
 def test_highest_weight_wins(path: str, pattern: str) -> None:
-    rule = find_rule(default_rules2(), path)
+    rules = default_rules2()
+    rule = find_rule(rules, path)
     assert rule is not None and rule.pattern == pattern
+    assert RuleMatcher(rules)(path) is rule
+
+
+_PATTERNS = st.sampled_from([
+    *DEFAULT_RULES2, "^Resources/", "^Resources/a", "^a$", "^a\\.b$", "^a b", "^", "^$",
+    "^Resources/a$", "a", "^[ab]", "b$", "^a\\$", "^a-b/", "^a,b", "^a\\.", "^a\\b",
+])
+_RULE_SETS = st.lists(st.tuples(_PATTERNS, st.sampled_from([1.0, 10.0, 20.0, 20.0, 1000.0]),
+                                st.booleans()), max_size=8)
+_PATHS = st.text(alphabet="ab./\n$ -,R", max_size=8) | st.sampled_from([
+    "Resources/a", "Resources/a.b", "a", "a.b", "a\n", "Info.plist", "Resources/x.lproj/y",
+    "Resources/", "a b", "a-b/c", "a,b", "a$"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(_RULE_SETS, st.lists(_PATHS, min_size=1, max_size=6))
+def test_rule_matcher_chooses_as_find_rule_does(spec: list[tuple[str, float, bool]],
+                                                paths: list[str]) -> None:
+    rules = tuple(
+        ResourceRule(p, re.compile(p), weight=w, exclusion=excl) for p, w, excl in spec)
+    match = RuleMatcher(rules)
+    for path in paths:
+        assert match(path) is find_rule(rules, path), (path, spec)
 
 
 HOSTILE = [

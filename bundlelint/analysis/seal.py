@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from bundlelint.analysis import hashing
@@ -89,6 +89,47 @@ def find_rule(rules: tuple[ResourceRule, ...], path: str) -> ResourceRule | None
             if best is None or rule.weight > best.weight:
                 best = rule
     return best
+
+
+#: ``^literal`` or ``^literal$`` where the literal has no regex meaning: tested with string
+#: comparison instead of the regex engine.
+_LITERAL_RULE = re.compile(r"\^((?:[A-Za-z0-9_/ ,@~-]|\\[^A-Za-z0-9])*)(\$?)\Z")
+
+
+def _rule_test(rule: ResourceRule) -> Callable[[str], object]:
+    """A test equivalent to ``rule.matches``, as cheap as the pattern allows."""
+    literal = _LITERAL_RULE.match(rule.pattern)
+    if literal is None:
+        return rule.regex.search
+    text = re.sub(r"\\(.)", r"\1", literal.group(1))
+    if literal.group(2):  # Python's $ also matches before a final newline
+        exact = (text, text + "\n")
+        return exact.__contains__
+    return lambda path: path.startswith(text)
+
+
+class RuleMatcher:
+    """:func:`find_rule` for one rule set, precomputed for the thousands of paths of a bundle:
+    exclusions first in their order, then the other rules by falling weight (stable, so the
+    earlier rule wins a tie), so the first rule that matches is the answer; anchored literal
+    patterns (``^Resources/``, ``^Info\\.plist$``) are compared as strings."""
+
+    def __init__(self, rules: tuple[ResourceRule, ...]) -> None:
+        self.rules = rules
+        weights = [r.weight for r in rules]
+        # NaN weights make "highest" meaningless for sorting: keep the plain loop then.
+        self._linear = any(w != w for w in weights)
+        ordered = [r for r in rules if r.exclusion] + sorted(
+            (r for r in rules if not r.exclusion), key=lambda r: -r.weight)
+        self._tests = [(_rule_test(r), r) for r in ordered]
+
+    def __call__(self, path: str) -> ResourceRule | None:
+        if self._linear:
+            return find_rule(self.rules, path)
+        for test, rule in self._tests:
+            if test(path):
+                return rule
+        return None
 
 
 def _exclusions(layout: BundleLayout) -> tuple[ResourceRule, ...]:
@@ -184,15 +225,16 @@ def sealable_paths(bundle: Bundle, layout: BundleLayout, rules: tuple[ResourceRu
     out: dict[str, Entry] = {}
     skipped: set[str] = set()
     bundle_dirs = {bd.relpath for bd in bundle.bundle_dirs}
+    match = RuleMatcher(rules)
     for entry in bundle.entries:
         if not entry.relpath.startswith(layout.base) or entry.relpath == layout.base:
             continue
         if entry.container is not None:
             continue  # a member of a nested archive: the archive file itself is what is sealed
         rel = layout.rel(entry.relpath)
-        if not rel or _under(rel, skipped):
+        if not rel or (skipped and _under(rel, skipped)):
             continue
-        rule = find_rule(rules, rel)
+        rule = match(rel)
         if entry.kind is EntryKind.DIRECTORY:
             if rule is not None and rule.exclusion:
                 skipped.add(rel)
@@ -209,8 +251,13 @@ def sealable_paths(bundle: Bundle, layout: BundleLayout, rules: tuple[ResourceRu
 
 
 def _under(rel: str, skipped: set[str]) -> bool:
-    parts = rel.split("/")
-    return any("/".join(parts[:i]) in skipped for i in range(1, len(parts)))
+    """Whether a parent directory of ``rel`` is in ``skipped``."""
+    at = rel.find("/")
+    while at != -1:
+        if rel[:at] in skipped:
+            return True
+        at = rel.find("/", at + 1)
+    return False
 
 
 def _check_one(bundle: Bundle, layout: BundleLayout, rel: str, sealed: SealedFile,
