@@ -277,7 +277,8 @@ class Bundle:
     """The parsed view of one input that rules read. Artefacts are parsed on first use."""
 
     def __init__(self, source: Source, input_path: str | None = None,
-                 max_file_size: int | None = None, jobs: int | None = None) -> None:
+                 max_file_size: int | None = None, jobs: int | None = None,
+                 observer: Callable[[RawEntry], None] | None = None) -> None:
         self.source = source
         #: Files larger than this are not parsed (a finding says so); None means no limit.
         self.max_file_size = max_file_size
@@ -291,7 +292,14 @@ class Bundle:
         self._macho_cache: dict[str, MachOFile | ParseError] = {}
         self._memo: dict[tuple[str, str], object] = {}
         self._info_cache: dict[str, InfoPlist | ParseError | None] = {}
-        raw = list(source.walk())
+        raw: list[RawEntry]
+        if observer is not None:  # e.g. hashing that starts while the walk goes on
+            raw = []
+            for item in source.walk():
+                observer(item)
+                raw.append(item)
+        else:
+            raw = list(source.walk())
         self.is_single_file = len(raw) == 1 and raw[0].relpath == ""
         dirs = {r.relpath for r in raw if r.is_dir}
         self.bundle_dirs = self._find_bundle_dirs(dirs)
@@ -444,6 +452,10 @@ class Bundle:
             self._memo[slot] = compute()
         return self._memo[slot]  # type: ignore[return-value]
 
+    def memoised(self, namespace: str, key: str) -> bool:
+        """Whether :meth:`memo` already holds ``(namespace, key)``."""
+        return (namespace, key) in self._memo
+
     def macho(self, entry: Entry) -> MachOFile:
         """The parsed Mach-O of ``entry``; raises ``ParseError`` (cached) if it is malformed."""
         result = self._macho_cache.get(entry.relpath)
@@ -548,12 +560,14 @@ class Bundle:
         return self.entry(root.child(f"MacOS/{info.executable}"))
 
 
-def open_input(path: Path, options: Options | None = None) -> Bundle:
+def open_input(path: Path, options: Options | None = None,
+               observer: Callable[[RawEntry], None] | None = None) -> Bundle:
     """Build the bundle model for a path given on the command line.
 
     A ``.zip`` (by name or magic) is read in place through ``ZipSource``; Mach-O files inside
     zips and jars nested in the bundle become entries too (``NestedArchiveSource``).
     Raises ``FileNotFoundError`` / ``PermissionError`` for inputs that cannot be read at all.
+    ``observer`` is shown every raw entry of a directory input as the walk finds it.
     """
     from bundlelint.nestedsource import NestedArchiveSource
     from bundlelint.zipsource import ZipSource, looks_like_zip
@@ -564,7 +578,7 @@ def open_input(path: Path, options: Options | None = None) -> Bundle:
         raise FileNotFoundError(f"{path} is a dangling symlink")
     if path.is_dir():
         return Bundle(NestedArchiveSource(DirectorySource(path), options), str(path), limit,
-                      jobs)
+                      jobs, observer)
     if path.is_file() and looks_like_zip(path):
         zsrc = ZipSource(path, options)  # fix commands name the app as if unzipped beside it
         return Bundle(NestedArchiveSource(zsrc, options), str(path.parent / zsrc.name), limit,

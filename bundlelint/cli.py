@@ -84,3 +84,6 @@ def _main(argv: Sequence[str] | None) -> int:
     except UsageError as exc:
         print(f"bundlelint: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    finally:
+        if "bundlelint.analysis.hashing" in sys.modules:  # a command that hashed may own a pool
+            sys.modules["bundlelint.analysis.hashing"].shutdown()

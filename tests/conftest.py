@@ -9,7 +9,7 @@ skipped (with the linker output as the reason) if it cannot.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -162,6 +162,16 @@ def built_macho(request: pytest.FixtureRequest) -> Path:
     """Each real binary built by the toolchains in turn (thin and universal)."""
     path: Path = request.getfixturevalue(request.param)
     return path
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _stop_hashing_pool() -> Iterator[None]:
+    """Tests that verify big files start the shared worker pool: stop it before the
+    interpreter tears down (a pool collected during teardown prints a traceback)."""
+    yield
+    from bundlelint.analysis import hashing
+
+    hashing.shutdown()
 
 
 @pytest.fixture(autouse=True)

@@ -25,7 +25,7 @@ from bundlelint.analysis import hashing
 from bundlelint.analysis.codehash import verify_code
 from bundlelint.analysis.hashing import PageSpec, merge, split, verify_pages
 from bundlelint.analysis.seal import IssueKind, sealed_bundles
-from bundlelint.bundle import open_input
+from bundlelint.bundle import Bundle, open_input
 from bundlelint.errors import ParseError
 from bundlelint.parsers.macho import parse_macho_bytes
 from fixtures.macho_builder import MachOSpec, build_fat, build_macho
@@ -252,3 +252,66 @@ def test_small_inputs_hash_inline_and_big_ones_use_the_pool(tmp_path: Path,
     monkeypatch.setattr(hashing, "POOL_MIN_BYTES", size)
     fresh = open_input(app, replace(TEST_OPTIONS, jobs=2))
     assert hashing.jobs_for(fresh) == 2
+
+
+def _early_bundle(app: Path, jobs: int = 2) -> tuple[hashing.EarlyHasher, Bundle, int]:
+    early = hashing.EarlyHasher.for_input(str(app), jobs)
+    assert early is not None
+    bundle = open_input(app, replace(TEST_OPTIONS, jobs=jobs), observer=early.see)
+    return early, bundle, early.adopt(bundle)
+
+
+def test_early_hashing_gives_the_digests_the_seal_check_uses(tmp_path: Path) -> None:
+    import hashlib
+
+    app = _sealed(tmp_path)
+    _, bundle, started = _early_bundle(app)
+    resources = [p for p in (app / "Contents/Resources").rglob("*") if p.is_file()]
+    assert started >= len(resources)  # every resource was started during the walk
+    for path in resources:
+        entry = bundle.entry(str(path.relative_to(app)))
+        assert entry is not None
+        digest = hashlib.sha256(path.read_bytes()).digest()
+        assert hashing.file_digest(bundle, entry, "sha256") == digest
+    [root] = sealed_bundles(bundle)
+    assert root.issues == ()
+
+
+def test_early_hashing_still_sees_a_modified_resource(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    app = _sealed(tmp_path)
+    (app / "Contents/Resources/d2/f5.bin").write_bytes(b"changed after signing")
+    scheduled: list[str] = []
+    real = hashing._schedule_files
+
+    def counting(bundle: object, entries: list[object], algorithm: str,
+                 tracker: object = None) -> object:
+        scheduled.extend(e.relpath for e in entries)  # type: ignore[attr-defined]
+        return real(bundle, entries, algorithm, tracker)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(hashing, "_schedule_files", counting)
+    _, bundle, _ = _early_bundle(app)
+    [root] = sealed_bundles(bundle)
+    assert [(i.kind, i.relpath) for i in root.issues] == [
+        (IssueKind.MODIFIED, "Resources/d2/f5.bin")]
+    # The resources were hashed by the early batches, not scheduled a second time.
+    assert not any(r.startswith("Contents/Resources/") for r in scheduled)
+
+
+def test_early_hashing_only_for_sealed_directories_and_several_jobs(tmp_path: Path) -> None:
+    unsealed = make_app(tmp_path / "u", files={"Contents/Resources/a": b"a"})
+    assert hashing.EarlyHasher.for_input(str(unsealed), 2) is None
+    sealed = _sealed(tmp_path / "s")
+    assert hashing.EarlyHasher.for_input(str(sealed), 1) is None
+    assert hashing.EarlyHasher.for_input(str(sealed), 2) is not None
+    assert hashing.EarlyHasher.for_input(str(sealed / "Contents/Info.plist"), 2) is None
+
+
+def test_early_hashing_waits_for_an_input_worth_a_pool(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    app = _sealed(tmp_path)
+    monkeypatch.setattr(hashing, "POOL_MIN_BYTES", 1 << 40)
+    _, bundle, started = _early_bundle(app)
+    assert started == 0  # too small: nothing speculative, and the seal is checked inline
+    [root] = sealed_bundles(bundle)
+    assert root.issues == ()

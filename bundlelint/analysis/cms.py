@@ -443,8 +443,25 @@ def _load(cert: Certificate) -> cx509.Certificate:
         raise ValueError(f"invalid X.509 version: {exc}") from None
 
 
+#: Results of :func:`verify_certificate_signature` by (child DER, issuer DER): the chains of
+#: one vendor's signatures are the same certificates. Bounded like the parser's cache.
+_verified_links: dict[tuple[bytes, bytes], str | None] = {}
+_VERIFIED_LINKS_MAX = 256
+
+
 def verify_certificate_signature(child: Certificate, issuer: Certificate) -> str | None:
-    """None if ``issuer``'s key verifies ``child``'s signature, else why not."""
+    """None if ``issuer``'s key verifies ``child``'s signature, else why not (cached)."""
+    key = (child.der, issuer.der)
+    if key in _verified_links:
+        return _verified_links[key]
+    result = _verify_link(child, issuer)
+    if len(_verified_links) >= _VERIFIED_LINKS_MAX:
+        _verified_links.clear()
+    _verified_links[key] = result
+    return result
+
+
+def _verify_link(child: Certificate, issuer: Certificate) -> str | None:
     from cryptography.exceptions import UnsupportedAlgorithm
 
     try:

@@ -132,15 +132,20 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
 
     reports: list[Report] = []
     problems: list[InputProblem] = []
+    hashes = any(selection.enabled(r) for r in registry if hashing.needs_hashes(r.check))
     for raw in args.paths:
+        # With a seal to verify, the workers start hashing while the walk goes on.
+        early = hashing.EarlyHasher.for_input(raw, options.jobs) if hashes else None
         try:
-            bundle = open_input(Path(raw), options)
+            bundle = open_input(Path(raw), options, observer=early.see if early else None)
         except OSError as exc:
             reason = str(exc.strerror or exc)
             print(f"bundlelint: error: cannot read {raw}: {reason}", file=sys.stderr)
             problems.append(InputProblem(path=Path(raw).name or raw, reason=reason))
             continue
-        if any(selection.enabled(r) for r in registry if hashing.needs_hashes(r.check)):
+        if early is not None:
+            early.adopt(bundle)
+        if hashes:
             hashing.prefetch(bundle)  # the workers hash while the rules run
         reports.append(run_rules(bundle, registry, selection, options))
     hashing.shutdown()  # prefetched work no rule asked for is cancelled, not awaited

@@ -189,7 +189,7 @@ def _signed_data(sd: cms.SignedData, base: int, content_type: str) -> CmsSignatu
                              f"{MAX_CERTIFICATES} are accepted")
         for choice in cert_set:
             if choice.name == "certificate":
-                certs.append(certificate_from_asn1(choice.chosen))
+                certs.append(_certificate_cached(choice.chosen))
     signer_infos = sd["signer_infos"]
     if len(signer_infos) > MAX_SIGNERS:
         raise ParseError(_FMT, "", base, f"{len(signer_infos)} signers; at most {MAX_SIGNERS}")
@@ -209,6 +209,24 @@ def _signed_data(sd: cms.SignedData, base: int, content_type: str) -> CmsSignatu
 def parse_certificate(der: bytes) -> Certificate:
     """A ``Certificate`` from DER (e.g. a trust anchor); raises ``ValueError`` if malformed."""
     return certificate_from_asn1(x509.Certificate.load(der, strict=True))
+
+
+#: Certificates already described, by DER: every signature of one vendor carries the same
+#: chain, and describing a certificate (names, extensions) costs ~1 ms. Bounded: cleared when
+#: full, so hostile input cannot grow it.
+_described: dict[bytes, Certificate] = {}
+_DESCRIBED_MAX = 256
+
+
+def _certificate_cached(cert: x509.Certificate) -> Certificate:
+    der = cert.dump()
+    found = _described.get(der)
+    if found is None:
+        found = certificate_from_asn1(cert)
+        if len(_described) >= _DESCRIBED_MAX:
+            _described.clear()
+        _described[der] = found
+    return found
 
 
 def certificate_from_asn1(cert: x509.Certificate) -> Certificate:
