@@ -308,6 +308,7 @@ class Bundle:
         self._place_by_parent: dict[str, Place] = {}
         self.entries: tuple[Entry, ...] = tuple(map(self._classify, raw))
         self._by_path = {e.relpath: e for e in self.entries}
+        self._by_kind: dict[EntryKind, list[Entry]] | None = None
 
     # --- structure -------------------------------------------------------------------------
 
@@ -414,7 +415,14 @@ class Bundle:
         return self._by_path.get(relpath)
 
     def entries_of(self, kind: EntryKind) -> Iterator[Entry]:
-        return (e for e in self.entries if e.kind is kind)
+        """The entries of one kind, in walk order (grouped once: many rules ask for the
+        Mach-O files of an input of tens of thousands of files)."""
+        by_kind = self._by_kind
+        if by_kind is None:
+            by_kind = self._by_kind = {}
+            for e in self.entries:
+                by_kind.setdefault(e.kind, []).append(e)
+        return iter(by_kind.get(kind, ()))
 
     def children(self, directory: str) -> list[Entry]:
         """Direct children of ``directory`` (input-relative)."""
@@ -451,6 +459,10 @@ class Bundle:
         if slot not in self._memo:
             self._memo[slot] = compute()
         return self._memo[slot]  # type: ignore[return-value]
+
+    def remember(self, namespace: str, key: str, value: object) -> None:
+        """Store ``value`` as :meth:`memo` would have computed it (work started elsewhere)."""
+        self._memo.setdefault((namespace, key), value)
 
     def memoised(self, namespace: str, key: str) -> bool:
         """Whether :meth:`memo` already holds ``(namespace, key)``."""

@@ -232,3 +232,17 @@ def test_members_of_nested_archives_are_not_files_added_after_signing(tmp_path: 
     jar.write_bytes(jar.read_bytes() + b"\0")
     assert [f.location.path for f in by_rule(lint(app), "BL230")] == [
         "Sample.app/Contents/Resources/lib.jar"]
+
+
+def test_v1_files_of_a_v2_seal_are_decoded_only_when_read() -> None:
+    # Apple's verifier reads files2 when the seal has a v2 part; files (v1) is then not parsed
+    # up front (it is half of a big seal), and a malformed v1 entry surfaces only if read.
+    good2 = {"a": {"hash": b"\1" * 20, "hash2": b"\2" * 32}}
+    seal = parse_code_resources(plistlib.dumps({"files": {"a": 5}, "files2": good2}), "CR")
+    assert seal.has_v2 and seal.files2["a"].hash2 == b"\2" * 32
+    with pytest.raises(ParseError, match=r"files\['a'\]"):
+        len(seal.files)
+    ok = parse_code_resources(plistlib.dumps({"files": {"a": b"\3" * 20}, "files2": good2}), "CR")
+    assert dict(ok.files)["a"].hash == b"\3" * 20
+    with pytest.raises(ParseError):  # v1 only: validated at once
+        parse_code_resources(plistlib.dumps({"files": {"a": 5}, "rules": {}}), "CR")

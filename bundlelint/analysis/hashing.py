@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from concurrent.futures import Executor, Future, ProcessPoolExecutor
 
 from bundlelint import progress
+from bundlelint.parsers.macho import sniff_macho as _sniff_macho
 
 if TYPE_CHECKING:
     from bundlelint.bundle import Bundle, Entry, RawEntry
@@ -503,11 +504,12 @@ class _Batch:
     """One pool task: digests of several files (kept small: there is one per batch, and one
     :class:`_Pooled` of two slots per file, so memory per sealed file stays tiny)."""
 
-    __slots__ = ("executor", "fallback", "future")
+    __slots__ = ("executor", "fallback", "future", "value")
 
     def __init__(self, future: Future[list[Any]], executor: Executor,
                  fallback: Callable[[int], object]) -> None:
         self.future, self.executor, self.fallback = future, executor, fallback
+        self.value: list[Any] | None = None  # the task's result, once fetched
 
 
 class _Pooled:
@@ -521,14 +523,17 @@ class _Pooled:
         self._index = index
 
     def get(self) -> object:
-        from concurrent.futures.process import BrokenProcessPool
-
         batch = self._batch
-        try:
-            value = batch.future.result()[self._index]
-        except BrokenProcessPool:
-            _discard_broken(batch.executor)
-            return _Lazy(partial(batch.fallback, self._index)).get()
+        values = batch.value
+        if values is None:
+            from concurrent.futures.process import BrokenProcessPool
+
+            try:
+                values = batch.value = batch.future.result()
+            except BrokenProcessPool:
+                _discard_broken(batch.executor)
+                return _Lazy(partial(batch.fallback, self._index)).get()
+        value = values[self._index]
         if isinstance(value, OSError):
             raise value
         return value
@@ -770,12 +775,10 @@ class EarlyHasher:
 
     def see(self, raw: RawEntry) -> None:
         """Called for every entry the walk finds."""
-        from bundlelint.parsers.macho import sniff_macho
-
         if not raw.is_file or raw.error is not None or raw.container is not None:
             return
         self._seen_bytes += raw.size
-        if sniff_macho(raw.head):
+        if _sniff_macho(raw.head):
             return
         self._pending.append((raw.relpath, raw.size))
         self._pending_bytes += raw.size
@@ -805,11 +808,11 @@ class EarlyHasher:
             self._pending.clear()
         from bundlelint.bundle import EntryKind
 
+        plain = (EntryKind.DATA, EntryKind.PLIST, EntryKind.METALLIB)
         for relpath, result in self._results.items():
             entry = bundle.entry(relpath)
-            if entry is not None and entry.kind in (EntryKind.DATA, EntryKind.PLIST,
-                                                    EntryKind.METALLIB):
-                bundle.memo("hashing", _file_key(entry, "sha256"), partial(_same, result))
+            if entry is not None and entry.kind in plain:
+                bundle.remember("hashing", _file_key(entry, "sha256"), result)
         return len(self._results)
 
 

@@ -264,12 +264,13 @@ def _check_one(bundle: Bundle, layout: BundleLayout, rel: str, sealed: SealedFil
                rules: tuple[ResourceRule, ...]) -> SealIssue | None:
     relpath = layout.base + rel
     entry = bundle.entry(relpath)
-    display = bundle.display(relpath)
     if entry is None:
         rule = find_rule(rules, rel)
         if sealed.optional or (rule is not None and rule.optional):
             return None
-        return SealIssue(IssueKind.MISSING, display, rel, f"{rel} is sealed but missing")
+        return SealIssue(IssueKind.MISSING, bundle.display(relpath), rel,
+                         f"{rel} is sealed but missing")
+    display = entry.display
     if sealed.is_nested:
         return _check_nested(bundle, entry, rel, sealed)
     if sealed.is_symlink:

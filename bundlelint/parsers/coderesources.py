@@ -10,9 +10,9 @@ would backtrack forever become a ``ParseError`` naming the file and the key.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from bundlelint.errors import ParseError
 from bundlelint.parsers.plist import parse_plist
@@ -43,11 +43,11 @@ class ResourceRule:
         return self.regex.search(path) is not None
 
 
-@dataclass(frozen=True)
-class SealedFile:
+class SealedFile(NamedTuple):
     """One ``files``/``files2`` entry. Exactly one of the three forms is set:
     a digest (``hash`` SHA-1 and/or ``hash2`` SHA-256), a ``symlink`` target, or nested code
-    (``cdhash`` plus the designated ``requirement`` text)."""
+    (``cdhash`` plus the designated ``requirement`` text). A named tuple: a seal has one per
+    resource, tens of thousands in a big app."""
 
     path: str
     hash: bytes | None = None
@@ -68,7 +68,8 @@ class SealedFile:
 
 @dataclass(frozen=True)
 class CodeResources:
-    """A decoded CodeResources file."""
+    """A decoded CodeResources file. When the seal has a v2 part, ``files`` (v1) is decoded
+    only if someone reads it: Apple's verifier ignores it then, and it is half the file."""
 
     files: Mapping[str, SealedFile]
     files2: Mapping[str, SealedFile]
@@ -132,6 +133,10 @@ def _data(value: Any, where: str, path: str, *, size: int | None = None) -> byte
 
 
 def _entry(name: str, value: Any, key: str, path: str) -> SealedFile:
+    if type(value) is dict and len(value) == 2:  # the common case: {hash, hash2}, checked fast
+        h1, h2 = value.get("hash"), value.get("hash2")
+        if type(h1) is bytes and len(h1) == 20 and type(h2) is bytes and len(h2) == 32:
+            return SealedFile(name, h1, h2)
     where = f"{key}[{name!r}]"
     if isinstance(value, bytes):  # v1 shorthand, and SHA-1-only v2 entries
         return SealedFile(name, hash=_data(value, where, path, size=20))
@@ -168,6 +173,30 @@ def _files(doc: dict[str, Any], key: str, path: str) -> dict[str, SealedFile]:
     return {str(name): _entry(str(name), value, key, path) for name, value in raw.items()}
 
 
+class _LazyFiles(Mapping[str, SealedFile]):
+    """``files`` of a seal that also has a v2 part: decoded (and validated, raising
+    ``ParseError``) on first use only."""
+
+    def __init__(self, doc: dict[str, Any], path: str) -> None:
+        self._doc: dict[str, Any] | None = doc
+        self._path = path
+        self._decoded: dict[str, SealedFile] = {}
+
+    def _files(self) -> dict[str, SealedFile]:
+        if self._doc is not None:
+            self._decoded, self._doc = _files(self._doc, "files", self._path), None
+        return self._decoded
+
+    def __getitem__(self, name: str) -> SealedFile:
+        return self._files()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._files())
+
+    def __len__(self) -> int:
+        return len(self._files())
+
+
 def parse_code_resources(data: bytes, path: str) -> CodeResources:
     """Decode ``data`` (the raw bytes of a CodeResources file) or raise ``ParseError``."""
     doc = parse_plist(data, path).value
@@ -176,8 +205,9 @@ def parse_code_resources(data: bytes, path: str) -> CodeResources:
                          "dictionary")
     if not any(k in doc for k in ("files", "files2", "rules", "rules2")):
         raise ParseError(FORMAT, path, None, "has none of files, files2, rules, rules2")
+    v2 = bool(doc.get("files2")) or bool(doc.get("rules2"))  # as CodeResources.has_v2
     return CodeResources(
-        files=_files(doc, "files", path),
+        files=_LazyFiles(doc, path) if v2 else _files(doc, "files", path),
         files2=_files(doc, "files2", path),
         rules=_rules(doc, "rules", path),
         rules2=_rules(doc, "rules2", path),
