@@ -13,7 +13,11 @@ ones. Then prints, from the same run:
 - their throughput ratio (target: ≥ 1.6x on two cores);
 - peak RSS of the bundlelint process (``RUSAGE_CHILDREN`` maxrss; target ≤ 100 MiB);
 - an ``os.walk`` + ``lstat`` baseline for the file count vs bundlelint's walk alone
-  (``open_input``, no rules; target: within 2x).
+  (``open_input``, no rules; target: within 2x);
+- a floor: the least any Python verifier of this bundle can do, run like the CLI in a fresh
+  interpreter with the same number of worker processes: walk the tree and SHA-256 every file
+  once on the workers, nothing else (no parsing, no code pages, no seal). Its ratio is the
+  ceiling for the real one on this machine.
 
 Every timing is the best of ``--repeat`` interleaved runs after one untimed warm-up pass that
 puts the bundle in the page cache (the figures are warm-cache figures). ``--pools`` adds the
@@ -283,7 +287,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--pools", action="store_true",
                         help="also measure threads vs processes for page hashing")
+    parser.add_argument("--floor-child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.floor_child is not None:
+        floor_pipeline(args.floor_child)
+        return
     app = generate(args.dir)
     paths = _files(app)
     total = sum(os.path.getsize(p) for p in paths)
@@ -293,13 +301,15 @@ def main() -> None:
     if args.pools:
         compare_pools(paths)
 
-    t_hash = t_walk = t_bwalk = float("inf")
+    t_hash = t_walk = t_bwalk = t_floor = float("inf")
     runs: dict[str, list[float]] = {}
     findings: dict[str, list[str]] = {}
     for _ in range(args.repeat):
         t_hash = min(t_hash, _best(lambda: hash_baseline(paths), 1))
         t_walk = min(t_walk, _best(lambda: walk_baseline(app), 1))
         t_bwalk = min(t_bwalk, _best(lambda: bundlelint_walk(app), 1))
+        t_floor = min(t_floor, _best(lambda: subprocess.run(
+            [sys.executable, __file__, "--floor-child", str(app)], check=True), 1))
         for label, jobs in (("default jobs", None), ("--jobs 1", 1)):
             seconds, rss, tree_rss, tree_pss, report = run_cli(app, jobs)
             best = runs.setdefault(label, [float("inf"), 0.0, 0.0, 0.0])
@@ -316,10 +326,42 @@ def main() -> None:
               f"(largest process), {tree_rss:5.1f} MiB RSS / {tree_pss:5.1f} MiB PSS summed "
               f"over bundlelint and its workers; findings: "
               f"{', '.join(findings[label]) or 'none'}")
+    print(f"floor (fresh interpreter: walk + one SHA-256 per file on {os.cpu_count()} worker "
+          f"processes, nothing else): {t_floor:6.2f} s  ratio {t_hash / t_floor:4.2f}x of "
+          "one-core hashlib")
     print(f"walk: os.walk + lstat of {count} entries: {t_walk * 1e3:6.0f} ms; "
           f"bundlelint walk (open_input, no rules): {t_bwalk * 1e3:6.0f} ms "
           f"({t_bwalk / t_walk:.2f}x)")
     print(f"(best of {args.repeat}, interleaved, warm page cache)")
+
+
+# --- the floor ------------------------------------------------------------------------------
+
+
+def floor_pipeline(app: Path) -> None:
+    """Walk ``app`` and SHA-256 every regular file once on ``os.cpu_count()`` forked worker
+    processes, in batches submitted while the walk goes on; nothing else. Run in a fresh
+    interpreter (``--floor-child``), so it pays the same start-up as the CLI."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    with ProcessPoolExecutor(os.cpu_count() or 1, mp_context=get_context("fork")) as ex:
+        futures, batch, size = [], [], 0
+        stack = [str(app)]
+        while stack:
+            with os.scandir(stack.pop()) as it:
+                for entry in it:
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(entry.path)
+                    elif entry.is_file(follow_symlinks=False):
+                        batch.append(entry.path)
+                        size += entry.stat(follow_symlinks=False).st_size
+                        if size >= 8 * MB or len(batch) >= 512:
+                            futures.append(ex.submit(hash_baseline, batch))
+                            batch, size = [], 0
+        futures.append(ex.submit(hash_baseline, batch))
+        total = sum(f.result() for f in futures)
+    assert total > 0
 
 
 # --- threads vs processes -------------------------------------------------------------------

@@ -233,7 +233,7 @@ class Entry(NamedTuple):
     :class:`RawEntry`)."""
 
     relpath: str
-    display: str  # the path shown to users: the input's name, then relpath
+    input_name: str  # the input's name (shared by every entry); see ``display``
     kind: EntryKind
     size: int
     mode: int
@@ -248,6 +248,12 @@ class Entry(NamedTuple):
     def is_executable_file(self) -> bool:
         return bool(self.mode & 0o111) and self.kind not in (EntryKind.DIRECTORY,
                                                              EntryKind.SYMLINK)
+
+    @property
+    def display(self) -> str:
+        """The path shown to users: the input's name, then relpath (built when asked, not
+        stored: an input has tens of thousands of entries and few are ever shown)."""
+        return f"{self.input_name}/{self.relpath}" if self.relpath else self.input_name
 
     @property
     def name(self) -> str:
@@ -385,8 +391,7 @@ class Bundle:
             place = self._place_by_parent.get(parent)  # type: ignore[assignment]
             if place is None:
                 place = self._place_by_parent[parent] = self._place(relpath)
-        display = f"{self.name}/{relpath}" if relpath else self.name
-        return Entry(relpath, display, kind, raw.size, raw.mode, place, raw.symlink_target,
+        return Entry(relpath, self.name, kind, raw.size, raw.mode, place, raw.symlink_target,
                      raw.error, raw.container)
 
     def bundle_dir_of(self, relpath: str) -> BundleDir:

@@ -7,7 +7,7 @@ and a crashing rule becomes an internal-error finding that names it; the other r
 from __future__ import annotations
 
 import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 from bundlelint.bundle import Bundle
@@ -88,16 +88,21 @@ class Report:
 
 
 def run_rules(
-    bundle: Bundle, registry: Registry, selection: Selection, options: Options | None = None
+    bundle: Bundle, registry: Registry, selection: Selection, options: Options | None = None,
+    order: Callable[[Rule], int] | None = None,
 ) -> Report:
-    """Run every enabled rule over ``bundle``; never raises for a problem in the input."""
+    """Run every enabled rule over ``bundle``; never raises for a problem in the input.
+
+    ``order`` ranks rules for execution (lower first, ID order within a rank): the check
+    command runs rules that wait for the hashing workers last. The report does not depend on it:
+    findings are sorted, and ``rules_run`` is in ID order."""
     options = options or Options()
     findings: list[Finding] = []
-    ran: list[str] = []
-    for rule in registry:
-        if not selection.enabled(rule):
-            continue
-        ran.append(rule.meta.id)
+    enabled = [rule for rule in registry if selection.enabled(rule)]
+    ran = [rule.meta.id for rule in enabled]
+    if order is not None:
+        enabled.sort(key=order)  # stable: ID order within a rank
+    for rule in enabled:
         ctx = RuleContext(bundle=bundle, meta=rule.meta, options=options)
         try:
             findings.extend(rule.check(ctx))

@@ -117,3 +117,38 @@ def test_a_bare_string_where_a_tuple_belongs_is_rejected() -> None:
     registry = Registry()
     with pytest.raises(RegistryError, match="notary_patterns must be a tuple of strings"):
         registry.register(Rule(meta=_meta("XY124", notary_patterns="^x"), check=lambda ctx: ()))
+
+
+def test_execution_order_changes_when_rules_run_not_the_report(tmp_path: Path) -> None:
+    calls: list[str] = []
+
+    def make(rule_id: str) -> Rule:
+        def check(ctx: RuleContext) -> Iterator[Finding]:
+            calls.append(rule_id)
+            yield ctx.finding(path=ctx.bundle.name, message=f"from {rule_id}")
+        return Rule(meta=_meta(rule_id, slug=f"rule-{rule_id.lower()}"), check=check)
+
+    registry = Registry()
+    for rule_id in ("XY100", "XY200", "XY300"):
+        registry.register(make(rule_id))
+    path = tmp_path / "tool"
+    path.write_bytes(developer_id_like())
+    bundle = open_input(path)
+    selection = Selection(select=("ALL",))
+    plain = run_rules(bundle, registry, selection, TEST_OPTIONS)
+    assert calls == ["XY100", "XY200", "XY300"]
+    calls.clear()
+    last_first = run_rules(bundle, registry, selection, TEST_OPTIONS,
+                           order=lambda r: -int(r.meta.id[2:]))
+    assert calls == ["XY300", "XY200", "XY100"]
+    assert last_first == plain  # same findings in the same order, same rules_run
+
+
+def test_hashing_rules_run_last_seal_before_code_pages() -> None:
+    from bundlelint.analysis import hashing
+
+    registry = load_registry(plugins=False)
+    stages = {r.meta.id: hashing.hash_stage(r.check) for r in registry}
+    assert stages["BL230"] == stages["BL236"] == 1  # the seal: file digests, started first
+    assert stages["BL210"] == stages["BL216"] == 2  # code pages, scheduled last
+    assert stages["BL201"] == stages["BL220"] == stages["BL505"] == 0

@@ -353,6 +353,21 @@ def _verify_slice(bundle: Bundle, entry: Entry, sl: Slice,
     return SliceVerification(sl.arch, sl.offset, sl.size, sig_off, tuple(out))
 
 
+def full_cdhash(cd: CodeDirectory) -> str:
+    """The untruncated hex hash of the CodeDirectory blob with its own hash type (SHA-256
+    for a type Apple's verifier does not know). Reads no page of the code."""
+    algo = _digest_for(cd.hash_type)
+    return (algo[0] if algo is not None else hashlib.sha256)(cd.raw).hexdigest()
+
+
+def signed_cdhashes(macho: MachOFile) -> tuple[str, ...]:
+    """:func:`full_cdhash` of every CodeDirectory of every signed slice, in slice order: what a
+    seal's nested-code entry is compared with. Computed from the parsed signature alone, so
+    a seal check never waits for the code pages to be hashed."""
+    return tuple(full_cdhash(cd) for sl in macho.slices if sl.signature is not None
+                 for cd in sl.signature.code_directories)
+
+
 def _page_spec(cd: CodeDirectory) -> PageSpec:
     hs = cd.hash_size
     start = cd.hash_offset
@@ -389,10 +404,7 @@ def _cd_verification(cd: CodeDirectory, pages: PageResult, sl: Slice, sig_off: i
                         f"{sl.size:#x}-byte slice")
     if cd.hash_type not in _ALGORITHMS:
         problems.append(f"hash type {cd.hash_type} is not one Apple's verifier knows")
-    algo = _digest_for(cd.hash_type)
-    full = hashlib.sha256(cd.raw).hexdigest()
-    if algo is not None:
-        full = algo[0](cd.raw).hexdigest()
+    full = full_cdhash(cd)
     specials = tuple(_special(cd, slot, *slot_data.get(slot, (None, None)))
                      for slot in SLOT_NAMES)
     return CDVerification(

@@ -551,8 +551,17 @@ class _Merged:
         return merge(self.base, self.specs, self.pieces, results)  # type: ignore[arg-type]
 
 
-def _file_key(entry: Entry, algorithm: str) -> str:
-    return f"file:{algorithm}:{entry.relpath}"
+#: Memo namespaces of whole-file digests, one shared string per algorithm: the memo key of a
+#: file is then (namespace, the entry's own relpath), and 20,000 sealed files add no new
+#: strings to memory.
+_FILE_NAMESPACES: dict[str, str] = {}
+
+
+def _file_slot(entry: Entry, algorithm: str) -> tuple[str, str]:
+    namespace = _FILE_NAMESPACES.get(algorithm)
+    if namespace is None:
+        namespace = _FILE_NAMESPACES.setdefault(algorithm, f"hashing:file:{algorithm}")
+    return namespace, entry.relpath
 
 
 def _pages_key(entry: Entry, base: int) -> str:
@@ -569,7 +578,7 @@ def file_digest(bundle: Bundle, entry: Entry, algorithm: str) -> bytes:
 
     Raises ``OSError`` if the file cannot be read."""
     prefetch(bundle)
-    result = bundle.memo("hashing", _file_key(entry, algorithm),
+    result = bundle.memo(*_file_slot(entry, algorithm),
                          lambda: _schedule_files(bundle, [entry], algorithm)[0])
     value = result.get()
     assert isinstance(value, bytes)
@@ -812,8 +821,9 @@ class EarlyHasher:
         for relpath, result in self._results.items():
             entry = bundle.entry(relpath)
             if entry is not None and entry.kind in plain:
-                bundle.remember("hashing", _file_key(entry, "sha256"), result)
-        return len(self._results)
+                bundle.remember(*_file_slot(entry, "sha256"), result)
+        started, self._results = len(self._results), {}  # the bundle holds them now
+        return started
 
 
 def _hash_one(paths: Sequence[str], index: int) -> bytes:
@@ -824,15 +834,24 @@ def _hash_one(paths: Sequence[str], index: int) -> bytes:
     return result
 
 
-#: Rule modules whose rules verify code pages or seals: when one of their rules is selected,
-#: ``bundlelint check`` starts :func:`prefetch` before any rule runs, so the hashing overlaps
-#: all the rules' own work (other analyses still start it on demand).
-HASHING_RULE_MODULES = ("bundlelint.rules.integrity",)
+#: Rule modules whose rules verify seals or code pages, in the order the pool delivers their
+#: hashes: file digests first (started during the walk), code pages last. When one of their
+#: rules is selected, ``bundlelint check`` starts :func:`prefetch` before any rule runs, and
+#: runs these rules after all others, seal before pages, so that the main process does its own
+#: work (parsing, certificates, every other rule) while the workers hash, instead of waiting.
+HASHING_RULE_MODULES = ("bundlelint.rules.resource_seal", "bundlelint.rules.integrity")
 
 
 def needs_hashes(check: Callable[..., object]) -> bool:
     """Whether a rule's check function belongs to a module that asks for hashes."""
     return getattr(check, "__module__", None) in HASHING_RULE_MODULES
+
+
+def hash_stage(check: Callable[..., object]) -> int:
+    """When a rule should run: 0 for rules that wait for no hash, then 1, 2... in the order of
+    :data:`HASHING_RULE_MODULES`."""
+    module = getattr(check, "__module__", None)
+    return HASHING_RULE_MODULES.index(module) + 1 if module in HASHING_RULE_MODULES else 0
 
 
 def _prefetch(bundle: Bundle) -> bool:
@@ -861,12 +880,12 @@ def _prefetch(bundle: Bundle) -> bool:
                 continue
             files.append(entry)
     # Files the early hasher already started are left as they are.
-    files = [e for e in files if not bundle.memoised("hashing", _file_key(e, "sha256"))]
+    files = [e for e in files if not bundle.memoised(*_file_slot(e, "sha256"))]
     files.sort(key=lambda e: -e.size)  # big first: the pool finishes evenly
     total = sum(e.size for e in files)
     results = _schedule_files(bundle, files, "sha256", tracker)
     for entry, result in zip(files, results, strict=True):
-        bundle.memo("hashing", _file_key(entry, "sha256"), partial(_same, result))
+        bundle.remember(*_file_slot(entry, "sha256"), result)
     for entry, macho in bundle.machos():
         for base, available, specs, label in slice_pages(entry, macho):
             pages = _schedule_pages(bundle, entry, base, available, specs, label, tracker)

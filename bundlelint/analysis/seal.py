@@ -24,7 +24,7 @@ from bundlelint.analysis.codehash import (
     BundleLayout,
     bundle_layouts,
     layout_of,
-    verify_code,
+    signed_cdhashes,
 )
 from bundlelint.bundle import BUNDLE_EXTENSIONS, Bundle, BundleDir, Entry, EntryKind
 from bundlelint.errors import ParseError
@@ -324,10 +324,9 @@ def nested_cdhashes(bundle: Bundle, entry: Entry) -> tuple[str, ...]:
     if target.kind is not EntryKind.MACHO:
         return ()
     try:
-        result = verify_code(bundle, target)
+        return signed_cdhashes(bundle.macho(target))
     except ParseError:
         return ()
-    return tuple(cd.full_cdhash for sl in result.slices for cd in sl.code_directories)
 
 
 def _check_nested(bundle: Bundle, entry: Entry, rel: str, sealed: SealedFile) -> SealIssue | None:

@@ -147,7 +147,8 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
             early.adopt(bundle)
         if hashes:
             hashing.prefetch(bundle)  # the workers hash while the rules run
-        reports.append(run_rules(bundle, registry, selection, options))
+        reports.append(run_rules(bundle, registry, selection, options,
+                                 order=lambda r: hashing.hash_stage(r.check)))
     hashing.shutdown()  # prefetched work no rule asked for is cancelled, not awaited
 
     crashed = any(r.has_internal_error for r in reports)

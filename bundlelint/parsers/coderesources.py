@@ -178,7 +178,7 @@ class _LazyFiles(Mapping[str, SealedFile]):
     ``ParseError``) on first use only."""
 
     def __init__(self, doc: dict[str, Any], path: str) -> None:
-        self._doc: dict[str, Any] | None = doc
+        self._doc: dict[str, Any] | None = {"files": doc.get("files", {})}  # not the rest
         self._path = path
         self._decoded: dict[str, SealedFile] = {}
 
