@@ -96,6 +96,7 @@ def _bundle_seeds() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         app = make_app(Path(tmp), files={"Contents/Resources/a.txt": b"a"})
         _write("coderesources", seal_bundle(app))
+        _write("xmlplist", (app / "Contents/_CodeSignature/CodeResources").read_bytes())
         exe = (app / "Contents" / "MacOS" / "app").read_bytes()
         _signature_parts(exe)
         _write("lint_macho", exe)
@@ -139,6 +140,7 @@ def main() -> None:
     for value in ({"CFBundleExecutable": "app", "LSMinimumSystemVersion": "11.0"},
                   {"com.apple.security.cs.allow-jit": True, "a": [1, 2.5, b"x", {"b": 0}]}):
         _write("plist", plistlib.dumps(value))
+        _write("xmlplist", plistlib.dumps(value))
         _write("plist", plistlib.dumps(value, fmt=plistlib.FMT_BINARY))
     _bundle_seeds()
     for target in sorted(p.name for p in (HERE / "seeds").iterdir()):

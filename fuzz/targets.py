@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 import os
 import tempfile
 from collections.abc import Callable
@@ -46,6 +47,46 @@ def fuzz_codesign(data: bytes) -> object:
 
 def fuzz_plist(data: bytes) -> object:
     return parse_plist(data, "fuzz.plist")
+
+
+class Disagreement(AssertionError):
+    """The fast XML plist reader accepted a document differently from plistlib."""
+
+
+def fuzz_xmlplist(data: bytes) -> object:
+    """Differential: the fast reader returns plistlib's value or nothing, and nothing whenever
+    plistlib refuses the document."""
+    import plistlib
+
+    from bundlelint.parsers.xmlplist import parse_xml_plist
+
+    fast = parse_xml_plist(data)
+    try:
+        expected = plistlib.loads(data)
+    except Exception:
+        if fast is not None:
+            raise Disagreement(f"accepted what plistlib refuses: {data[:200]!r}") from None
+        return None
+    if fast is not None and not _same_plist(fast, expected):
+        raise Disagreement(f"read differently from plistlib: {data[:200]!r}")
+    return fast
+
+
+def _same_plist(a: object, b: object) -> bool:
+    """Equality that tells True from 1 and -0.0 from 0.0 (plist types must match); NaN equals
+    NaN (``<real>nan</real>`` is a valid document)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        assert isinstance(b, dict)
+        return list(a) == list(b) and all(_same_plist(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        assert isinstance(b, list)
+        return len(a) == len(b) and all(_same_plist(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float):
+        assert isinstance(b, float)
+        return (a != a and b != b) or (a == b and math.copysign(1, a) == math.copysign(1, b))
+    return a == b
 
 
 def fuzz_requirements(data: bytes) -> object:
@@ -139,6 +180,7 @@ TARGETS: dict[str, Target] = {
     "macho": fuzz_macho,
     "codesign": fuzz_codesign,
     "plist": fuzz_plist,
+    "xmlplist": fuzz_xmlplist,
     "requirements": fuzz_requirements,
     "cms": fuzz_cms,
     "der_entitlements": fuzz_der_entitlements,
