@@ -32,6 +32,9 @@ KNOWN_KEYS = (
     "expected-team-id",
     "expected-entitlements",
     "bundle-identifier",
+    "max-archive-size",
+    "max-compression-ratio",
+    "max-archive-members",
 )
 TEAM_ID_PATTERN = re.compile(r"^[A-Z0-9]{10}$")
 SEVERITIES = tuple(s.value for s in Severity)
@@ -51,6 +54,17 @@ class Config:
     #: executable path inside the bundle ("Contents/MacOS/demo") -> entitlements dict
     expected_entitlements: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     bundle_identifier: str | None = None
+    #: Zip input limits (``Options`` fields of the same names); ``None``: the default.
+    max_archive_size: int | None = None
+    max_compression_ratio: float | None = None
+    max_archive_members: int | None = None
+
+    def archive_limits(self) -> dict[str, Any]:
+        """The zip limits this file sets, as ``Options`` keyword arguments."""
+        values = {"max_archive_size": self.max_archive_size,
+                  "max_compression_ratio": self.max_compression_ratio,
+                  "max_archive_members": self.max_archive_members}
+        return {k: v for k, v in values.items() if v is not None}
 
 
 def find_config(start: Path) -> tuple[Path, dict[str, Any]] | None:
@@ -157,8 +171,21 @@ def parse_config(table: Mapping[str, Any], path: Path, registry: Registry) -> Co
     ident = table.get("bundle-identifier")
     if ident is not None and (not isinstance(ident, str) or not ident):
         raise fail("bundle-identifier", "must be a non-empty string")
+    def positive(key: str, kind: type) -> Any:
+        value = table.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0 or (
+                kind is int and not isinstance(value, int)):
+            raise fail(key, f"must be a positive {'integer' if kind is int else 'number'}, "
+                       f"not {value!r}")
+        return kind(value)
+
     return Config(
         source=path,
+        max_archive_size=positive("max-archive-size", int),
+        max_compression_ratio=positive("max-compression-ratio", float),
+        max_archive_members=positive("max-archive-members", int),
         select=select,
         ignore=ignore,
         severity=overrides,

@@ -26,3 +26,7 @@ class Options:
     #: ratio (overall, or of one member of 1 MiB or more). Over either, nothing is inflated.
     max_archive_size: int = 8 * 1024**3
     max_compression_ratio: float = 200.0
+    #: Zip input: the most central directory entries read. Python's zipfile keeps an object per
+    #: entry (and so does the bundle model), so this bounds memory whatever the archive claims;
+    #: the largest app bundles seen have well under 100,000 files.
+    max_archive_members: int = 250_000

@@ -16,6 +16,7 @@ findings read ``MyApp.app/Contents/...`` exactly as for the unpacked bundle.
 from __future__ import annotations
 
 import io
+import os
 import posixpath
 import re
 import stat
@@ -29,7 +30,9 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO, NamedTuple
 
 from bundlelint.bundle import SNIFF_BYTES, RawEntry
+from bundlelint.errors import ParseError
 from bundlelint.options import Options
+from bundlelint.parsers.zipdir import scan_central_directory
 
 ZIP_MAGIC = b"PK\x03\x04"
 EMPTY_ZIP_MAGIC = b"PK\x05\x06"
@@ -190,6 +193,10 @@ class ZipSource:
         name = self.path.name
         opts = self.options
         limits = _Limits(opts.max_archive_size, opts.max_compression_ratio)
+        too_many = self._too_many_members(opts.max_archive_members)
+        if too_many is not None:  # refused before zipfile builds an object per record
+            return ZipReport(archive_name=name, refused=too_many, max_archive_size=limits.size,
+                             max_compression_ratio=limits.ratio)
         try:
             self._zip = zipfile.ZipFile(self.path)
             infos = self._zip.infolist()
@@ -224,6 +231,23 @@ class ZipSource:
             max_archive_size=limits.size,
             max_compression_ratio=limits.ratio,
         )
+
+    def _too_many_members(self, limit: int) -> str | None:
+        """Why the archive has too many entries to load, or ``None``. A directory that cannot
+        be scanned is left to ``zipfile``, which reports it (BL701)."""
+        try:
+            with open(self.path, "rb") as fh:
+                size = os.fstat(fh.fileno()).st_size
+                cd = scan_central_directory(fh, size, self.path.name, limit)
+        except (ParseError, OSError):
+            return None
+        if cd.declared_entries > limit:
+            return (f"declares {cd.declared_entries} entries, over the limit of {limit} "
+                    "(max_archive_members)")
+        if cd.counted > limit:
+            return (f"has more than {limit} central directory records (it declares "
+                    f"{cd.declared_entries}), over the limit (max_archive_members)")
+        return None
 
     def _enrich(self, member: ZipMember, info: zipfile.ZipInfo) -> ZipMember:
         """Read a symlink's target, or the text of a small framework file that may be a

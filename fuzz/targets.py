@@ -89,6 +89,14 @@ def _same_plist(a: object, b: object) -> bool:
     return a == b
 
 
+def fuzz_zipdir(data: bytes) -> object:
+    from bundlelint.parsers.zipdir import scan_central_directory
+
+    found = scan_central_directory(io.BytesIO(data), len(data), "fuzz.zip", 1000)
+    assert found.counted <= 1001  # the scan stops just past its limit
+    return found
+
+
 def fuzz_requirements(data: bytes) -> object:
     return parse_requirements(data, path="fuzz.req").text
 
@@ -188,6 +196,7 @@ TARGETS: dict[str, Target] = {
     "gobuildinfo": fuzz_gobuildinfo,
     "metallib": fuzz_metallib,
     "notary": fuzz_notary,
+    "zipdir": fuzz_zipdir,
     "lint_macho": fuzz_lint_macho,
     "lint_zip": fuzz_lint_zip,
 }

@@ -80,6 +80,11 @@ def test_ignore_and_severity_override_change_output_and_exit(
         ("expected-entitlements = { \"Contents/MacOS/app\" = \"nope.entitlements\" }\n",
          "expected-entitlements.'Contents/MacOS/app': cannot read"),
         ("select = [\n", "invalid TOML"),
+        ("max-archive-members = -1\n", "max-archive-members: must be a positive integer"),
+        ("max-archive-members = 2.5\n", "max-archive-members: must be a positive integer"),
+        ("max-archive-size = true\n", "max-archive-size: must be a positive integer"),
+        ("max-compression-ratio = \"high\"\n", "max-compression-ratio: must be a positive "
+         "number"),
     ],
 )
 def test_bad_configuration_exits_2_naming_the_key(
@@ -203,9 +208,27 @@ def test_readme_configuration_example_is_valid(tmp_path: Path) -> None:
     config = discover(tmp_path, REGISTRY)
     assert config.ignore == ("BL205",)
     assert config.expected_team_id == "ABCDE12345"
+    assert config.archive_limits() == {"max_archive_size": 8 * 1024**3,
+                                       "max_compression_ratio": 200.0,
+                                       "max_archive_members": 250_000}
     assert config.per_path_ignores == (
         ("Contents/Frameworks/Sparkle.framework/**", ("BL2",)), ("*.node", ("BL101",)))
     assert dict(config.expected_entitlements) == {
         "Contents/MacOS/MyApp": {"com.apple.security.device.camera": True},
         "Contents/MacOS/helper": {"com.apple.security.cs.allow-jit": True},
     }
+
+
+def test_archive_limits_from_configuration_reach_the_zip_reader(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(project / "Sample.zip", "w") as zf:
+        for i in range(30):
+            zf.writestr(f"Sample.app/Contents/Resources/f{i}", b"")
+    (project / "bundlelint.toml").write_text("max-archive-members = 20\n")
+    code, out, _ = run(capsys, "--no-color", "Sample.zip")
+    assert code == 1 and "BL707" in out and "over the limit of 20 (max_archive_members)" in out
+    (project / "bundlelint.toml").write_text("max-archive-members = 30\n")
+    _, out, _ = run(capsys, "--no-color", "Sample.zip")
+    assert "BL707" not in out

@@ -67,6 +67,7 @@ SEEDS: dict[str, list[bytes]] = {
                                 "architecture": "arm64"}], "ticketContents": None}).encode()],
     "lint_macho": [SIGNED],
     "lint_zip": [_zipped_app()],
+    "zipdir": [_zipped_app()],
 }
 INTERESTING_U32 = [b"\xff\xff\xff\xff", b"\x00\x00\x00\x00", b"\x7f\xff\xff\xff",
                    b"\x00\x00\x00\x01"]

@@ -140,6 +140,60 @@ def test_declared_size_over_the_limit_is_refused(app: Path, tmp_path: Path) -> N
     assert "declares 42949" in finding.message and "max_archive_size" in finding.message
 
 
+def _many_entries(path: Path, count: int, *, zip64: bool = False,
+                  monkeypatch: pytest.MonkeyPatch | None = None) -> Path:
+    if zip64:  # zipfile writes zip64 end records past this many entries
+        assert monkeypatch is not None
+        monkeypatch.setattr(zipfile, "ZIP_FILECOUNT_LIMIT", 4)
+    with zipfile.ZipFile(path, "w") as zf:
+        for i in range(count):
+            zf.writestr(f"Sample.app/Contents/Resources/f{i}", b"")
+    return path
+
+
+def _no_zipfile(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_args: object, **_kw: object) -> None:
+        raise AssertionError("zipfile loaded the central directory")
+
+    monkeypatch.setattr(zipfile.ZipFile, "_RealGetContents", refuse)
+
+
+@pytest.mark.parametrize("zip64", [False, True])
+def test_too_many_entries_are_refused_before_zipfile_loads_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, zip64: bool) -> None:
+    archive = _many_entries(tmp_path / "Sample.zip", 30, zip64=zip64, monkeypatch=monkeypatch)
+    if zip64:
+        assert b"PK\x06\x06" in archive.read_bytes()  # the zip64 end record is what is read
+    _no_zipfile(monkeypatch)
+    options = Options(max_archive_members=20)
+    report = run_rules(open_input(archive, options), REGISTRY, Selection(), options)
+    [finding] = by_rule(report, "BL707")
+    assert "declares 30 entries, over the limit of 20 (max_archive_members)" in finding.message
+    assert "BL003" not in rule_ids(report)
+
+
+def test_a_directory_that_understates_its_entries_is_counted(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    archive = _many_entries(tmp_path / "Sample.zip", 30)
+    data = bytearray(archive.read_bytes())
+    eocd = bytes(data).rfind(b"PK\x05\x06")
+    struct.pack_into("<HH", data, eocd + 8, 1, 1)  # entries on this disk, in total: "1"
+    archive.write_bytes(bytes(data))
+    _no_zipfile(monkeypatch)
+    options = Options(max_archive_members=20)
+    [finding] = by_rule(run_rules(open_input(archive, options), REGISTRY, Selection(), options),
+                        "BL707")
+    assert "more than 20 central directory records (it declares 1)" in finding.message
+
+
+def test_entries_within_the_limit_load_normally(tmp_path: Path) -> None:
+    archive = _many_entries(tmp_path / "Sample.zip", 30)
+    options = Options(max_archive_members=30)
+    bundle = open_input(archive, options)
+    assert bundle.archive is not None and len(bundle.archive.members) == 30
+    assert "BL707" not in rule_ids(run_rules(bundle, REGISTRY, Selection(), options))
+
+
 def test_mixed_unicode_normalisation(app: Path, tmp_path: Path) -> None:
     nfc = unicodedata.normalize("NFC", "Sample.app/Contents/Resources/café.txt")
     nfd = unicodedata.normalize("NFD", "Sample.app/Contents/Resources/café.txt")

@@ -126,6 +126,7 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
         expected_team_id=args.expected_team_id or config.expected_team_id,
         expected_bundle_identifier=args.bundle_identifier or config.bundle_identifier,
         expected_entitlements=config.expected_entitlements,
+        **config.archive_limits(),
     )
     baseline = load_baseline(args.baseline, registry) if args.baseline is not None else None
     progress.set_enabled(not args.quiet)

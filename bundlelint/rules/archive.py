@@ -262,20 +262,25 @@ def unsafe_archive_path(ctx: RuleContext) -> Iterator[Finding]:
         id="BL707",
         slug="archive-too-large",
         severity=Severity.ERROR,
-        summary="The zip declares more data, or compresses better, than the configured limits",
+        summary="The zip declares more data or entries, or compresses better, than the "
+        "configured limits",
         what=(
-            "Sums the uncompressed sizes in the central directory and compares them, and the "
-            "compression ratio (overall and of each member of 1 MiB or more), with "
-            "`max_archive_size` (default 8 GiB) and `max_compression_ratio` (default 200:1). "
-            "Over either limit the archive is not inflated at all, so its content is not "
-            "checked."
+            "Sums the uncompressed sizes in the central directory and compares them, the "
+            "compression ratio (overall and of each member of 1 MiB or more) and the number of "
+            "entries with `max_archive_size` (default 8 GiB), `max_compression_ratio` (default "
+            "200:1) and `max_archive_members` (default 250,000; the entries are counted by "
+            "walking the record headers before anything is loaded). Over any limit the archive "
+            "is not inflated at all, so its content is not checked."
         ),
         why=(
-            "A zip bomb inflates to far more than any app; checking it would exhaust memory or "
-            "disk. A real app bundle compresses about 2-5:1."
+            "A zip bomb inflates to far more than any app, and a directory of millions of "
+            "entries would need as many objects in memory; checking either would exhaust "
+            "memory or disk. A real app bundle compresses about 2-5:1."
         ),
-        how_to_fix="Check what made the archive so large or so compressible; raise the limits "
-        "in the configuration if the archive is genuine.",
+        how_to_fix="Check what made the archive so large, so full or so compressible; if it "
+        "is genuine, raise the limit in the configuration (`max-archive-size`, "
+        "`max-compression-ratio`, `max-archive-members` in bundlelint.toml or "
+        "[tool.bundlelint]).",
         fix_applicability=Applicability.DISPLAY,
     )
 )

@@ -1,0 +1,110 @@
+"""The size of a zip's central directory, counted before ``zipfile`` is allowed to load it.
+
+Why: ``zipfile.ZipFile`` reads the whole central directory into memory and builds one
+``ZipInfo`` (about half a kilobyte) per record, however many the file holds. Its loop is bounded
+by the directory size the end record claims, not by the entry count, so a 500 MB upload of
+minimal records would make millions of objects. This module finds the end record (and the zip64
+one) as ``zipfile`` does, then walks the record headers in fixed-size reads, stopping as soon
+as the count passes the caller's limit: memory stays constant whatever the file says.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from bundlelint.errors import ParseError
+
+FORMAT = "zip"
+_EOCD = struct.Struct("<4s4H2LH")  # signature, disk, cd disk, entries here, entries, size, offset
+_EOCD_SIG = b"PK\x05\x06"
+_LOCATOR = struct.Struct("<4sLQL")  # zip64 end locator: signature, disk, record offset, disks
+_LOCATOR_SIG = b"PK\x06\x07"
+_EOCD64 = struct.Struct("<4sQ2H2L4Q")  # zip64 end record (fixed part)
+_EOCD64_SIG = b"PK\x06\x06"
+_RECORD = struct.Struct("<4s6H3L5H2L")  # central directory file header (fixed part, 46 bytes)
+_RECORD_SIG = b"PK\x01\x02"
+#: The end record lies in the last 22 bytes plus at most a 65,535-byte comment.
+_TAIL = _EOCD.size + 0xFFFF
+#: Record headers are read in pieces of this many bytes: the scan never holds more.
+_READ = 1 << 16
+
+
+@dataclass(frozen=True)
+class CentralDirectory:
+    """What the end records say and what is really there (up to the limit)."""
+
+    declared_entries: int  # the end record's total (zip64 when present)
+    offset: int  # absolute file offset of the first record
+    size: int  # bytes of records the end record claims
+    counted: int  # records found by walking their headers (stops past the limit)
+
+
+def _find_end(fh: BinaryIO, file_size: int, path: str) -> tuple[int, tuple[int, ...]]:
+    """(offset, fields) of the end-of-central-directory record, searched from the end."""
+    start = max(file_size - _TAIL, 0)
+    fh.seek(start)
+    tail = fh.read(file_size - start)
+    at = tail.rfind(_EOCD_SIG)
+    while at != -1 and len(tail) - at < _EOCD.size:
+        at = tail.rfind(_EOCD_SIG, 0, at)
+    if at == -1:
+        raise ParseError(FORMAT, path, None, "no end-of-central-directory record")
+    return start + at, _EOCD.unpack_from(tail, at)
+
+
+def _zip64_end(fh: BinaryIO, eocd_at: int, path: str) -> tuple[int, int, int] | None:
+    """(entries, size, offset) from the zip64 end record, if a locator precedes the end record."""
+    if eocd_at < _LOCATOR.size:
+        return None
+    fh.seek(eocd_at - _LOCATOR.size)
+    sig, _disk, record_at, _disks = _LOCATOR.unpack(fh.read(_LOCATOR.size))
+    if sig != _LOCATOR_SIG:
+        return None
+    where = eocd_at - _LOCATOR.size - _EOCD64.size  # where zipfile expects it
+    if where < 0:
+        raise ParseError(FORMAT, path, eocd_at - _LOCATOR.size,
+                         "zip64 locator with no room for a zip64 end record")
+    fh.seek(where)
+    raw = fh.read(_EOCD64.size)
+    if len(raw) < _EOCD64.size or not raw.startswith(_EOCD64_SIG):
+        raise ParseError(FORMAT, path, where, f"no zip64 end record (locator says {record_at})")
+    fields = _EOCD64.unpack(raw)
+    return fields[7], fields[8], where  # total entries, directory size; its own offset
+
+
+def scan_central_directory(fh: BinaryIO, file_size: int, path: str,
+                           limit: int) -> CentralDirectory:
+    """Find the central directory of the zip in ``fh`` and count its records, reading at most
+    ``limit + 1`` headers. Raises ``ParseError`` (with the offset of the lying field) when the
+    end records or a record header are not where they say."""
+    eocd_at, fields = _find_end(fh, file_size, path)
+    entries, size = fields[4], fields[5]  # total entries, directory size
+    end_of_directory = eocd_at
+    zip64 = _zip64_end(fh, eocd_at, path)
+    if zip64 is not None:
+        entries, size, end_of_directory = zip64
+    # Like zipfile: the directory ends where the end records begin (data may be prepended).
+    start = end_of_directory - size
+    if start < 0:
+        raise ParseError(FORMAT, path, eocd_at,
+                         f"central directory of {size} bytes does not fit before offset "
+                         f"{end_of_directory}")
+    counted = 0
+    pos = start
+    buf = b""
+    buf_at = start
+    while pos < end_of_directory and counted <= limit:
+        need = pos + _RECORD.size - buf_at
+        if need > len(buf):
+            fh.seek(pos)
+            buf, buf_at = fh.read(max(_READ, _RECORD.size)), pos
+        header = buf[pos - buf_at : pos - buf_at + _RECORD.size]
+        if len(header) < _RECORD.size or not header.startswith(_RECORD_SIG):
+            raise ParseError(FORMAT, path, pos, "central directory record expected")
+        fields = _RECORD.unpack(header)
+        name_len, extra_len, comment_len = fields[10], fields[11], fields[12]
+        pos += _RECORD.size + name_len + extra_len + comment_len
+        counted += 1
+    return CentralDirectory(declared_entries=entries, offset=start, size=size, counted=counted)
