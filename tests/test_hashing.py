@@ -315,3 +315,58 @@ def test_early_hashing_waits_for_an_input_worth_a_pool(tmp_path: Path,
     assert started == 0  # too small: nothing speculative, and the seal is checked inline
     [root] = sealed_bundles(bundle)
     assert root.issues == ()
+
+
+@pytest.mark.parametrize("flip", [None, 0, 300_000, 600_000])
+def test_pages_larger_than_a_read_are_hashed_across_reads(flip: int | None) -> None:
+    code = bytearray(os.urandom(700_000))
+    spec = _spec(bytes(code), 2, 18)  # 256 KiB pages, the last one short
+    if flip is not None:
+        code[flip] ^= 1
+    spanning = verify_pages(io.BytesIO(bytes(code)), 0, len(code), [spec], chunk=64 * 1024)
+    whole_pages = verify_pages(io.BytesIO(bytes(code)), 0, len(code), [spec], chunk=1 << 20)
+    assert spanning == whole_pages
+    [result] = spanning
+    assert result.pages_checked == 3
+    assert result.bad_pages == (0 if flip is None else 1)
+    assert result.first_bad_page == (None if flip is None else flip // (256 * 1024))
+
+
+def test_a_huge_page_size_allocates_no_huge_buffer() -> None:
+    import tracemalloc
+
+    code = os.urandom(50_000)
+    huge = PageSpec(2, 1 << 30, len(code), hashlib_sha256(code), 32)  # one 1 GiB page
+    tracemalloc.start()
+    try:
+        [result] = verify_pages(io.BytesIO(code), 0, len(code), [huge])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 * hashing.CHUNK  # not 1 GiB
+    assert result.pages_checked == 1 and result.bad_pages == 0  # the short page verifies
+
+
+def test_a_signed_file_claiming_huge_pages_is_linted_in_little_memory(tmp_path: Path) -> None:
+    # Found by the whole-engine fuzzer: a CodeDirectory with pageSize 2^29 made the hashing
+    # core allocate a 512 MiB read buffer for a 50 KB file.
+    import tracemalloc
+
+    from lintutil import lint
+
+    path = tmp_path / "tool"
+    path.write_bytes(sign_macho(build_macho(MachOSpec()), identifier="t", page_size_log2=29))
+    tracemalloc.start()
+    try:  # one job: the hashing runs in this process, where tracemalloc sees it
+        report = lint(path, options=replace(TEST_OPTIONS, jobs=1))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 64 * 1024 * 1024
+    assert "BL210" not in {f.rule_id for f in report.findings}  # the one big page verifies
+
+
+def hashlib_sha256(data: bytes) -> bytes:
+    import hashlib
+
+    return hashlib.sha256(data).digest()

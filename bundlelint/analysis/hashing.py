@@ -104,9 +104,10 @@ def expected_pages(spec: PageSpec) -> int:
 class _PageState:
     """Running tally for one spec while :func:`verify_pages` walks the range."""
 
-    __slots__ = ("algo", "bad", "checked", "first_bad", "n_stored", "spec", "whole")
+    __slots__ = ("algo", "bad", "checked", "current", "first_bad", "n_stored", "spanning",
+                 "spec", "whole")
 
-    def __init__(self, spec: PageSpec) -> None:
+    def __init__(self, spec: PageSpec, chunk: int = CHUNK) -> None:
         self.spec = spec
         self.algo = ALGORITHMS.get(spec.hash_type)
         self.n_stored = len(spec.hashes) // spec.hash_size if spec.hash_size else 0
@@ -115,6 +116,10 @@ class _PageState:
         self.first_bad: int | None = None
         # pageSize 0: one hash over the whole range, fed as the chunks go by.
         self.whole = self.algo[0]() if self.algo is not None and spec.page_size == 0 else None
+        # Pages bigger than one read (a CodeDirectory may say up to 2^30): each page is hashed
+        # as the reads go by, so the buffer never grows to a page the file says it has.
+        self.spanning = spec.page_size > chunk
+        self.current = None if self.algo is None or not self.spanning else self.algo[0]()
 
     def feed(self, data: memoryview, pos: int) -> None:
         """Hash the pages of ``data``, which starts at range offset ``pos``."""
@@ -124,6 +129,9 @@ class _PageState:
             return
         if self.whole is not None:
             self.whole.update(data[:end])
+            return
+        if self.spanning:
+            self._feed_spanning(data[:end], pos)
             return
         new, keep = self.algo
         ps = spec.page_size
@@ -149,6 +157,29 @@ class _PageState:
                 self.bad += 1
                 if self.first_bad is None:
                     self.first_bad = first_page + k
+
+    def _feed_spanning(self, data: memoryview, pos: int) -> None:
+        """``feed`` for pages larger than a read: update the current page's hash, and check
+        it when the page (or the code limit) ends inside ``data``."""
+        assert self.algo is not None and self.current is not None
+        new, keep = self.algo
+        ps, hs = self.spec.page_size, self.spec.hash_size
+        off = 0
+        while off < len(data):
+            at = pos + off
+            page = at // ps
+            page_end = min((page + 1) * ps, self.spec.code_limit)
+            take = min(len(data) - off, page_end - at)
+            self.current.update(data[off : off + take])
+            off += take
+            if at + take == page_end:  # the page is complete (the last one may be short)
+                if page < self.n_stored:
+                    self.checked += 1
+                    if self.current.digest()[:keep] != self.spec.hashes[page * hs:(page + 1) * hs]:
+                        self.bad += 1
+                        if self.first_bad is None:
+                            self.first_bad = page
+                self.current = new()
 
     def result(self, base: int, read: int) -> PageResult:
         spec = self.spec
@@ -187,11 +218,12 @@ def verify_pages(fh: BinaryIO, base: int, available: int, specs: Sequence[PageSp
     range is read once, in ``chunk``-sized pieces into one reused buffer, shared by every spec,
     so memory does not grow with the file. ``advance(n)`` is told of every ``n`` bytes read.
     """
-    states = [_PageState(spec) for spec in specs]
+    states = [_PageState(spec, chunk) for spec in specs]
     limit = min(max((s.code_limit for s in specs), default=0), available)
-    largest_page = max((s.page_size for s in specs), default=0)
+    # Reads stay page-aligned for every page that fits in one read; bigger pages span reads.
+    largest_page = max((s.page_size for s in specs if s.page_size <= chunk), default=0)
     if largest_page:
-        chunk = max(chunk - chunk % largest_page, largest_page)
+        chunk -= chunk % largest_page
     size = chunk
     if limit < chunk:  # small files: a buffer of their size, still a whole number of pages
         size = -(-limit // largest_page) * largest_page if largest_page else limit
