@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, BinaryIO, NamedTuple, Protocol, TypeVar
 from bundlelint.errors import ParseError
 from bundlelint.options import Options
 from bundlelint.parsers.macho import MachOFile, parse_macho, sniff_macho
-from bundlelint.parsers.plist import InfoPlist, parse_plist
+from bundlelint.parsers.plist import MAX_PLIST_BYTES, InfoPlist, parse_plist
 
 if TYPE_CHECKING:
     from bundlelint.zipsource import ZipReport
@@ -551,7 +551,7 @@ class Bundle:
             return ParseError("plist", entry.display, None, f"is a {entry.kind.value}, not a file")
         try:
             with self.source.open(entry.relpath) as fh:
-                data = fh.read()
+                data = fh.read(MAX_PLIST_BYTES + 1)  # parse_plist refuses anything longer
             doc = parse_plist(data, entry.display)
         except ParseError as err:
             return err

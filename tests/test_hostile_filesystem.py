@@ -15,6 +15,7 @@ import pytest
 from appbuilder import DEFAULT_INFO, make_app
 from lintutil import by_rule, lint
 
+import bundlelint.bundle
 from bundlelint.bundle import open_input
 from bundlelint.cli import main
 
@@ -158,3 +159,32 @@ def test_bundlelint_never_writes_to_what_it_inspects(tmp_path: Path,
         main(["--format", fmt, str(app)])
     capsys.readouterr()
     assert _snapshot(tmp_path) == before
+
+
+def test_a_huge_info_plist_is_refused_without_reading_it_all(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bundlelint.parsers.plist import MAX_PLIST_BYTES
+
+    app = make_app(tmp_path)
+    with open(app / "Contents/Info.plist", "ab") as fh:
+        fh.truncate(MAX_PLIST_BYTES * 4)  # 64 MiB of (sparse) zeros after the real plist
+    reads: list[int] = []
+    real_open = bundlelint.bundle.DirectorySource.open
+
+    def spying_open(self: object, relpath: str) -> object:
+        fh = real_open(self, relpath)  # type: ignore[arg-type]
+        real_read = fh.read
+
+        def read(n: int = -1) -> bytes:
+            data = real_read(n)
+            reads.append(len(data))
+            return data
+
+        fh.read = read  # type: ignore[method-assign]
+        return fh
+
+    monkeypatch.setattr(bundlelint.bundle.DirectorySource, "open", spying_open)
+    [finding] = by_rule(lint(app), "BL402")  # Info.plist invalid
+    assert finding.location.path == "Sample.app/Contents/Info.plist"
+    assert f"over the {MAX_PLIST_BYTES} byte limit" in finding.message
+    assert reads and max(reads) <= MAX_PLIST_BYTES + 1

@@ -218,6 +218,16 @@ def test_sizeofcmds_past_eof(go: Layout, tmp_path: Path) -> None:
     expect_error(tmp_path, patched(go.data, (20, "<I", len(go.data))), 20, "sizeofcmds")
 
 
+def test_sizeofcmds_inside_a_big_file_is_still_capped(go: Layout, tmp_path: Path) -> None:
+    # A file big enough to hold what sizeofcmds claims: the claim is refused before the read,
+    # never trusted with an allocation the size of the file.
+    from bundlelint.parsers.macho import MAX_LOAD_COMMAND_BYTES
+
+    claim = MAX_LOAD_COMMAND_BYTES + 8
+    big = go.data + bytes(claim)
+    expect_error(tmp_path, patched(big, (20, "<I", claim)), 20, "sizeofcmds", "limit")
+
+
 def test_ncmds_zero_with_commands(go: Layout, tmp_path: Path) -> None:
     """ncmds = 0 but sizeofcmds still covers the commands: macholib's byte count check."""
     with pytest.raises(ParseError) as info:

@@ -28,6 +28,10 @@ THIN_MAGICS = {MH_MAGIC, MH_MAGIC_64, MH_CIGAM, MH_CIGAM_64}
 #: A fat header claiming more slices than this is treated as not Mach-O (Java class files share
 #: the 0xCAFEBABE magic, and their version field lands where ``nfat_arch`` is).
 MAX_FAT_ARCHS = 32
+#: Load commands are read into memory whole (macholib needs them). Real binaries have tens of
+#: kilobytes of them (a few hundred dylibs and sections); beyond this the header is refused
+#: rather than trusted with an allocation the size of the file.
+MAX_LOAD_COMMAND_BYTES = 16 * 1024 * 1024
 
 CPU_ARCH_ABI64 = 0x01000000
 CPU_ARCH_ABI64_32 = 0x02000000
@@ -386,6 +390,9 @@ def _parse_slice(fh: BinaryIO, path: str, base: int, size: int) -> Slice:
         )
     if ncmds * 8 > sizeofcmds:
         raise head.error(16, f"ncmds {ncmds} cannot fit in sizeofcmds {sizeofcmds:#x}")
+    if sizeofcmds > MAX_LOAD_COMMAND_BYTES:
+        raise head.error(20, f"sizeofcmds {sizeofcmds:#x} is over the "
+                         f"{MAX_LOAD_COMMAND_BYTES:#x}-byte limit for load commands")
     region = _read_at(fh, base, hsize + sizeofcmds)
     cmds = Reader(region, fmt="Mach-O load commands", path=path, base=base)
     load_commands = _walk_load_commands(cmds, hsize, ncmds, sizeofcmds, little)
