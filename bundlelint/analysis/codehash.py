@@ -34,10 +34,11 @@ from bundlelint.parsers.codesign import (
     EmbeddedSignature,
 )
 from bundlelint.parsers.macho import MachOFile, Slice
-from bundlelint.parsers.plist import parse_plist
+from bundlelint.parsers.plist import MAX_PLIST_BYTES, parse_plist
 
-#: Special-slot data read from the input is capped: Info.plist and CodeResources are small.
-MAX_SLOT_DATA = 64 << 20
+#: An embedded ``__info_plist`` section is read into memory to be hashed; it is a property
+#: list, so it is held to the plist size limit. (Files are hashed by streaming: ``FileSlot``.)
+MAX_SLOT_DATA = MAX_PLIST_BYTES
 
 HASH_TYPE_NAMES = {1: "SHA-1", 2: "SHA-256", 3: "SHA-256 (truncated)", 4: "SHA-384",
                    5: "SHA-512"}
@@ -224,28 +225,54 @@ def _executable_name(bundle: Bundle, info_rel: str | None) -> str | None:
     entry = bundle.entry(info_rel)
     if entry is None:
         return None
-    data = _read_small(bundle, entry)
-    if data is None:
+    if entry.kind in (EntryKind.DIRECTORY, EntryKind.SYMLINK, EntryKind.SPECIAL):
         return None
     try:
+        with bundle.open_entry(entry) as fh:
+            data = fh.read(MAX_PLIST_BYTES + 1)  # parse_plist refuses anything longer
         value = parse_plist(data, entry.display).value
+    except OSError:
+        return None
     except ParseError:
         return None
     exe = value.get("CFBundleExecutable") if isinstance(value, dict) else None
     return exe if isinstance(exe, str) and exe else None
 
 
-def _read_small(bundle: Bundle, entry: Entry) -> bytes | None:
-    """The bytes of a small regular file, or None if it is not one or cannot be read."""
-    if entry.kind in (EntryKind.DIRECTORY, EntryKind.SYMLINK, EntryKind.SPECIAL):
+@dataclass(frozen=True)
+class FileSlot:
+    """Special-slot data that is a file of the bundle (Info.plist, CodeResources): its digest is
+    streamed through the shared hashing (cached, never read into memory whole), so a file of
+    any size costs one buffer."""
+
+    bundle: Bundle
+    entry: Entry
+
+    def digest(self, hash_type: int) -> bytes | None:
+        """The file's digest for ``hash_type``, or ``None`` if it cannot be read."""
+        name = HASH_NAMES.get(hash_type)
+        if name is None:
+            return None
+        try:
+            return hashing.file_digest(self.bundle, self.entry, name)
+        except OSError:
+            return None
+
+
+#: What a special slot is compared with: bytes from the signature or a section, a file of the
+#: bundle, or nothing.
+SlotData = bytes | FileSlot | None
+
+#: hashType -> hashlib name (type 3 is SHA-256, truncated by the caller).
+HASH_NAMES = {1: "sha1", 2: "sha256", 3: "sha256", 4: "sha384", 5: "sha512"}
+
+
+def _file_slot(bundle: Bundle, entry: Entry) -> FileSlot | None:
+    """Slot data for a regular file; ``None`` for a directory, symlink or special file."""
+    if entry.kind in (EntryKind.DIRECTORY, EntryKind.SYMLINK, EntryKind.SPECIAL,
+                      EntryKind.UNREADABLE):
         return None
-    if entry.size > MAX_SLOT_DATA:
-        return None
-    try:
-        with bundle.open_entry(entry) as fh:
-            return fh.read(MAX_SLOT_DATA + 1)[:MAX_SLOT_DATA]
-    except OSError:
-        return None
+    return FileSlot(bundle, entry)
 
 
 def main_executable_layout(bundle: Bundle, entry: Entry) -> BundleLayout | None:
@@ -267,19 +294,19 @@ def verify_code(bundle: Bundle, entry: Entry) -> CodeVerification:
 
 def _verify(bundle: Bundle, entry: Entry, macho: MachOFile) -> CodeVerification:
     layout = main_executable_layout(bundle, entry)
-    info_data: bytes | None = None
+    info_data: SlotData = None
     info_source: str | None = None
-    resources_data: bytes | None = None
+    resources_data: SlotData = None
     resources_source: str | None = None
     if layout is not None:
         if layout.info_plist is not None:
             info_entry = bundle.entry(layout.info_plist)
             if info_entry is not None:
-                info_data = _read_small(bundle, info_entry)
+                info_data = _file_slot(bundle, info_entry)
                 info_source = info_entry.display
         cr = bundle.entry(layout.code_resources)
         if cr is not None:
-            resources_data = _read_small(bundle, cr)
+            resources_data = _file_slot(bundle, cr)
             resources_source = cr.display
     slices = []
     try:
@@ -340,7 +367,7 @@ def slice_pages(entry: Entry, macho: MachOFile) -> list[tuple[int, int, list[Pag
 
 def _verify_slice(bundle: Bundle, entry: Entry, sl: Slice,
                   sig: EmbeddedSignature,
-                  slot_data: dict[int, tuple[bytes | None, str | None]]) -> SliceVerification:
+                  slot_data: dict[int, tuple[SlotData, str | None]]) -> SliceVerification:
     sig_off = sl.code_signature.dataoff if sl.code_signature else None
     cds = sig.code_directories
     specs = [_page_spec(cd) for cd in cds]
@@ -390,7 +417,7 @@ def expected_code_slots(cd: CodeDirectory) -> int:
 
 
 def _cd_verification(cd: CodeDirectory, pages: PageResult, sl: Slice, sig_off: int | None,
-                     slot_data: dict[int, tuple[bytes | None, str | None]]) -> CDVerification:
+                     slot_data: dict[int, tuple[SlotData, str | None]]) -> CDVerification:
     problems = []
     expected = expected_code_slots(cd)
     if cd.n_code_slots != expected:
@@ -425,14 +452,20 @@ def _cd_verification(cd: CodeDirectory, pages: PageResult, sl: Slice, sig_off: i
     )
 
 
-def _special(cd: CodeDirectory, slot: int, data: bytes | None,
+def _special(cd: CodeDirectory, slot: int, data: SlotData,
              source: str | None) -> SlotResult:
     stored = cd.special_slot_hash(slot)
     if stored is not None and not any(stored):
         stored = None
     algo = _digest_for(cd.hash_type)
     actual = None
-    if data is not None and algo is not None:
+    if isinstance(data, FileSlot):
+        digest = data.digest(cd.hash_type) if algo is not None else None
+        if digest is None and algo is not None:
+            data = None  # unreadable: as if missing
+        elif digest is not None:
+            actual = digest[: cd.hash_size]
+    elif data is not None and algo is not None:
         actual = algo[0](data).digest()[: cd.hash_size]
     if stored is None:
         status = SlotStatus.NOT_HASHED if data is None else SlotStatus.UNBOUND
