@@ -10,6 +10,7 @@ symlink.
 from __future__ import annotations
 
 import enum
+import heapq
 import os
 import shlex
 import stat
@@ -77,6 +78,12 @@ class EntryKind(enum.Enum):
     UNREADABLE = "unreadable"  # permission denied or an I/O error: reported, never parsed
 
 
+_MACHO, _METALLIB, _PLIST, _DATA = (EntryKind.MACHO, EntryKind.METALLIB, EntryKind.PLIST,
+                                     EntryKind.DATA)
+_UNREADABLE, _SYMLINK, _DIRECTORY, _SPECIAL = (EntryKind.UNREADABLE, EntryKind.SYMLINK,
+                                               EntryKind.DIRECTORY, EntryKind.SPECIAL)
+
+
 class Place(enum.Enum):
     """Where an entry sits: somewhere the signer treats as code, in Resources, or elsewhere."""
 
@@ -124,9 +131,9 @@ class DirectorySource:
 
     def walk(self) -> Iterator[RawEntry]:
         root = os.fspath(self.root)
-        stack = [""]
-        while stack:
-            rel = stack.pop()
+        pending = [""]  # a heap: the smallest relpath is walked next (a stable, sorted order)
+        while pending:
+            rel = heapq.heappop(pending)
             directory = f"{root}/{rel}" if rel else root
             dir_fd: int | None = None
             try:
@@ -144,31 +151,34 @@ class DirectorySource:
                 continue
             try:
                 prefix = f"{rel}/" if rel else ""
-                too_deep = prefix.count("/") >= MAX_DEPTH
-                for child in children:
-                    relpath = prefix + child.name
-                    if too_deep:
-                        yield RawEntry(relpath, False, False, False, 0, 0, None, b"",
+                if prefix.count("/") >= MAX_DEPTH:
+                    for child in children:
+                        yield RawEntry(prefix + child.name, False, False, False, 0, 0, None, b"",
                                        f"nested deeper than {MAX_DEPTH} levels: not walked")
-                        continue
-                    yield self._entry(child, relpath, stack, dir_fd)
+                    continue
+                entry = self._entry
+                for child in children:
+                    yield entry(child, prefix + child.name, pending, dir_fd)
             finally:
                 if dir_fd is not None:
                     os.close(dir_fd)
-            # depth-first, but keep a stable, sorted order of output
-            stack.sort(reverse=True)
 
     @staticmethod
-    def _entry(child: os.DirEntry[str], relpath: str, stack: list[str],
+    def _entry(child: os.DirEntry[str], relpath: str, pending: list[str],
                dir_fd: int | None) -> RawEntry:
         try:
             st = child.stat(follow_symlinks=False)
             mode = st.st_mode
-            if stat.S_ISREG(mode):
-                return RawEntry(relpath, False, True, False, st.st_size, mode, None,
-                                _head(child.path, dir_fd))
+            if mode & _S_IFMT == _S_IFREG:  # stat.S_ISREG without the call: once per file
+                fd = os.open(child.path, _HEAD_FLAGS, dir_fd=dir_fd)
+                try:
+                    head = os.read(fd, SNIFF_BYTES)
+                finally:
+                    os.close(fd)
+                return _new_tuple(RawEntry, (relpath, False, True, False, st.st_size, mode, None,
+                                             head, None, None))
             if stat.S_ISDIR(mode):
-                stack.append(relpath)
+                heapq.heappush(pending, relpath)
                 return RawEntry(relpath, True, False, False, 0, mode, None, b"")
             if stat.S_ISLNK(mode):
                 target = os.readlink(child.path, dir_fd=dir_fd)
@@ -209,6 +219,10 @@ def _why(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
+_S_IFMT, _S_IFREG = 0o170000, stat.S_IFREG
+#: ``tuple.__new__``: builds a named tuple from all its fields without the Python-level
+#: ``__new__`` that namedtuple generates (the walk makes two per path of the input).
+_new_tuple = tuple.__new__
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _HEAD_FLAGS = os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 _DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -307,13 +321,13 @@ class Bundle:
         else:
             raw = list(source.walk())
         self.is_single_file = len(raw) == 1 and raw[0].relpath == ""
-        dirs = {r.relpath for r in raw if r.is_dir}
+        dirs = {r[0] for r in raw if r[1]}  # relpath, is_dir (by index: once per path)
         self.bundle_dirs = self._find_bundle_dirs(dirs)
         self._bundle_dirs_by_path = {bd.relpath: bd for bd in self.bundle_dirs}
         self._owner_by_directory: dict[str, BundleDir] = {}
         self._place_by_parent: dict[str, Place] = {}
-        self.entries: tuple[Entry, ...] = tuple(map(self._classify, raw))
-        self._by_path = {e.relpath: e for e in self.entries}
+        self.entries: tuple[Entry, ...] = self._classify_all(raw)
+        self._by_path = {e[0]: e for e in self.entries}  # by relpath
         self._by_kind: dict[EntryKind, list[Entry]] | None = None
 
     # --- structure -------------------------------------------------------------------------
@@ -360,39 +374,47 @@ class Bundle:
             return Place.RESOURCES if "/Resources/" in f"/{inner}" else Place.CODE
         return Place.OTHER
 
-    def _classify(self, raw: RawEntry) -> Entry:
-        """The entry for ``raw``: its kind by magic (or by what the walk saw) and its place.
-        Runs once per path of the input, so the common case is kept to a few operations."""
-        relpath = raw.relpath
-        if raw.is_file and raw.error is None:
-            head = raw.head
-            if sniff_macho(head):
-                kind = EntryKind.MACHO
-            elif head.startswith(METALLIB_MAGIC):
-                kind = EntryKind.METALLIB
-            elif head.startswith(b"bplist") or relpath.endswith(".plist"):
-                kind = EntryKind.PLIST
+    def _classify_all(self, raws: list[RawEntry]) -> tuple[Entry, ...]:
+        """The entries for ``raws``: each one's kind by magic (or by what the walk saw) and its
+        place. This loop runs once per path of the input, so it keeps to local names, one tuple
+        unpacking per path and the place computed once per directory."""
+        name = self.name
+        bundle_dirs = self._bundle_dirs_by_path
+        place_by_parent = self._place_by_parent
+        place_of = self._place
+        out: list[Entry] = []
+        append = out.append
+        for raw in raws:
+            relpath, is_dir, is_file, is_symlink, size, mode, target, head, error, container = raw
+            if is_file and error is None:
+                if sniff_macho(head):
+                    kind = _MACHO
+                elif head.startswith(METALLIB_MAGIC):
+                    kind = _METALLIB
+                elif head.startswith(b"bplist") or relpath.endswith(".plist"):
+                    kind = _PLIST
+                else:
+                    kind = _DATA
+            elif error is not None:
+                kind = _UNREADABLE
+            elif is_symlink:
+                kind = _SYMLINK
+            elif is_dir:
+                kind = _DIRECTORY
             else:
-                kind = EntryKind.DATA
-        elif raw.error is not None:
-            kind = EntryKind.UNREADABLE
-        elif raw.is_symlink:
-            kind = EntryKind.SYMLINK
-        elif raw.is_dir:
-            kind = EntryKind.DIRECTORY
-        else:
-            kind = EntryKind.SPECIAL
-        # The place of a path that is not itself a bundle depends only on its parent directory:
-        # every test in ``_place`` is a prefix test that ends at a "/".
-        if relpath in self._bundle_dirs_by_path:
-            place = self._place(relpath)
-        else:
-            parent = relpath.rpartition("/")[0]
-            place = self._place_by_parent.get(parent)  # type: ignore[assignment]
-            if place is None:
-                place = self._place_by_parent[parent] = self._place(relpath)
-        return Entry(relpath, self.name, kind, raw.size, raw.mode, place, raw.symlink_target,
-                     raw.error, raw.container)
+                kind = _SPECIAL
+            # The place of a path that is not itself a bundle depends only on its parent
+            # directory: every test in ``_place`` is a prefix test that ends at a "/".
+            if relpath in bundle_dirs:
+                place = place_of(relpath)
+            else:
+                parent = relpath.rpartition("/")[0]
+                place = place_by_parent.get(parent)  # type: ignore[assignment]
+                if place is None:
+                    place = place_by_parent[parent] = place_of(relpath)
+            append(_new_tuple(Entry, (relpath, name, kind, size, mode, place, target, error,
+                                      container)))
+        return tuple(out)
 
     def bundle_dir_of(self, relpath: str) -> BundleDir:
         """The innermost bundle that contains ``relpath`` (found by walking up its parents,

@@ -46,7 +46,7 @@ class NestedArchiveSource:
     def walk(self) -> Iterator[RawEntry]:
         for raw in self.inner.walk():
             yield raw
-            if (raw.is_file and raw.error is None and raw.head.startswith(ZIP_MAGIC)
+            if (raw.head.startswith(ZIP_MAGIC) and raw.is_file and raw.error is None
                     and raw.relpath and raw.size <= MAX_NESTED_ARCHIVE):
                 yield from self._members(raw)
 
