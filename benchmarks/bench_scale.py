@@ -2,7 +2,7 @@
 
     python benchmarks/bench_scale.py [--dir DIR] [--repeat N] [--jobs N] [--pools]
 
-Generates once (cached under ``.cache/bench/scale-v1``, or ``--dir``) a synthetic app sealed
+Generates once (cached under ``.cache/bench/scale-v2``, or ``--dir``) a synthetic app sealed
 inside-out by ``fixtures/sealer.py``: a universal main executable (arm64 with 16 KiB pages,
 x86_64 with 4 KiB pages), two versioned frameworks with large signed dylibs, a nested helper
 app, small signed Mach-O files sealed as resources, a few large resources and 20,000+ small
