@@ -162,8 +162,9 @@ def test_seal_on_the_pool_matches_one_job(tmp_path: Path) -> None:
         (IssueKind.MODIFIED, "Resources/d1/f4.bin"), (IssueKind.MISSING, "Resources/big.bin")}
 
 
-def test_each_file_is_hashed_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    app = _sealed(tmp_path)
+@pytest.fixture
+def scheduled_files(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every relpath handed to ``_schedule_files`` (the on-demand and prefetch file digests)."""
     calls: list[str] = []
     real = hashing._schedule_files
 
@@ -173,11 +174,16 @@ def test_each_file_is_hashed_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         return real(bundle, entries, algorithm, tracker)  # type: ignore[arg-type]
 
     monkeypatch.setattr(hashing, "_schedule_files", counting)
+    return calls
+
+
+def test_each_file_is_hashed_once(tmp_path: Path, scheduled_files: list[str]) -> None:
+    app = _sealed(tmp_path)
     bundle = open_input(app, replace(TEST_OPTIONS, jobs=2))
     for _ in range(2):
         [root] = sealed_bundles(bundle)
         assert root.issues == ()
-    assert calls and len(calls) == len(set(calls))
+    assert scheduled_files and len(scheduled_files) == len(set(scheduled_files))
 
 
 def test_a_file_that_shrinks_after_the_walk(tmp_path: Path) -> None:
@@ -278,24 +284,15 @@ def test_early_hashing_gives_the_digests_the_seal_check_uses(tmp_path: Path) -> 
 
 
 def test_early_hashing_still_sees_a_modified_resource(tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+                                                      scheduled_files: list[str]) -> None:
     app = _sealed(tmp_path)
     (app / "Contents/Resources/d2/f5.bin").write_bytes(b"changed after signing")
-    scheduled: list[str] = []
-    real = hashing._schedule_files
-
-    def counting(bundle: object, entries: list[object], algorithm: str,
-                 tracker: object = None) -> object:
-        scheduled.extend(e.relpath for e in entries)  # type: ignore[attr-defined]
-        return real(bundle, entries, algorithm, tracker)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(hashing, "_schedule_files", counting)
     _, bundle, _ = _early_bundle(app)
     [root] = sealed_bundles(bundle)
     assert [(i.kind, i.relpath) for i in root.issues] == [
         (IssueKind.MODIFIED, "Resources/d2/f5.bin")]
     # The resources were hashed by the early batches, not scheduled a second time.
-    assert not any(r.startswith("Contents/Resources/") for r in scheduled)
+    assert not any(r.startswith("Contents/Resources/") for r in scheduled_files)
 
 
 def test_early_hashing_only_for_sealed_directories_and_several_jobs(tmp_path: Path) -> None:
