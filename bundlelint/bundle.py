@@ -558,9 +558,29 @@ class Bundle:
                 best = bd
         return best
 
+    def content_base(self, bundle_dir: BundleDir) -> str:
+        """Input-relative prefix of the directory that holds ``bundle_dir``'s content: for a
+        versioned framework the version ``Versions/Current`` points at (``Versions/A`` if that
+        link is missing or leaves the framework), since links are not followed; else its
+        Contents directory (or the bundle itself when flat)."""
+        if bundle_dir.extension != ".framework":
+            return bundle_dir.child("")
+        prefix = f"{bundle_dir.relpath}/" if bundle_dir.relpath else ""
+        current = self.entry(f"{prefix}Versions/Current")
+        names = []
+        if current is not None and current.kind is EntryKind.SYMLINK and current.symlink_target:
+            names.append(current.symlink_target.strip("/"))
+        names.append("A")
+        for name in names:
+            entry = self.entry(f"{prefix}Versions/{name}")
+            if "/" not in name and entry is not None and entry.kind is EntryKind.DIRECTORY:
+                return f"{prefix}Versions/{name}/"
+        return prefix
+
     def info_plist_entry(self, bundle_dir: BundleDir) -> Entry | None:
+        base = self.content_base(bundle_dir)
         for rel in ("Info.plist", "Resources/Info.plist"):
-            entry = self.entry(bundle_dir.child(rel))
+            entry = self.entry(base + rel)
             if entry is not None and entry.kind is not EntryKind.DIRECTORY:
                 return entry
         return None

@@ -50,3 +50,28 @@ def test_walk_by_directory_descriptor_reports_a_symlinked_directory(tmp_path: Pa
     assert not any(e.relpath.startswith("Contents/Resources/etc/") for e in bundle.entries)
     link = bundle.entry("Contents/Resources/etc")
     assert link is not None and link.symlink_target == "/etc"
+
+
+def test_a_versioned_framework_has_its_info_plist_and_signing_target(tmp_path: Path) -> None:
+    import plistlib
+
+    from bundlelint.rules._commands import signing_target
+
+    app = make_app(tmp_path, files={
+        "Contents/Frameworks/Kit.framework/Versions/A/Kit": b"\xcf\xfa\xed\xfe" + bytes(28),
+        "Contents/Frameworks/Kit.framework/Versions/A/Resources/Info.plist": plistlib.dumps(
+            {"CFBundleExecutable": "Kit", "CFBundleIdentifier": "com.example.kit"}),
+    })
+    fw = app / "Contents/Frameworks/Kit.framework"
+    os.symlink("A", fw / "Versions/Current")
+    os.symlink("Versions/Current/Kit", fw / "Kit")
+    os.symlink("Versions/Current/Resources", fw / "Resources")
+    bundle = open_input(app)
+    [kit] = [bd for bd in bundle.bundle_dirs if bd.extension == ".framework"]
+    assert bundle.content_base(kit) == "Contents/Frameworks/Kit.framework/Versions/A/"
+    info = bundle.valid_info_plist(kit)
+    assert info is not None and info.identifier == "com.example.kit"
+    binary = bundle.entry("Contents/Frameworks/Kit.framework/Versions/A/Kit")
+    assert binary is not None
+    # codesign is pointed at the framework, not at the file inside Versions/A
+    assert signing_target(bundle, binary) == "Contents/Frameworks/Kit.framework"

@@ -181,7 +181,7 @@ def _compute_layouts(bundle: Bundle) -> tuple[BundleLayout, ...]:
         return ()
     out = []
     for bd in bundle.bundle_dirs:
-        base = _framework_base(bundle, bd) if bd.extension == ".framework" else bd.child("")
+        base = bundle.content_base(bd)
         info_rel = None
         for rel in ("Info.plist", "Resources/Info.plist"):
             entry = bundle.entry(base + rel)
@@ -202,21 +202,6 @@ def _compute_layouts(bundle: Bundle) -> tuple[BundleLayout, ...]:
         out.append(BundleLayout(bd, base, info_rel, main, exe_name,
                                 f"{base}_CodeSignature/CodeResources"))
     return tuple(out)
-
-
-def _framework_base(bundle: Bundle, bd: BundleDir) -> str:
-    """``Versions/<Current>/`` of a versioned framework, else the framework directory."""
-    prefix = f"{bd.relpath}/" if bd.relpath else ""
-    current = bundle.entry(f"{prefix}Versions/Current")
-    names = []
-    if current is not None and current.kind is EntryKind.SYMLINK and current.symlink_target:
-        names.append(current.symlink_target.strip("/"))
-    names.append("A")
-    for name in names:
-        entry = bundle.entry(f"{prefix}Versions/{name}")
-        if "/" not in name and entry is not None and entry.kind is EntryKind.DIRECTORY:
-            return f"{prefix}Versions/{name}/"
-    return prefix
 
 
 def _executable_name(bundle: Bundle, info_rel: str | None) -> str | None:
