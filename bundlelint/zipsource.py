@@ -41,6 +41,9 @@ EMPTY_ZIP_MAGIC = b"PK\x05\x06"
 IN_MEMORY_LIMIT = 64 * 1024 * 1024
 #: A symlink target longer than this is not a path (macOS PATH_MAX is 1024).
 MAX_LINK_TARGET = 4096
+#: The central directory size allowed per permitted entry (a record is 46 bytes plus its name,
+#: extra field and comment; names in app bundles are well under a kilobyte).
+DIRECTORY_BYTES_PER_MEMBER = 1024
 #: Small regular files in a framework whose content may be a flattened symlink's target.
 MAX_LINK_LIKE_FILE = 1024
 #: Members smaller than this are not judged by their own compression ratio (tiny files of
@@ -247,6 +250,11 @@ class ZipSource:
         if cd.counted > limit:
             return (f"has more than {limit} central directory records (it declares "
                     f"{cd.declared_entries}), over the limit (max_archive_members)")
+        if cd.size > limit * DIRECTORY_BYTES_PER_MEMBER:
+            # zipfile reads the whole directory into memory before it looks at a record.
+            return (f"declares a central directory of {cd.size} bytes, more than "
+                    f"{DIRECTORY_BYTES_PER_MEMBER} bytes for each of the {limit} entries "
+                    "allowed (max_archive_members)")
         return None
 
     def _enrich(self, member: ZipMember, info: zipfile.ZipInfo) -> ZipMember:

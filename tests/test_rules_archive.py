@@ -186,6 +186,36 @@ def test_a_directory_that_understates_its_entries_is_counted(
     assert "more than 20 central directory records (it declares 1)" in finding.message
 
 
+def test_a_directory_claiming_more_bytes_than_its_entries_need_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import bundlelint.zipsource as zipsource
+
+    archive = _many_entries(tmp_path / "Sample.zip", 30)
+    monkeypatch.setattr(zipsource, "DIRECTORY_BYTES_PER_MEMBER", 10)  # 40 entries: 400 bytes
+    _no_zipfile(monkeypatch)
+    options = Options(max_archive_members=40)
+    [finding] = by_rule(run_rules(open_input(archive, options), REGISTRY, Selection(), options),
+                        "BL707")
+    assert "more than 10 bytes for each of the 40 entries allowed" in finding.message
+
+
+def test_a_missing_zip64_end_record_leaves_the_32_bit_values(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # zipfile ignores a zip64 locator whose record is not where it expects it; so does the
+    # scanner (it must not refuse what zipfile would read).
+    import io
+
+    from bundlelint.parsers.zipdir import scan_central_directory
+
+    archive = _many_entries(tmp_path / "Sample.zip", 30, zip64=True, monkeypatch=monkeypatch)
+    data = bytearray(archive.read_bytes())
+    record = bytes(data).rfind(b"PK\x06\x06")
+    data[record : record + 4] = b"XXXX"
+    found = scan_central_directory(io.BytesIO(bytes(data)), len(data), "Sample.zip", 100)
+    eocd = bytes(data).rfind(b"PK\x05\x06")
+    assert found.declared_entries == struct.unpack_from("<H", data, eocd + 10)[0]
+
+
 def test_entries_within_the_limit_load_normally(tmp_path: Path) -> None:
     archive = _many_entries(tmp_path / "Sample.zip", 30)
     options = Options(max_archive_members=30)

@@ -39,6 +39,9 @@ class CentralDirectory:
     offset: int  # absolute file offset of the first record
     size: int  # bytes of records the end record claims
     counted: int  # records found by walking their headers (stops past the limit)
+    #: Why the walk over the records stopped early (a header missing or cut short), with the
+    #: offset in the message; ``None`` when it reached the end or the limit.
+    problem: str | None = None
 
 
 def _find_end(fh: BinaryIO, file_size: int, path: str) -> tuple[int, tuple[int, ...]]:
@@ -59,17 +62,16 @@ def _zip64_end(fh: BinaryIO, eocd_at: int, path: str) -> tuple[int, int, int] | 
     if eocd_at < _LOCATOR.size:
         return None
     fh.seek(eocd_at - _LOCATOR.size)
-    sig, _disk, record_at, _disks = _LOCATOR.unpack(fh.read(_LOCATOR.size))
+    sig, _disk, _record_at, _disks = _LOCATOR.unpack(fh.read(_LOCATOR.size))
     if sig != _LOCATOR_SIG:
         return None
     where = eocd_at - _LOCATOR.size - _EOCD64.size  # where zipfile expects it
     if where < 0:
-        raise ParseError(FORMAT, path, eocd_at - _LOCATOR.size,
-                         "zip64 locator with no room for a zip64 end record")
+        return None
     fh.seek(where)
     raw = fh.read(_EOCD64.size)
     if len(raw) < _EOCD64.size or not raw.startswith(_EOCD64_SIG):
-        raise ParseError(FORMAT, path, where, f"no zip64 end record (locator says {record_at})")
+        return None  # as zipfile does: the 32-bit end record's values stand
     fields = _EOCD64.unpack(raw)
     return fields[7], fields[8], where  # total entries, directory size; its own offset
 
@@ -77,8 +79,9 @@ def _zip64_end(fh: BinaryIO, eocd_at: int, path: str) -> tuple[int, int, int] | 
 def scan_central_directory(fh: BinaryIO, file_size: int, path: str,
                            limit: int) -> CentralDirectory:
     """Find the central directory of the zip in ``fh`` and count its records, reading at most
-    ``limit + 1`` headers. Raises ``ParseError`` (with the offset of the lying field) when the
-    end records or a record header are not where they say."""
+    ``limit + 1`` headers. Raises ``ParseError`` (with the offset of the lying field) when there
+    is no end record or the directory cannot fit before it; a record header that is not where
+    the previous one says ends the count with ``problem`` set."""
     eocd_at, fields = _find_end(fh, file_size, path)
     entries, size = fields[4], fields[5]  # total entries, directory size
     end_of_directory = eocd_at
@@ -102,7 +105,8 @@ def scan_central_directory(fh: BinaryIO, file_size: int, path: str,
             buf, buf_at = fh.read(max(_READ, _RECORD.size)), pos
         header = buf[pos - buf_at : pos - buf_at + _RECORD.size]
         if len(header) < _RECORD.size or not header.startswith(_RECORD_SIG):
-            raise ParseError(FORMAT, path, pos, "central directory record expected")
+            return CentralDirectory(entries, start, size, counted,
+                                    f"no central directory record at offset {pos}")
         fields = _RECORD.unpack(header)
         name_len, extra_len, comment_len = fields[10], fields[11], fields[12]
         pos += _RECORD.size + name_len + extra_len + comment_len
