@@ -151,11 +151,18 @@ def _many_entries(path: Path, count: int, *, zip64: bool = False,
     return path
 
 
-def _no_zipfile(monkeypatch: pytest.MonkeyPatch) -> None:
+def _refusal(archive: Path, monkeypatch: pytest.MonkeyPatch, members: int) -> str:
+    """BL707's message for ``archive`` under ``max_archive_members=members``, asserting that
+    zipfile never loaded the central directory and nothing crashed."""
     def refuse(*_args: object, **_kw: object) -> None:
         raise AssertionError("zipfile loaded the central directory")
 
     monkeypatch.setattr(zipfile.ZipFile, "_RealGetContents", refuse)
+    options = Options(max_archive_members=members)
+    report = run_rules(open_input(archive, options), REGISTRY, Selection(), options)
+    assert "BL003" not in rule_ids(report)
+    [finding] = by_rule(report, "BL707")
+    return finding.message
 
 
 @pytest.mark.parametrize("zip64", [False, True])
@@ -164,12 +171,8 @@ def test_too_many_entries_are_refused_before_zipfile_loads_them(
     archive = _many_entries(tmp_path / "Sample.zip", 30, zip64=zip64, monkeypatch=monkeypatch)
     if zip64:
         assert b"PK\x06\x06" in archive.read_bytes()  # the zip64 end record is what is read
-    _no_zipfile(monkeypatch)
-    options = Options(max_archive_members=20)
-    report = run_rules(open_input(archive, options), REGISTRY, Selection(), options)
-    [finding] = by_rule(report, "BL707")
-    assert "declares 30 entries, over the limit of 20 (max_archive_members)" in finding.message
-    assert "BL003" not in rule_ids(report)
+    assert "declares 30 entries, over the limit of 20 (max_archive_members)" in _refusal(
+        archive, monkeypatch, 20)
 
 
 def test_a_directory_that_understates_its_entries_is_counted(
@@ -179,11 +182,8 @@ def test_a_directory_that_understates_its_entries_is_counted(
     eocd = bytes(data).rfind(b"PK\x05\x06")
     struct.pack_into("<HH", data, eocd + 8, 1, 1)  # entries on this disk, in total: "1"
     archive.write_bytes(bytes(data))
-    _no_zipfile(monkeypatch)
-    options = Options(max_archive_members=20)
-    [finding] = by_rule(run_rules(open_input(archive, options), REGISTRY, Selection(), options),
-                        "BL707")
-    assert "more than 20 central directory records (it declares 1)" in finding.message
+    assert "more than 20 central directory records (it declares 1)" in _refusal(
+        archive, monkeypatch, 20)
 
 
 def test_a_directory_claiming_more_bytes_than_its_entries_need_is_refused(
@@ -192,11 +192,8 @@ def test_a_directory_claiming_more_bytes_than_its_entries_need_is_refused(
 
     archive = _many_entries(tmp_path / "Sample.zip", 30)
     monkeypatch.setattr(zipsource, "DIRECTORY_BYTES_PER_MEMBER", 10)  # 40 entries: 400 bytes
-    _no_zipfile(monkeypatch)
-    options = Options(max_archive_members=40)
-    [finding] = by_rule(run_rules(open_input(archive, options), REGISTRY, Selection(), options),
-                        "BL707")
-    assert "more than 10 bytes for each of the 40 entries allowed" in finding.message
+    assert "more than 10 bytes for each of the 40 entries allowed" in _refusal(
+        archive, monkeypatch, 40)
 
 
 def test_a_missing_zip64_end_record_leaves_the_32_bit_values(
