@@ -311,7 +311,7 @@ class Bundle:
         self.archive: ZipReport | None = getattr(source, "archive", None)
         self._macho_cache: dict[str, MachOFile | ParseError] = {}
         self._memo: dict[tuple[str, str], object] = {}
-        self._info_cache: dict[str, InfoPlist | ParseError | None] = {}
+        self._info_cache: dict[str, InfoPlist | ParseError] = {}  # by the plist's relpath
         raw: list[RawEntry]
         if observer is not None:  # e.g. hashing that starts while the walk goes on
             raw = []
@@ -532,10 +532,10 @@ class Bundle:
 
     def info_plist(self, bundle_dir: BundleDir) -> InfoPlist | None:
         """The bundle's Info.plist; ``None`` if absent; raises ``ParseError`` if malformed."""
-        key = bundle_dir.relpath
-        if key not in self._info_cache:
-            self._info_cache[key] = self._load_info_plist(bundle_dir)
-        result = self._info_cache[key]
+        entry = self.info_plist_entry(bundle_dir)
+        if entry is None:
+            return None
+        result = self.plist_file(entry)
         if isinstance(result, ParseError):
             raise result
         return result
@@ -577,18 +577,27 @@ class Bundle:
                 return f"{prefix}Versions/{name}/"
         return prefix
 
-    def info_plist_entry(self, bundle_dir: BundleDir) -> Entry | None:
+    def info_plist_entry(self, bundle_dir: BundleDir,
+                         exclude: tuple[EntryKind, ...] = (EntryKind.DIRECTORY,)
+                         ) -> Entry | None:
+        """``Info.plist`` (or ``Resources/Info.plist``) of ``bundle_dir``: the first of the two
+        that exists and is not of a kind in ``exclude``."""
         base = self.content_base(bundle_dir)
         for rel in ("Info.plist", "Resources/Info.plist"):
             entry = self.entry(base + rel)
-            if entry is not None and entry.kind is not EntryKind.DIRECTORY:
+            if entry is not None and entry.kind not in exclude:
                 return entry
         return None
 
-    def _load_info_plist(self, bundle_dir: BundleDir) -> InfoPlist | ParseError | None:
-        entry = self.info_plist_entry(bundle_dir)
-        if entry is None:
-            return None
+    def plist_file(self, entry: Entry) -> InfoPlist | ParseError:
+        """``entry`` parsed as an Info.plist (a dictionary at the top), or why it cannot be;
+        read and parsed once per file however many bundles and analyses ask."""
+        cached = self._info_cache.get(entry.relpath)
+        if cached is None:
+            cached = self._info_cache[entry.relpath] = self._load_plist_file(entry)
+        return cached
+
+    def _load_plist_file(self, entry: Entry) -> InfoPlist | ParseError:
         if entry.kind is EntryKind.SYMLINK or entry.kind is EntryKind.SPECIAL:
             return ParseError("plist", entry.display, None, f"is a {entry.kind.value}, not a file")
         try:

@@ -34,7 +34,7 @@ from bundlelint.parsers.codesign import (
     EmbeddedSignature,
 )
 from bundlelint.parsers.macho import MachOFile, Slice
-from bundlelint.parsers.plist import MAX_PLIST_BYTES, parse_plist
+from bundlelint.parsers.plist import MAX_PLIST_BYTES
 
 #: An embedded ``__info_plist`` section is read into memory to be hashed; it is a property
 #: list, so it is held to the plist size limit. (Files are hashed by streaming: ``FileSlot``.)
@@ -182,14 +182,10 @@ def _compute_layouts(bundle: Bundle) -> tuple[BundleLayout, ...]:
     out = []
     for bd in bundle.bundle_dirs:
         base = bundle.content_base(bd)
-        info_rel = None
-        for rel in ("Info.plist", "Resources/Info.plist"):
-            entry = bundle.entry(base + rel)
-            if entry is not None and entry.kind not in (EntryKind.DIRECTORY, EntryKind.SYMLINK,
-                                                        EntryKind.SPECIAL):
-                info_rel = entry.relpath
-                break
-        exe_name = _executable_name(bundle, info_rel)
+        info = bundle.info_plist_entry(bd, exclude=(EntryKind.DIRECTORY, EntryKind.SYMLINK,
+                                                    EntryKind.SPECIAL))
+        info_rel = info.relpath if info is not None else None
+        exe_name = _executable_name(bundle, info)
         main = None
         if exe_name and "/" not in exe_name and exe_name not in (".", ".."):
             candidates = [f"{base}MacOS/{exe_name}", f"{base}{exe_name}"]
@@ -204,24 +200,14 @@ def _compute_layouts(bundle: Bundle) -> tuple[BundleLayout, ...]:
     return tuple(out)
 
 
-def _executable_name(bundle: Bundle, info_rel: str | None) -> str | None:
-    if info_rel is None:
+def _executable_name(bundle: Bundle, info: Entry | None) -> str | None:
+    """CFBundleExecutable of the Info.plist ``info`` (parsed once, shared with the rules)."""
+    if info is None:
         return None
-    entry = bundle.entry(info_rel)
-    if entry is None:
+    parsed = bundle.plist_file(info)
+    if isinstance(parsed, ParseError):
         return None
-    if entry.kind in (EntryKind.DIRECTORY, EntryKind.SYMLINK, EntryKind.SPECIAL):
-        return None
-    try:
-        with bundle.open_entry(entry) as fh:
-            data = fh.read(MAX_PLIST_BYTES + 1)  # parse_plist refuses anything longer
-        value = parse_plist(data, entry.display).value
-    except OSError:
-        return None
-    except ParseError:
-        return None
-    exe = value.get("CFBundleExecutable") if isinstance(value, dict) else None
-    return exe if isinstance(exe, str) and exe else None
+    return parsed.executable or None
 
 
 @dataclass(frozen=True)
