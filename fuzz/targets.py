@@ -67,22 +67,22 @@ def fuzz_xmlplist(data: bytes) -> object:
         if fast is not None:
             raise Disagreement(f"accepted what plistlib refuses: {data[:200]!r}") from None
         return None
-    if fast is not None and not _same_plist(fast, expected):
+    if fast is not None and not same_plist(fast, expected):
         raise Disagreement(f"read differently from plistlib: {data[:200]!r}")
     return fast
 
 
-def _same_plist(a: object, b: object) -> bool:
+def same_plist(a: object, b: object) -> bool:
     """Equality that tells True from 1 and -0.0 from 0.0 (plist types must match); NaN equals
     NaN (``<real>nan</real>`` is a valid document)."""
     if type(a) is not type(b):
         return False
     if isinstance(a, dict):
         assert isinstance(b, dict)
-        return list(a) == list(b) and all(_same_plist(a[k], b[k]) for k in a)
+        return list(a) == list(b) and all(same_plist(a[k], b[k]) for k in a)
     if isinstance(a, list):
         assert isinstance(b, list)
-        return len(a) == len(b) and all(_same_plist(x, y) for x, y in zip(a, b, strict=True))
+        return len(a) == len(b) and all(same_plist(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, float):
         assert isinstance(b, float)
         return (a != a and b != b) or (a == b and math.copysign(1, a) == math.copysign(1, b))

@@ -7,6 +7,7 @@ many pieces and both workers; every comparison is against one serial ``verify_pa
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -268,8 +269,6 @@ def _early_bundle(app: Path, jobs: int = 2) -> tuple[hashing.EarlyHasher, Bundle
 
 
 def test_early_hashing_gives_the_digests_the_seal_check_uses(tmp_path: Path) -> None:
-    import hashlib
-
     app = _sealed(tmp_path)
     _, bundle, started = _early_bundle(app)
     resources = [p for p in (app / "Contents/Resources").rglob("*") if p.is_file()]
@@ -333,7 +332,7 @@ def test_a_huge_page_size_allocates_no_huge_buffer() -> None:
     import tracemalloc
 
     code = os.urandom(50_000)
-    huge = PageSpec(2, 1 << 30, len(code), hashlib_sha256(code), 32)  # one 1 GiB page
+    huge = PageSpec(2, 1 << 30, len(code), hashlib.sha256(code).digest(), 32)  # one 1 GiB page
     tracemalloc.start()
     try:
         [result] = verify_pages(io.BytesIO(code), 0, len(code), [huge])
@@ -361,9 +360,3 @@ def test_a_signed_file_claiming_huge_pages_is_linted_in_little_memory(tmp_path: 
         tracemalloc.stop()
     assert peak < 64 * 1024 * 1024
     assert "BL210" not in {f.rule_id for f in report.findings}  # the one big page verifies
-
-
-def hashlib_sha256(data: bytes) -> bytes:
-    import hashlib
-
-    return hashlib.sha256(data).digest()

@@ -10,7 +10,6 @@ Three properties, each checked against plistlib itself:
 from __future__ import annotations
 
 import datetime
-import math
 import plistlib
 from typing import Any
 
@@ -20,6 +19,7 @@ from hypothesis import strategies as st
 
 from bundlelint.parsers.plist import parse_plist
 from bundlelint.parsers.xmlplist import MAX_DEPTH, parse_xml_plist
+from fuzz.targets import same_plist
 
 # plistlib refuses control characters in strings (it writes them nowhere) and folds \r to \n.
 _TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc")) | st.sampled_from("\t\n&<>]"),
@@ -50,26 +50,13 @@ _SEALS = st.fixed_dictionaries({
 })
 
 
-def _equal(a: Any, b: Any) -> bool:
-    """Equality that also tells -0.0 from 0.0 and 1 from True (plist types must match)."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, dict):
-        return list(a) == list(b) and all(_equal(a[k], b[k]) for k in a)
-    if isinstance(a, list):
-        return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, float):
-        return a == b and math.copysign(1, a) == math.copysign(1, b)
-    return bool(a == b)
-
-
 @settings(max_examples=300, deadline=None)
 @given(_VALUES | _SEALS)
 def test_everything_plistlib_writes_is_read_back_equal(value: Any) -> None:
     doc = plistlib.dumps(value)
     fast = parse_xml_plist(doc)
     assert fast is not None, doc[:300]
-    assert _equal(fast, plistlib.loads(doc))
+    assert same_plist(fast, plistlib.loads(doc))
 
 
 def _agrees(doc: bytes) -> None:
@@ -81,7 +68,7 @@ def _agrees(doc: bytes) -> None:
         assert fast is None, doc
         return
     if fast is not None:
-        assert _equal(fast, expected), doc
+        assert same_plist(fast, expected), doc
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])

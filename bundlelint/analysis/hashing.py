@@ -589,7 +589,7 @@ class _Merged:
 _FILE_NAMESPACES: dict[str, str] = {}
 
 
-def _file_slot(entry: Entry, algorithm: str) -> tuple[str, str]:
+def _file_memo_slot(entry: Entry, algorithm: str) -> tuple[str, str]:
     namespace = _FILE_NAMESPACES.get(algorithm)
     if namespace is None:
         namespace = _FILE_NAMESPACES.setdefault(algorithm, f"hashing:file:{algorithm}")
@@ -610,7 +610,7 @@ def file_digest(bundle: Bundle, entry: Entry, algorithm: str) -> bytes:
 
     Raises ``OSError`` if the file cannot be read."""
     prefetch(bundle)
-    result = bundle.memo(*_file_slot(entry, algorithm),
+    result = bundle.memo(*_file_memo_slot(entry, algorithm),
                          lambda: _schedule_files(bundle, [entry], algorithm)[0])
     value = result.get()
     assert isinstance(value, bytes)
@@ -853,7 +853,7 @@ class EarlyHasher:
         for relpath, result in self._results.items():
             entry = bundle.entry(relpath)
             if entry is not None and entry.kind in plain:
-                bundle.remember(*_file_slot(entry, "sha256"), result)
+                bundle.remember(*_file_memo_slot(entry, "sha256"), result)
         started, self._results = len(self._results), {}  # the bundle holds them now
         return started
 
@@ -912,12 +912,12 @@ def _prefetch(bundle: Bundle) -> bool:
                 continue
             files.append(entry)
     # Files the early hasher already started are left as they are.
-    files = [e for e in files if not bundle.memoised(*_file_slot(e, "sha256"))]
+    files = [e for e in files if not bundle.memoised(*_file_memo_slot(e, "sha256"))]
     files.sort(key=lambda e: -e.size)  # big first: the pool finishes evenly
     total = sum(e.size for e in files)
     results = _schedule_files(bundle, files, "sha256", tracker)
     for entry, result in zip(files, results, strict=True):
-        bundle.remember(*_file_slot(entry, "sha256"), result)
+        bundle.remember(*_file_memo_slot(entry, "sha256"), result)
     for entry, macho in bundle.machos():
         for base, available, specs, label in slice_pages(entry, macho):
             pages = _schedule_pages(bundle, entry, base, available, specs, label, tracker)
