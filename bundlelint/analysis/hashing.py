@@ -733,10 +733,6 @@ def prefetch(bundle: Bundle) -> None:
     bundle.memo("hashing", "prefetch", lambda: _prefetch(bundle))
 
 
-def _same(result: _Result) -> _Result:
-    return result
-
-
 class _Tracker:
     """Counts the prefetched tasks still running; shows one progress bar for all of them
     (on a terminal, for big work) and removes it when the last one ends."""
@@ -908,11 +904,10 @@ def _prefetch(bundle: Bundle) -> bool:
             owner = sealed.get(bundle.bundle_dir_of(entry.relpath).relpath)
             if (owner is None or not entry.relpath.startswith(owner.base)
                     or entry.relpath == owner.code_resources
-                    or (entry.kind is EntryKind.MACHO and entry.place is Place.CODE)):
+                    or (entry.kind is EntryKind.MACHO and entry.place is Place.CODE)
+                    or bundle.memoised(*_file_memo_slot(entry, "sha256"))):  # started early
                 continue
             files.append(entry)
-    # Files the early hasher already started are left as they are.
-    files = [e for e in files if not bundle.memoised(*_file_memo_slot(e, "sha256"))]
     files.sort(key=lambda e: -e.size)  # big first: the pool finishes evenly
     total = sum(e.size for e in files)
     results = _schedule_files(bundle, files, "sha256", tracker)
@@ -923,7 +918,7 @@ def _prefetch(bundle: Bundle) -> bool:
             pages = _schedule_pages(bundle, entry, base, available, specs, label, tracker)
             if isinstance(pages, _Merged):
                 total += sum(max(p.available, 0) for p in pages.pieces)
-            bundle.memo("hashing", _pages_key(entry, base), partial(_same, pages))
+            bundle.remember("hashing", _pages_key(entry, base), pages)
     tracker.scheduled(total)
     from bundlelint.analysis.seal import load_code_resources
 
