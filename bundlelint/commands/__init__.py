@@ -3,7 +3,27 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bundlelint.bundle import Bundle
+    from bundlelint.options import Options
+
 EXIT_CLEAN = 0
 EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
+
+
+def open_or_report(path: str, options: Options | None = None) -> Bundle | None:
+    """The input at ``path`` for a single-input command, or ``None`` after printing the one-line
+    error every command gives when it cannot read its input (the caller exits with usage)."""
+    from bundlelint.bundle import open_input
+
+    try:
+        return open_input(Path(path), options)
+    except OSError as exc:
+        print(f"bundlelint: error: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+        return None

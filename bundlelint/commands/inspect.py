@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bundlelint.commands import EXIT_CLEAN, EXIT_USAGE
+from bundlelint.commands import EXIT_CLEAN, EXIT_USAGE, open_or_report
 from bundlelint.rules import Registry
 
 NAME = "inspect"
@@ -24,16 +24,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, registry: Registry) -> int:
     from bundlelint.analysis.inspection import inspect_bundle
-    from bundlelint.bundle import open_input
     from bundlelint.options import Options
     from bundlelint.trust import anchors_from
 
     options = Options(extra_trust_anchors=anchors_from(args.trust_anchor))
-    try:
-        bundle = open_input(Path(args.path), options)
-    except OSError as exc:
-        print(f"bundlelint: error: cannot read {args.path}: {exc.strerror or exc}",
-              file=sys.stderr)
+    bundle = open_or_report(args.path, options)
+    if bundle is None:
         return EXIT_USAGE
     doc = inspect_bundle(bundle, options)
     if args.format == "json":

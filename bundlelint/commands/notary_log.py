@@ -12,7 +12,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from bundlelint.commands import EXIT_CLEAN, EXIT_FINDINGS, EXIT_INTERNAL, EXIT_USAGE
+from bundlelint.commands import (
+    EXIT_CLEAN,
+    EXIT_FINDINGS,
+    EXIT_INTERNAL,
+    EXIT_USAGE,
+    open_or_report,
+)
 from bundlelint.commands.check import use_color
 from bundlelint.errors import ParseError
 from bundlelint.parsers.notary import MAX_LOG_BYTES, NotaryLog, read_notary_log
@@ -46,7 +52,6 @@ def _read_log(name: str) -> NotaryLog:
 
 def run(args: argparse.Namespace, registry: Registry) -> int:
     from bundlelint.analysis.notary import compare, map_log
-    from bundlelint.bundle import open_input
     from bundlelint.engine import Selection, run_rules
     from bundlelint.reporters.notary_log import (
         NotaryResult,
@@ -66,11 +71,8 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
     mapping = map_log(log, (rule.meta for rule in registry))
     result = NotaryResult(mapping)
     if args.bundle is not None:
-        try:
-            bundle = open_input(Path(args.bundle))
-        except OSError as exc:
-            print(f"bundlelint: error: cannot read {args.bundle}: {exc.strerror or exc}",
-                  file=sys.stderr)
+        bundle = open_or_report(args.bundle)
+        if bundle is None:
             return EXIT_USAGE
         local = run_rules(bundle, registry, Selection())
         result = NotaryResult(mapping, local, compare(mapping, local.findings))

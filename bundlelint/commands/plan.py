@@ -26,7 +26,7 @@ from typing import Any
 
 from bundlelint.analysis.golang import UNNEEDED_ENTITLEMENTS, bundle_toolkits
 from bundlelint.bundle import Bundle, Entry, EntryKind
-from bundlelint.commands import EXIT_CLEAN, EXIT_USAGE
+from bundlelint.commands import EXIT_CLEAN, EXIT_USAGE, open_or_report
 from bundlelint.errors import ParseError
 from bundlelint.parsers.macho import MH_BUNDLE, MH_DYLIB, MH_EXECUTE
 from bundlelint.rules import Registry
@@ -285,13 +285,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, registry: Registry) -> int:
-    from bundlelint.bundle import open_input
-
-    try:
-        bundle = open_input(Path(args.path))
-    except OSError as exc:
-        print(f"bundlelint: error: cannot read {args.path}: {exc.strerror or exc}",
-              file=sys.stderr)
+    bundle = open_or_report(args.path)
+    if bundle is None:
         return EXIT_USAGE
     plan = build_plan(bundle, identity=args.identity, keychain_profile=args.keychain_profile)
     if args.format == "json":
