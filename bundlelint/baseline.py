@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bundlelint import __version__
+from bundlelint.display import unicode_safe
 from bundlelint.engine import Report
 from bundlelint.errors import UsageError
 from bundlelint.findings import Finding
@@ -44,15 +45,17 @@ def stable_detail(message: str, input_name: str) -> str:
 
 
 def _hash(rule_id: str, path: str, arch: str, detail: str) -> str:
-    key = "\x1f".join((rule_id, path, arch, detail)).encode()
+    key = "\x1f".join((rule_id, path, arch, detail)).encode("utf-8", "surrogatepass")
     return hashlib.sha256(key).hexdigest()[:20]
 
 
 def entry_for(finding: Finding, input_name: str) -> dict[str, str]:
-    """The baseline record of one finding."""
-    path = input_relative(finding.location.path, input_name)
-    arch = finding.location.arch or ""
-    detail = stable_detail(finding.message, input_name)
+    """The baseline record of one finding. Its strings are valid Unicode: a file name that is
+    not UTF-8 is recorded (and fingerprinted) as shown, ``\xff``, so the file is plain UTF-8
+    JSON and matches the same name again on the next run."""
+    path = unicode_safe(input_relative(finding.location.path, input_name))
+    arch = unicode_safe(finding.location.arch or "")
+    detail = unicode_safe(stable_detail(finding.message, input_name))
     return {
         "fingerprint": _hash(finding.rule_id, path, arch, detail),
         "rule_id": finding.rule_id,

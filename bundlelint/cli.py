@@ -82,7 +82,9 @@ def _main(argv: Sequence[str] | None) -> int:
         code: int = commands[args.command].run(args, registry)
         return code
     except UsageError as exc:
-        print(f"bundlelint: error: {exc}", file=sys.stderr)
+        from bundlelint.display import printable
+
+        print(f"bundlelint: error: {printable(str(exc))}", file=sys.stderr)  # may quote input
         return EXIT_USAGE
     finally:
         if "bundlelint.analysis.hashing" in sys.modules:  # a command that hashed may own a pool

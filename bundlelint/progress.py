@@ -63,8 +63,10 @@ def task(description: str, total: int) -> Iterator[Advance]:
     if not should_show(total):
         yield _noop
         return
+    from bundlelint.display import printable
+
     progress = _start()
-    task_id = progress.add_task(description, total=total)
+    task_id = progress.add_task(printable(description), total=total)  # names a file: escaped
     try:
         yield lambda n: progress.advance(task_id, n)
     finally:
@@ -87,7 +89,7 @@ def _start() -> Any:
     with _lock:
         if _progress is None:
             _progress = Progress(
-                TextColumn("{task.description}"),
+                TextColumn("{task.description}", markup=False),
                 BarColumn(),
                 DownloadColumn(),
                 TransferSpeedColumn(),

@@ -21,9 +21,11 @@ def open_or_report(path: str, options: Options | None = None) -> Bundle | None:
     """The input at ``path`` for a single-input command, or ``None`` after printing the one-line
     error every command gives when it cannot read its input (the caller exits with usage)."""
     from bundlelint.bundle import open_input
+    from bundlelint.display import printable
 
     try:
         return open_input(Path(path), options)
     except OSError as exc:
-        print(f"bundlelint: error: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+        reason = f"cannot read {path}: {exc.strerror or exc}"
+        print(f"bundlelint: error: {printable(reason)}", file=sys.stderr)
         return None

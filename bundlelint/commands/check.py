@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from bundlelint.commands import EXIT_CLEAN, EXIT_FINDINGS, EXIT_INTERNAL, EXIT_USAGE
+from bundlelint.display import printable
 from bundlelint.findings import Severity
 from bundlelint.reporters import FORMATS
 from bundlelint.rules import Registry
@@ -141,7 +142,8 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
             bundle = open_input(Path(raw), options, observer=early.see if early else None)
         except OSError as exc:
             reason = str(exc.strerror or exc)
-            print(f"bundlelint: error: cannot read {raw}: {reason}", file=sys.stderr)
+            print(f"bundlelint: error: {printable(f'cannot read {raw}: {reason}')}",
+                  file=sys.stderr)
             problems.append(InputProblem(path=Path(raw).name or raw, reason=reason))
             continue
         if early is not None:

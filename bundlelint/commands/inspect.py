@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bundlelint.commands import EXIT_CLEAN, EXIT_USAGE, open_or_report
+from bundlelint.display import json_safe, printable
 from bundlelint.rules import Registry
 
 NAME = "inspect"
@@ -33,7 +34,7 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
         return EXIT_USAGE
     doc = inspect_bundle(bundle, options)
     if args.format == "json":
-        json.dump(doc, sys.stdout, indent=2)
+        json.dump(json_safe(doc), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         sys.stdout.write(render_text(doc))
@@ -54,7 +55,9 @@ def render_text(doc: dict[str, Any]) -> str:
         lines.append(f"  Format={f['format']}")
         for sl in f["slices"]:
             lines.extend(f"  {line}" for line in _slice_lines(sl))
-    return "\n".join(lines) + "\n"
+    # Every field comes from the input (Identifier, TeamIdentifier, authority names, paths):
+    # each line is escaped once here, so none can break the layout or reach the terminal raw.
+    return "\n".join(printable(line) for line in lines) + "\n"
 
 
 def _slice_lines(sl: dict[str, Any]) -> list[str]:

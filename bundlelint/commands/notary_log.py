@@ -20,6 +20,7 @@ from bundlelint.commands import (
     open_or_report,
 )
 from bundlelint.commands.check import use_color
+from bundlelint.display import printable
 from bundlelint.errors import ParseError
 from bundlelint.parsers.notary import MAX_LOG_BYTES, NotaryLog, read_notary_log
 from bundlelint.rules import Registry
@@ -62,11 +63,11 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
     try:
         log = _read_log(args.log)
     except ParseError as err:
-        print(f"bundlelint: error: {err}", file=sys.stderr)
+        print(f"bundlelint: error: {printable(str(err))}", file=sys.stderr)
         return EXIT_USAGE
     except OSError as exc:
-        print(f"bundlelint: error: cannot read {args.log}: {exc.strerror or exc}",
-              file=sys.stderr)
+        reason = f"cannot read {args.log}: {exc.strerror or exc}"
+        print(f"bundlelint: error: {printable(reason)}", file=sys.stderr)
         return EXIT_USAGE
     mapping = map_log(log, (rule.meta for rule in registry))
     result = NotaryResult(mapping)

@@ -4,12 +4,16 @@ so that findings show as annotations on the run and the pull request.
 Escaping follows the runner's rules (actions/toolkit ``command.ts``): in the message ``%``,
 CR and LF are percent-encoded; in property values ``:`` and ``,`` are too, since they separate
 properties. The file is the finding's path as printed (``Demo.app/Contents/MacOS/demo``).
+Before that, the untrusted parts (path, message, command) pass through ``display.printable``
+like every human-facing output, so no control character (ESC, a bare CR) reaches the log and
+the only line breaks are the encoded ones between message and fix.
 """
 
 from __future__ import annotations
 
 from typing import TextIO
 
+from bundlelint.display import printable
 from bundlelint.engine import Report
 from bundlelint.findings import Finding, Severity
 from bundlelint.rules import Registry
@@ -30,10 +34,11 @@ def annotation(finding: Finding, registry: Registry) -> str:
     rule = registry.get(finding.rule_id)
     title = f"{finding.rule_id} {rule.meta.slug}" if rule else finding.rule_id
     where = f"[{finding.location.arch}] " if finding.location.arch else ""
-    message = f"{where}{finding.message}"
+    message = printable(f"{where}{finding.message}")
     if finding.fix is not None and finding.fix.command:
-        message += f"\nfix: {finding.fix.command}"
-    props = f"file={escape_property(finding.location.path)},title={escape_property(title)}"
+        message += f"\nfix: {printable(finding.fix.command)}"
+    path = printable(finding.location.path)
+    props = f"file={escape_property(path)},title={escape_property(title)}"
     return f"::{COMMAND[finding.severity]} {props}::{escape_data(message)}"
 
 

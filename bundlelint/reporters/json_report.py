@@ -6,6 +6,7 @@ import json
 from typing import Any, TextIO
 
 from bundlelint import __version__
+from bundlelint.display import json_safe
 from bundlelint.engine import Report
 from bundlelint.findings import Finding, Severity
 from bundlelint.rules import Registry
@@ -51,5 +52,7 @@ def report_document(reports: list[Report], registry: Registry) -> dict[str, Any]
 
 
 def render_json(reports: list[Report], registry: Registry, out: TextIO, *, color: bool) -> None:
-    json.dump(report_document(reports, registry), out, indent=2)
+    # json_safe: a file name that is not UTF-8 is written \xNN (never a lone surrogate);
+    # ensure_ascii (the default) writes every control character as a \u escape.
+    json.dump(json_safe(report_document(reports, registry)), out, indent=2)
     out.write("\n")

@@ -12,15 +12,17 @@ from itertools import groupby
 from typing import Any, TextIO
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from bundlelint import __version__
 from bundlelint.analysis.notary import UNRECOGNISED_RULE, Comparison, MappedIssue, NotaryMapping
+from bundlelint.display import json_safe, printable
 from bundlelint.engine import Report
 from bundlelint.findings import Finding, Severity
 from bundlelint.reporters.json_report import finding_to_dict
-from bundlelint.reporters.text import STYLE
+from bundlelint.reporters.terminal import make_console, print_command, print_prose
+from bundlelint.reporters.text import finding_body, finding_lead
 from bundlelint.rules import Registry
 
 #: Bump on any incompatible change; schema/notary-log-v{N}.schema.json must match.
@@ -45,12 +47,17 @@ def _plural(n: int, word: str) -> str:
 
 
 # --- text ----------------------------------------------------------------------------------
+# Everything in a log is untrusted (paths, messages, the archive name): each string passes
+# through ``printable`` and is assembled as ``Text``, never parsed as markup.
+
+
+def _t(value: str, style: str = "") -> Text:
+    return Text(printable(value), style)
 
 
 def render_notary_text(result: NotaryResult, registry: Registry, out: TextIO, *,
                        color: bool) -> None:
-    console = Console(file=out, force_terminal=color, no_color=not color, highlight=False,
-                      soft_wrap=True, emoji=False, width=160)
+    console = make_console(out, color=color)
     log = result.mapping.log
     findings = list(result.mapping.findings)
     status = log.status or "(no status)"
@@ -60,9 +67,9 @@ def render_notary_text(result: NotaryResult, registry: Registry, out: TextIO, *,
         detail += f" ({log.status_code})"
     if log.status_summary:
         detail += f": {log.status_summary}"
-    console.print(f"[bold]Notary {'log' if log.kind == 'log' else 'submission'}[/] "
-                  f"{escape(log.source)}")
-    console.print(f"  status    [{style}]{escape(status)}[/]{escape(detail)}")
+    kind = "log" if log.kind == "log" else "submission"
+    print_prose(console, Text(f"Notary {kind} ", "bold"), _t(log.source))
+    print_prose(console, Text("  status    "), Text.assemble(_t(status, style), _t(detail)))
     rows = [
         ("job id", log.job_id),
         ("archive", log.archive_filename or log.name),
@@ -72,17 +79,17 @@ def render_notary_text(result: NotaryResult, registry: Registry, out: TextIO, *,
     ]
     for label, value in rows:
         if value:
-            console.print(f"  {label:<9} {escape(value)}")
+            print_prose(console, Text(f"  {label:<9} "), _t(value))
     unknown = sum(1 for m in result.mapping.issues if m.finding.rule_id == UNRECOGNISED_RULE)
-    console.print(
-        f"  issues    {_plural(_count(findings, Severity.ERROR), 'error')}, "
+    print_prose(console, Text("  issues    "), Text(
+        f"{_plural(_count(findings, Severity.ERROR), 'error')}, "
         f"{_plural(_count(findings, Severity.WARNING), 'warning')}"
         + (f" ({unknown} not recognised by bundlelint)" if unknown else "")
-    )
+    ))
     console.print()
     ordered = sorted(result.mapping.issues, key=lambda m: m.finding.sort_key())
     for path, group in groupby(ordered, key=lambda m: m.finding.location.path):
-        console.print(f"[bold underline]{escape(path)}[/]")
+        console.print(_t(path, "bold underline"), soft_wrap=True)
         for mapped in group:
             _print_issue(console, registry, mapped, result.comparison)
         console.print()
@@ -94,46 +101,49 @@ def render_notary_text(result: NotaryResult, registry: Registry, out: TextIO, *,
 def _print_issue(console: Console, registry: Registry, mapped: MappedIssue,
                  comparison: Comparison | None) -> None:
     f = mapped.finding
-    rule = registry.get(f.rule_id)
-    slug = f" {rule.meta.slug}" if rule else ""
-    where = f"[{f.location.arch}] " if f.location.arch else ""
-    console.print(f"  [{STYLE[f.severity]}]{f.severity.value:<7}[/] [bold]{f.rule_id}[/]"
-                  f"[dim]{slug}[/] {escape(where)}{escape(f.message)}")
+    print_prose(console, finding_lead(f), finding_body(f, registry))
+    label = Text.assemble("    ", ("apple:", "dim"), " ")
     if f.rule_id == UNRECOGNISED_RULE:
-        console.print("    [dim]apple:[/] no bundlelint rule answers this message")
+        print_prose(console, label, Text("no bundlelint rule answers this message"))
     if mapped.issue.path and mapped.issue.path != f.location.path:
-        console.print(f"    [dim]apple path:[/] {escape(mapped.issue.path)}")
+        print_command(console, Text.assemble("    ", ("apple path:", "dim"), " "),
+                      _t(mapped.issue.path))
     if mapped.issue.doc_url:
-        console.print(f"    [dim]doc:[/] {escape(mapped.issue.doc_url)}")
+        print_command(console, Text.assemble("    ", ("doc:", "dim"), " "),
+                      _t(mapped.issue.doc_url))
     command = f.fix.command if f.fix else None
     if comparison is not None:  # the local finding knows the exact command for this file
         local = next((loc for m, loc in comparison.predicted if m is mapped), None)
         if local is not None and local.fix is not None and local.fix.command:
             command = local.fix.command
+    fix = Text.assemble("    ", ("fix:", "dim"), " ")
     if command:
-        console.print(f"    [dim]fix:[/] [green]{escape(command)}[/]")
+        print_command(console, fix, _t(command, "green"))
     elif f.fix is not None:
-        console.print(f"    [dim]fix:[/] {escape(f.fix.text)}")
+        print_prose(console, fix, _t(f.fix.text))
 
 
 def _print_ticket(console: Console, mapping: NotaryMapping) -> None:
     ticket = mapping.ticket
     if ticket is None:
         if mapping.log.kind == "log":
-            console.print("[bold]Notarized code:[/] none (the log has no ticketContents)")
+            print_prose(console, Text("Notarized code: ", "bold"),
+                        Text("none (the log has no ticketContents)"))
         return
-    console.print(f"[bold]Notarized code (ticketContents):[/] {_plural(len(ticket), 'item')}")
+    console.print(Text.assemble(("Notarized code (ticketContents):", "bold"), " ",
+                                _plural(len(ticket), "item")), soft_wrap=True)
     for t in ticket:
         arch = f" [{t.item.arch}]" if t.item.arch else ""
         algo = t.item.digest_algorithm or "?"
-        console.print(f"  {escape(t.bundle_path or t.item.path)}{escape(arch)}  "
-                      f"{escape(algo)} cdhash {escape(t.item.cdhash)}")
+        console.print(_t(f"  {t.bundle_path or t.item.path}{arch}  {algo} cdhash "
+                         f"{t.item.cdhash}"), soft_wrap=True)
     console.print()
 
 
 def _print_comparison(console: Console, registry: Registry, comparison: Comparison,
                       local: Report) -> None:
-    table = Table(title=f"Apple's verdict next to bundlelint's lint of {local.input_name}",
+    """Apple's verdict beside the local lint, as wide as the output (folding long cells)."""
+    table = Table(title=_t(f"Apple's verdict next to bundlelint's lint of {local.input_name}"),
                   show_lines=True, expand=False)
     table.add_column("Verdict", no_wrap=True)
     table.add_column("Rule", no_wrap=True)
@@ -141,28 +151,29 @@ def _print_comparison(console: Console, registry: Registry, comparison: Comparis
     table.add_column("Apple says", overflow="fold")
     table.add_column("bundlelint says", overflow="fold")
 
-    def place(path: str, arch: str | None) -> str:
-        return escape(path + (f" [{arch}]" if arch else ""))
+    def place(path: str, arch: str | None) -> Text:
+        return _t(path + (f" [{arch}]" if arch else ""))
 
+    nothing = Text("nothing", "dim")
     for mapped, found in comparison.predicted:
         f = mapped.finding
-        table.add_row("[green]predicted[/]", f.rule_id, place(f.location.path, f.location.arch),
-                      escape(f.message), f"{found.rule_id}: {escape(found.message)}")
+        table.add_row(Text("predicted", "green"), f.rule_id,
+                      place(f.location.path, f.location.arch), _t(f.message),
+                      _t(f"{found.rule_id}: {found.message}"))
     for mapped in comparison.missed:
         f = mapped.finding
-        table.add_row("[red]missed[/]", f.rule_id, place(f.location.path, f.location.arch),
-                      escape(f.message), "[dim]nothing[/]")
+        table.add_row(Text("missed", "red"), f.rule_id, place(f.location.path, f.location.arch),
+                      _t(f.message), nothing)
     for found in comparison.local_only:
-        table.add_row("[yellow]local only[/]", found.rule_id,
-                      place(found.location.path, found.location.arch), "[dim]nothing[/]",
-                      escape(found.message))
+        table.add_row(Text("local only", "yellow"), found.rule_id,
+                      place(found.location.path, found.location.arch), nothing,
+                      _t(found.message))
     console.print(table)
-    console.print(
-        f"[bold]{len(comparison.predicted)} predicted, {len(comparison.missed)} missed, "
-        f"{len(comparison.local_only)} local only[/] "
-        f"(bundlelint found {_plural(local.count(Severity.ERROR), 'error')} in "
-        f"{escape(local.input_name)})."
-    )
+    print_prose(console, Text(
+        f"{len(comparison.predicted)} predicted, {len(comparison.missed)} missed, "
+        f"{len(comparison.local_only)} local only", "bold"), _t(
+        f" (bundlelint found {_plural(local.count(Severity.ERROR), 'error')} in "
+        f"{local.input_name})."))
 
 
 # --- JSON ----------------------------------------------------------------------------------
@@ -255,5 +266,5 @@ def notary_document(result: NotaryResult, registry: Registry) -> dict[str, Any]:
 
 def render_notary_json(result: NotaryResult, registry: Registry, out: TextIO, *,
                        color: bool) -> None:
-    json.dump(notary_document(result, registry), out, indent=2)
+    json.dump(json_safe(notary_document(result, registry)), out, indent=2)
     out.write("\n")

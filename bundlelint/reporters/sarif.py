@@ -3,7 +3,8 @@
 ``tool.driver.rules`` is generated from the registry (the same metadata as ``explain`` and the
 docs pages), so every ``ruleId`` in the results is declared there. Locations are the finding
 paths as bundlelint prints them (``Demo.app/Contents/MacOS/demo``): relative to the directory
-that holds the scanned input, under the ``%SRCROOT%`` base. Inputs that could not be read are
+that holds the scanned input, under the ``%SRCROOT%`` base; a name that is not UTF-8 is
+percent-encoded byte for byte (``%FF``), as RFC 3986 does. Inputs that could not be read are
 ``toolExecutionNotifications`` of the invocation, not results.
 
 GitHub code scanning needs a location with a line to show a result (it ignores ``byteOffset``,
@@ -20,6 +21,7 @@ from urllib.parse import quote
 
 from bundlelint import __version__
 from bundlelint.baseline import fingerprint
+from bundlelint.display import json_safe, os_bytes
 from bundlelint.engine import INTERNAL_ERROR_RULE, Report
 from bundlelint.findings import Finding, Severity
 from bundlelint.reporters.rules_doc import PROJECT_URL, rule_doc_url
@@ -69,7 +71,8 @@ def _location(path: str, offset: int | None) -> dict[str, Any]:
         region["byteOffset"] = offset
     return {
         "physicalLocation": {
-            "artifactLocation": {"uri": quote(path, safe="/"), "uriBaseId": URI_BASE_ID},
+            "artifactLocation": {"uri": quote(os_bytes(path), safe="/"),
+                                 "uriBaseId": URI_BASE_ID},
             "region": region,
         }
     }
@@ -148,5 +151,7 @@ def sarif_document(reports: list[Report], registry: Registry,
 
 def render_sarif(reports: list[Report], registry: Registry, out: TextIO, *, color: bool,
                  problems: Sequence[InputProblem] = ()) -> None:
-    json.dump(sarif_document(reports, registry, problems), out, indent=2)
+    # As for JSON: non-UTF-8 names as \xNN (URIs percent-encode the real bytes), controls as
+    # \u escapes.
+    json.dump(json_safe(sarif_document(reports, registry, problems)), out, indent=2)
     out.write("\n")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bundlelint.display import printable
 from bundlelint.engine import Report
 from bundlelint.findings import Severity
 
@@ -22,9 +23,10 @@ def _plural(n: int, word: str) -> str:
 
 
 def summary_line(reports: list[Report]) -> str:
-    """The text reporter's last line, without colour: counts by severity, files, inputs."""
+    """The text reporter's last line, without colour: counts by severity, files, inputs
+    (whose names are escaped: they come from the input)."""
     findings = [f for r in reports for f in r.findings]
-    names = ", ".join(r.input_name for r in reports)
+    names = printable(", ".join(r.input_name for r in reports))
     if not findings:
         return f"No problems found in {names}."
     errors = sum(r.count(Severity.ERROR) for r in reports)

@@ -1,39 +1,57 @@
-"""Terminal output with rich: findings grouped by file, a fix under each, a summary line."""
+"""Terminal output with rich: findings grouped by file, a fix under each, a summary line.
+
+Untrusted strings (paths, messages built from file names and plist values, fix commands)
+are escaped with ``display.printable`` and assembled as ``Text``, never parsed as markup
+(see ``reporters.terminal``). Messages wrap to the terminal; fix commands stay on one line.
+"""
 
 from __future__ import annotations
 
 from itertools import groupby
 from typing import TextIO
 
-from rich.console import Console
-from rich.markup import escape
+from rich.text import Text
 
+from bundlelint.display import printable
 from bundlelint.engine import Report
-from bundlelint.findings import Severity
+from bundlelint.findings import Finding, Severity
 from bundlelint.reporters.summary import summary_line
+from bundlelint.reporters.terminal import make_console, print_command, print_prose
 from bundlelint.rules import Registry
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
 
+def finding_lead(finding: Finding) -> Text:
+    """``  error   BL201 ``: the start of a finding's line, before its slug and message."""
+    return Text.assemble("  ", (f"{finding.severity.value:<7}", STYLE[finding.severity]), " ",
+                         (finding.rule_id, "bold"), " ")
+
+
+def finding_body(finding: Finding, registry: Registry) -> Text:
+    """The slug, ``[arch] @offset`` and the message (escaped), which wrap together."""
+    rule = registry.get(finding.rule_id)
+    where = f"[{finding.location.arch}] " if finding.location.arch else ""
+    if finding.location.offset is not None:
+        where += f"@{finding.location.offset:#x} "
+    body = Text()
+    if rule:
+        body.append(rule.meta.slug, "dim")
+        body.append(" ")
+    body.append(printable(where + finding.message))
+    return body
+
+
 def render_text(reports: list[Report], registry: Registry, out: TextIO, *, color: bool) -> None:
-    console = Console(file=out, force_terminal=color, no_color=not color, highlight=False,
-                      soft_wrap=True, emoji=False)
+    console = make_console(out, color=color)
     findings = [f for r in reports for f in r.findings]
     for path, group in groupby(findings, key=lambda f: f.location.path):
-        console.print(f"[bold underline]{escape(path)}[/]")
+        console.print(Text(printable(path), "bold underline"), soft_wrap=True)
         for f in group:
-            rule = registry.get(f.rule_id)
-            slug = f" {rule.meta.slug}" if rule else ""
-            where = f"[{f.location.arch}] " if f.location.arch else ""
-            if f.location.offset is not None:
-                where += f"@{f.location.offset:#x} "
-            console.print(
-                f"  [{STYLE[f.severity]}]{f.severity.value:<7}[/] [bold]{f.rule_id}[/]"
-                f"[dim]{slug}[/] {escape(where)}{escape(f.message)}"
-            )
+            print_prose(console, finding_lead(f), finding_body(f, registry))
             if f.fix is not None and f.fix.command:
-                console.print(f"    [dim]fix:[/] [green]{escape(f.fix.command)}[/]")
+                print_command(console, Text.assemble("    ", ("fix:", "dim"), " "),
+                              Text(printable(f.fix.command), "green"))
         console.print()
     style = "bold" if findings else "bold green"
-    console.print(f"[{style}]{escape(summary_line(reports))}[/]")
+    print_prose(console, Text(), Text(summary_line(reports), style))
