@@ -64,6 +64,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if TOOLCHAIN_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.toolchain)
+        if item.get_closest_marker("realbin") is not None:
+            item.add_marker(pytest.mark.network)  # a real binary may have to be downloaded
+
+
+@pytest.fixture(autouse=True)
+def _registry_access_needs_the_network_marker(request: pytest.FixtureRequest,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """``realbins.fetch`` refuses to run in a test without the ``network`` marker, so that
+    ``pytest -m "not network"`` is known to stay offline (not just hoped to)."""
+    import realbins
+
+    if request.node.get_closest_marker("network") is not None:
+        monkeypatch.setenv(realbins.NETWORK_ENV, "1")
+    else:
+        monkeypatch.delenv(realbins.NETWORK_ENV, raising=False)
 
 
 def _built(fn: Callable[..., T], *args: str, optional: bool = False) -> T:

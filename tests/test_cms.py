@@ -62,6 +62,7 @@ REAL = [
 ]
 
 
+@pytest.mark.realbin
 @pytest.mark.parametrize(("name", "team", "org", "slices"), REAL)
 def test_real_developer_id_signatures_verify_fully(name: str, team: str, org: str,
                                                    slices: int) -> None:
@@ -88,6 +89,7 @@ def test_real_developer_id_signatures_verify_fully(name: str, team: str, org: st
         assert v.designated_requirement is not None and team in v.designated_requirement
 
 
+@pytest.mark.realbin
 def test_node10_signs_both_code_directories() -> None:
     (v,) = verify_all(fetch("node-10-darwin-x64"), Options())
     signer = v.cms.signer if v.cms else None
@@ -103,6 +105,7 @@ def test_node10_signs_both_code_directories() -> None:
     ("bun-1.0.7-darwin-arm64-appledist", LeafKind.APPLE_DISTRIBUTION,
      "Apple Distribution: Jarred Sumner (7FRXF46ZSN)"),
 ])
+@pytest.mark.realbin
 def test_real_non_developer_id_leaf_kinds(name: str, kind: LeafKind, leaf: str) -> None:
     (v,) = verify_all(fetch(name), Options())
     assert v.leaf_kind is kind and v.authority[0] == leaf
@@ -110,6 +113,7 @@ def test_real_non_developer_id_leaf_kinds(name: str, kind: LeafKind, leaf: str) 
     assert v.problems == () and v.timestamp is not None and v.timestamp.valid
 
 
+@pytest.mark.realbin
 def test_adhoc_and_linker_signed_have_nothing_to_verify() -> None:
     for name in ("pyzmq-libzmq-adhoc", "esbuild-darwin-arm64"):
         for v in verify_all(fetch(name), Options()):

