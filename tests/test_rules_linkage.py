@@ -226,6 +226,54 @@ def test_bl107_quiet_same_team_or_validation_disabled(tmp_path: Path) -> None:
     assert CS_RUNTIME  # the default signer flags are what turn validation on
 
 
+BAR = "@rpath/libbar.dylib"
+
+
+def lib_loading(*deps: DylibSpec, install_name: str = FOO, **sign: object) -> bytes:
+    """A signed dylib that itself loads ``deps`` through the main executable's rpaths."""
+    spec = MachOSpec(arch="arm64", filetype=MH_DYLIB, id_dylib=install_name,
+                     dylibs=(LIBSYSTEM, *deps), build_version=(1, (11, 0, 0), (14, 0, 0)))
+    return developer_id_like(spec, identifier="libfoo", **sign)  # type: ignore[arg-type]
+
+
+def test_bl107_judged_by_main_executable_through_a_same_team_dylib(tmp_path: Path) -> None:
+    # hardened main -> same-team dylib (no hardened runtime of its own) -> other-team dylib:
+    # the process has library validation on, so the third image is refused although the
+    # image that loads it has no runtime flag.
+    app = make_app(tmp_path, executable=exe(DylibSpec(FOO)), files={
+        "Contents/Frameworks/libfoo.dylib": lib_loading(DylibSpec(BAR), flags=0),
+        "Contents/Frameworks/libbar.dylib": lib(install_name=BAR, team_id="ZZZZZ99999")})
+    [finding] = by_rule(lint(app), "BL107")
+    assert finding.message.startswith(
+        "Contents/Frameworks/libfoo.dylib [arm64] loads @rpath/libbar.dylib → "
+        "Contents/Frameworks/libbar.dylib [arm64], which is signed by Team ID ZZZZZ99999")
+    assert (f"the process's main executable Contents/MacOS/app (Team ID {TEAM}, library "
+            "validation on)") in finding.message
+    assert finding.evidence["main_executable"] == "Contents/MacOS/app"
+
+
+def test_bl107_quiet_when_main_disables_validation_for_hardened_dylibs(tmp_path: Path) -> None:
+    # The main executable disables library validation; the dylibs are signed with
+    # --options runtime (and another Team ID) themselves: their flags do not turn validation
+    # back on in this process.
+    main = exe(DylibSpec(FOO), entitlements={
+        "com.apple.security.cs.disable-library-validation": True})
+    app = make_app(tmp_path, executable=main, files={
+        "Contents/Frameworks/libfoo.dylib": lib_loading(DylibSpec(BAR)),
+        "Contents/Frameworks/libbar.dylib": lib(install_name=BAR, team_id="ZZZZZ99999")})
+    assert not by_rule(lint(app), "BL107")
+
+
+def test_bl107_quiet_without_a_main_executable(tmp_path: Path) -> None:
+    # A lone framework: whatever process loads it decides, and that process is not here.
+    fw = tmp_path / "Foo.framework"
+    (fw / "Versions/A").mkdir(parents=True)
+    (fw / "Versions/A/Foo").write_bytes(lib_loading(DylibSpec("@loader_path/libbar.dylib")))
+    (fw / "Versions/A/libbar.dylib").write_bytes(lib(install_name=BAR, team_id="ZZZZZ99999"))
+    os.symlink("A", fw / "Versions/Current")
+    assert not by_rule(lint(fw), "BL107")
+
+
 # --- real zig-linked binaries ---------------------------------------------------------------
 
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bundlelint.bundle import Bundle, Entry, EntryKind
 from bundlelint.errors import ParseError
@@ -46,6 +46,9 @@ class Dependency:
     ``outside-os`` (an absolute path elsewhere), ``missing`` (resolves to nothing in the
     bundle), ``not-macho`` (resolves to a file that is not Mach-O), ``unresolved`` (cannot be
     judged here: a relative path, or a lone file without a bundle).
+    ``main`` is the main executable of the process the loader runs in (``None`` when the input
+    has none, e.g. a lone framework): the process, not the loader, owns properties such as
+    library validation.
     """
 
     loader: Entry
@@ -54,6 +57,7 @@ class Dependency:
     status: str
     target: Entry | None = None
     tried: tuple[str, ...] = ()
+    main: Entry | None = None
 
     @property
     def is_weak(self) -> bool:
@@ -210,7 +214,7 @@ def linkage(bundle: Bundle) -> tuple[Dependency, ...]:
             main = main_executable_for(bundle, entry, macho)
             for sl in macho.slices:
                 for ref in sl.dylibs:
-                    deps.append(_resolve(bundle, entry, sl, ref, main))
+                    deps.append(replace(_resolve(bundle, entry, sl, ref, main), main=main))
         return tuple(deps)
 
     return bundle.memo("linkage", "", compute)

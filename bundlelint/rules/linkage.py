@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from bundlelint.analysis.linkage import bundled, linkage
+from bundlelint.analysis.linkage import Dependency, bundled, linkage, slice_for_arch
 from bundlelint.bundle import APP_LIKE_EXTENSIONS, Bundle, Entry
+from bundlelint.errors import ParseError
 from bundlelint.findings import Applicability, Finding, Severity
 from bundlelint.parsers.macho import PLATFORM_MACOS, Slice, Version
 from bundlelint.rules._commands import codesign_command
@@ -239,7 +240,17 @@ def dylib_minos_newer(ctx: RuleContext) -> Iterator[Finding]:
 
 
 def _library_validation(sl: Slice) -> tuple[bool, str | None]:
-    """(whether library validation applies to ``sl``, its team ID)."""
+    """(whether library validation applies to a process whose main executable slice is
+    ``sl``, the process's Team ID).
+
+    The process, not the loading image, is what library validation judges: dyld asks the
+    kernel with ``fcntl(F_CHECK_LV)`` before mapping any image (dyld ``Loader::mapSegments``,
+    whose error reads "not valid for use in process"), and the kernel compares the image with
+    the process's code-signing flags and Team ID, which come from the main executable
+    (``CS_REQUIRE_LV``, set by the hardened runtime unless the main executable has the
+    disable-library-validation entitlement; dyld ``MachOAnalyzer::usesLibraryValidation``
+    reads the same flag). A dylib's own flags and entitlements change nothing.
+    """
     sig = sl.signature
     cd = sig.primary if sig else None
     if sig is None or cd is None or not cd.team_id:
@@ -250,6 +261,18 @@ def _library_validation(sl: Slice) -> tuple[bool, str | None]:
     if ents and ents.get(DISABLE_LV) is True:
         return False, cd.team_id
     return True, cd.team_id
+
+
+def _process_slice(bundle: Bundle, dep: Dependency) -> Slice | None:
+    """The main executable's slice of the process ``dep``'s loader runs in."""
+    if dep.main is None:
+        return None
+    if dep.main.relpath == dep.loader.relpath:
+        return dep.loader_slice
+    try:
+        return slice_for_arch(bundle.macho(dep.main), dep.loader_slice.arch)
+    except ParseError:
+        return None
 
 
 def _describe_signer(sl: Slice) -> str:
@@ -269,13 +292,15 @@ def _describe_signer(sl: Slice) -> str:
         severity=Severity.ERROR,
         summary="Library validation will refuse a bundled dylib: unsigned or another Team ID",
         what=(
-            "For code signed with the hardened runtime (or the library-validation flag) and "
-            "without the disable-library-validation entitlement, checks that every bundled "
-            "dylib slice it loads is signed with the same Team ID."
+            "For a process whose main executable is signed with the hardened runtime (or the "
+            "library-validation flag) and lacks the disable-library-validation entitlement, "
+            "checks that every bundled dylib slice loaded into it, by the main executable or "
+            "by another library, is signed with the main executable's Team ID. The loading "
+            "library's own flags do not matter: the process decides."
         ),
         why=(
             "Under library validation dyld loads only libraries signed by Apple or by the "
-            "loader's own team; anything else fails with 'code signature ... not valid for use "
+            "team of the process's main executable; anything else fails with 'code signature ... not valid for use "
             "in process: mapping process and mapped file (non-platform) have different Team "
             "IDs'."
         ),
@@ -290,9 +315,12 @@ def _describe_signer(sl: Slice) -> str:
 def library_validation_mismatch(ctx: RuleContext) -> Iterator[Finding]:
     bundle = ctx.bundle
     for dep, _target, target_slice in bundled(bundle):
-        if target_slice is None or dep.target is None:
+        if target_slice is None or dep.target is None or dep.main is None:
+            continue  # no main executable in the input: the process is unknown
+        process = _process_slice(bundle, dep)
+        if process is None:
             continue
-        applies, team = _library_validation(dep.loader_slice)
+        applies, team = _library_validation(process)
         if not applies:
             continue
         lib_sig = target_slice.signature
@@ -301,12 +329,17 @@ def library_validation_mismatch(ctx: RuleContext) -> Iterator[Finding]:
             continue
         arch = dep.loader_slice.arch
         edge = _edge(bundle, dep.loader, arch, dep.ref.path, dep.target, (target_slice.arch,))
+        if dep.main.relpath == dep.loader.relpath:
+            who = "the loader"
+        else:
+            who = f"the process's main executable {_rel(bundle, dep.main)}"
         yield ctx.finding(
             path=dep.loader.display,
             arch=arch,
-            message=f"{edge}, which {_describe_signer(target_slice)}; the loader (Team ID "
+            message=f"{edge}, which {_describe_signer(target_slice)}; {who} (Team ID "
             f"{team}, library validation on) will refuse it",
-            evidence={"loader_team": team or "", "dylib_team": (lib_cd.team_id or "")
-                      if lib_cd else "", "target": dep.target.relpath},
+            evidence={"process_team": team or "", "main_executable": dep.main.relpath,
+                      "dylib_team": (lib_cd.team_id or "") if lib_cd else "",
+                      "target": dep.target.relpath},
             command=codesign_command(bundle, dep.target),
         )
