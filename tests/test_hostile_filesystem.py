@@ -37,6 +37,23 @@ def test_symlink_to_etc_is_reported_not_followed(tmp_path: Path) -> None:
     assert not any(r.startswith("Contents/Resources/") for r in relpaths)
 
 
+def test_absolute_symlinks_into_system_and_library_are_allowed(tmp_path: Path) -> None:
+    # SecStaticCode::validateSymlinkResource allows absolute targets strictly inside /System/
+    # and /Library/ (after realpath); everything else absolute stays an error.
+    app = make_app(tmp_path, files={"Contents/Resources/r": b"r"})
+    links = {
+        "sys": "/System/Library/Frameworks/Metal.framework",
+        "lib": "/Library/Application Support/Example",
+        "bare": "/Library/",
+        "climb": "/Library/../etc/passwd",
+        "apps": "/Applications",
+    }
+    for name, target in links.items():
+        os.symlink(target, app / "Contents" / "Resources" / name)
+    found = {f.location.path.rsplit("/", 1)[1] for f in by_rule(lint(app), "BL004")}
+    assert found == {"bare", "climb", "apps"}
+
+
 def test_framework_style_symlinks_inside_bundle_are_quiet(tmp_path: Path) -> None:
     app = make_app(tmp_path, files={"Contents/Frameworks/F.framework/Versions/A/Resources/x": b"x"})
     fw = app / "Contents" / "Frameworks" / "F.framework"

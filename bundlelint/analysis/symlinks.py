@@ -13,6 +13,25 @@ from dataclasses import dataclass
 from bundlelint.bundle import Bundle, Entry, EntryKind
 
 MAX_HOPS = 40  # the kernel's MAXSYMLINKS
+#: Where strict validation lets an absolute symlink point (Security,
+#: ``SecStaticCode::validateSymlinkResource``: ``allowedDestinations``).
+ALLOWED_ABSOLUTE_PREFIXES = ("/System/", "/Library/")
+
+
+def allowed_absolute_target(target: str) -> bool:
+    """Whether an absolute symlink target is one strict validation accepts.
+
+    ``SecStaticCode::validateSymlinkResource`` (Security, StaticCode.cpp) resolves an absolute
+    target with ``realpath`` and accepts it when the result is strictly longer than, and
+    starts with, ``/System/`` or ``/Library/``. The target is normalised lexically here (the
+    verifying Mac's file system is not at hand), so ``/Library/../etc`` stays refused.
+    """
+    if not target.startswith("/"):
+        return False
+    norm = posixpath.normpath(target)
+    if norm.startswith("//"):
+        norm = "/" + norm.lstrip("/")
+    return any(norm.startswith(p) and len(norm) > len(p) for p in ALLOWED_ABSOLUTE_PREFIXES)
 
 
 @dataclass(frozen=True)

@@ -124,7 +124,8 @@ def internal_error(ctx: RuleContext) -> Iterator[Finding]:
         summary="A symlink points outside the bundle",
         what=(
             "Resolves every symlink in the input lexically (never following it on disk) and "
-            "reports absolute targets and targets that climb above the bundle root."
+            "reports targets that climb above the bundle root, and absolute targets except "
+            "those into /System/ and /Library/, which strict validation allows."
         ),
         why=(
             "codesign refuses to seal a bundle whose symlinks leave it (\"invalid destination "
@@ -139,10 +140,10 @@ def internal_error(ctx: RuleContext) -> Iterator[Finding]:
     )
 )
 def symlink_escapes_bundle(ctx: RuleContext) -> Iterator[Finding]:
-    from bundlelint.analysis.symlinks import symlink_resolutions
+    from bundlelint.analysis.symlinks import allowed_absolute_target, symlink_resolutions
 
     for res in symlink_resolutions(ctx.bundle):
-        if res.escapes is not None:
+        if res.escapes is not None and not allowed_absolute_target(res.escapes):
             yield ctx.finding(
                 path=res.entry.display,
                 message=f"symlink points outside the bundle: -> {res.escapes}",
