@@ -1,4 +1,5 @@
-"""BL70x: the .zip uploaded to Apple (zip input only; quiet for directories and files).
+"""BL70x: the .zip uploaded to Apple (zip input only; quiet for directories and files), and
+BL704, a symlinked .DS_Store, which codesign refuses in a zip or a directory alike.
 
 These rules read ``Bundle.archive`` (a ``ZipReport`` of central-directory facts) and never the
 archive's bytes. Symlinks inside the app that point outside it are BL004's, which judges zip
@@ -12,6 +13,7 @@ import shlex
 import unicodedata
 from collections.abc import Iterator
 
+from bundlelint.bundle import BUNDLE_EXTENSIONS, EntryKind
 from bundlelint.findings import Applicability, Finding, Severity
 from bundlelint.rules.base import RuleContext, RuleMeta, rule
 from bundlelint.zipsource import ZipMember, ZipReport, resolve_in_archive
@@ -170,27 +172,38 @@ def appledouble_in_archive(ctx: RuleContext) -> Iterator[Finding]:
 @rule(
     RuleMeta(
         id="BL704",
-        slug="ds-store-in-archive",
-        severity=Severity.WARNING,
-        summary="The zip contains .DS_Store files",
-        what="Reports `.DS_Store` files anywhere in the archive.",
-        why=(
-            "Finder writes them when a folder is opened. Inside the app, one added after "
-            "signing is a file the signature does not seal, and the app fails verification."
+        slug="ds-store-symlink",
+        severity=Severity.ERROR,
+        summary="A .DS_Store inside a bundle is a symlink",
+        what=(
+            "Reports a `.DS_Store` (any case) inside a bundle that is a symlink, in a zip or a "
+            "directory. Regular .DS_Store files are not reported: the default seal rules omit "
+            "them (`^(.*/)?\\.DS_Store$`, omit), so Finder can write them without breaking "
+            "the signature."
         ),
-        how_to_fix="Delete them before signing (`find MyApp.app -name .DS_Store -delete`), "
-        "sign, then zip with ditto.",
-        fix_command=DITTO,
+        why=(
+            "codesign's resource scan refuses a symlinked .DS_Store outright "
+            "(errSecCSDSStoreSymlink, '.DS_Store files cannot be a symlink'; Security "
+            "`ResourceBuilder::scan` in resources.cpp), both when signing and when verifying, "
+            "so the bundle cannot be signed and a signed one fails verification."
+        ),
+        how_to_fix="Delete the link (a .DS_Store is never needed in a bundle) and re-sign.",
+        fix_command="rm {link}  # then re-sign the bundle",
+        fix_applicability=Applicability.UNSAFE,
     )
 )
-def ds_store_in_archive(ctx: RuleContext) -> Iterator[Finding]:
-    report = ctx.bundle.archive
-    if report is None:
-        return
-    for member in report.members:
-        if member.parts and member.parts[-1] == ".DS_Store" and member.parts[0] != "__MACOSX":
-            yield ctx.finding(path=_shown(report, member), message="Finder's .DS_Store file",
-                              command=_ditto(report))
+def ds_store_symlink(ctx: RuleContext) -> Iterator[Finding]:
+    bundle = ctx.bundle
+    for entry in bundle.entries_of(EntryKind.SYMLINK):
+        if entry.relpath.rpartition("/")[2].lower() != ".ds_store":
+            continue
+        if bundle.bundle_dir_of(entry.relpath).extension not in BUNDLE_EXTENSIONS:
+            continue  # beside the app in a zip: no signer scans it
+        yield ctx.finding(path=entry.display,
+                          message=f"symlinked .DS_Store (-> {entry.symlink_target}): codesign "
+                          "refuses it (errSecCSDSStoreSymlink)",
+                          evidence={"target": entry.symlink_target or ""},
+                          link=bundle.shell_path(entry.relpath))
 
 
 @rule(
