@@ -77,3 +77,15 @@ def make_app(
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
     return app
+
+
+def sealed_app(root: Path, *, sign: dict[str, Any] | None = None, **kwargs: Any) -> Path:
+    """``make_app(root, **kwargs)``, then sealed and signed as codesign signs a bundle
+    (``fixtures.sealer.seal_bundle`` with ``sign`` as the signing options): a bundle whose
+    executable is signed but which has no _CodeSignature/CodeResources is itself a defect
+    (BL234), so tests that want a clean bundle, or exactly one defect, start from this."""
+    from fixtures.sealer import seal_bundle
+
+    app = make_app(root, **kwargs)
+    seal_bundle(app, seal_nested=False, **(sign or {}))
+    return app

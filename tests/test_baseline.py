@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from appbuilder import developer_id_like, make_app
+from appbuilder import developer_id_like, make_app, sealed_app
 
 from bundlelint.baseline import stable_detail
 from bundlelint.cli import main
@@ -21,7 +21,7 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 def test_round_trip_reports_only_the_new_finding(tmp_path: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     baseline = tmp_path / "baseline.json"
-    old = make_app(tmp_path / "v1", executable=developer_id_like(flags=0))  # BL203
+    old = sealed_app(tmp_path / "v1", sign={"flags": 0})  # BL203
     code, _, err = run(capsys, "--write-baseline", str(baseline), str(old))
     assert code == 0
     assert err == f"bundlelint: recorded 1 finding in {baseline}\n"
@@ -34,8 +34,8 @@ def test_round_trip_reports_only_the_new_finding(tmp_path: Path,
         0, "No problems found in Sample.app.\n", "")
 
     # The next build: same defect, plus a new one (a bad bundle identifier).
-    new = make_app(tmp_path / "v2", executable=developer_id_like(flags=0),
-                   info_overrides={"CFBundleIdentifier": "bad_id"})
+    new = sealed_app(tmp_path / "v2", sign={"flags": 0},
+                     info_overrides={"CFBundleIdentifier": "bad_id"})
     code, out, _ = run(capsys, "--baseline", str(baseline), str(new))
     assert code == 1
     assert "BL405" in out and "BL203" not in out
@@ -47,11 +47,10 @@ def test_renamed_bundle_and_shifted_numbers_still_match(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     baseline = tmp_path / "baseline.json"
     run(capsys, "--write-baseline", str(baseline),
-        str(make_app(tmp_path / "a", name="Demo.app", executable=developer_id_like(flags=0))))
+        str(sealed_app(tmp_path / "a", name="Demo.app", sign={"flags": 0})))
     # Another name and other CodeDirectory flags (library validation, 0x2000, instead of 0):
     # the message's hex changes, the finding is the same.
-    renamed = make_app(tmp_path / "b", name="Demo 1.2.app",
-                       executable=developer_id_like(flags=0x2000))
+    renamed = sealed_app(tmp_path / "b", name="Demo 1.2.app", sign={"flags": 0x2000})
     code, out, _ = run(capsys, "--format", "json", str(renamed))
     assert [f["message"] for f in json.loads(out)["findings"]] == [
         "arm64 executable is signed without the hardened runtime (flags 0x2000 lack 0x10000)"]

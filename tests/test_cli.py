@@ -9,7 +9,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from appbuilder import developer_id_like, make_app
+from appbuilder import developer_id_like, make_app, sealed_app
 
 from bundlelint.cli import main
 from bundlelint.reporters.rules_doc import rules_markdown_table
@@ -45,7 +45,7 @@ def test_exact_text_output_and_exit_1(tmp_path: Path, capsys: pytest.CaptureFixt
 
 
 def test_clean_bundle_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "check", "--no-color", str(make_app(tmp_path)))
+    code, out, _ = run(capsys, "check", "--no-color", str(sealed_app(tmp_path)))
     assert code == 0
     assert out == "No problems found in Sample.app.\n"
 
@@ -67,7 +67,7 @@ def test_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str],
 
 
 def test_fail_on_warning_and_ignore(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    app = make_app(tmp_path, info_overrides={"CFBundlePackageType": "BNDL"})  # BL406 warning
+    app = sealed_app(tmp_path, info_overrides={"CFBundlePackageType": "BNDL"})  # BL406
     assert run(capsys, str(app))[0] == 0
     assert run(capsys, "--fail-on", "warning", str(app))[0] == 1
     assert run(capsys, "--fail-on", "warning", "--ignore", "BL406", str(app))[0] == 0
@@ -75,8 +75,8 @@ def test_fail_on_warning_and_ignore(tmp_path: Path, capsys: pytest.CaptureFixtur
 
 def test_json_output_validates_against_schema(tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
-    app = make_app(tmp_path, exe_mode=0o644, executable=developer_id_like(flags=0),
-                   info_overrides={"CFBundleIdentifier": "bad_id"})
+    app = sealed_app(tmp_path, exe_mode=0o644, sign={"flags": 0},
+                     info_overrides={"CFBundleIdentifier": "bad_id"})
     code, out, _ = run(capsys, "--format", "json", str(app))
     doc = json.loads(out)
     jsonschema.validate(doc, SCHEMA)

@@ -7,7 +7,7 @@ import plistlib
 from pathlib import Path
 
 import pytest
-from appbuilder import developer_id_like, make_app
+from appbuilder import developer_id_like, make_app, sealed_app
 from lintutil import REGISTRY
 
 from bundlelint.cli import main
@@ -30,7 +30,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def bndl_app(root: Path) -> Path:
     """One warning (BL406) and one error (BL404)."""
-    return make_app(root, exe_mode=0o644, info_overrides={"CFBundlePackageType": "BNDL"})
+    return sealed_app(root, exe_mode=0o644, info_overrides={"CFBundlePackageType": "BNDL"})
 
 
 def test_ignore_and_severity_override_change_output_and_exit(
@@ -191,7 +191,7 @@ def test_quiet_prints_only_the_summary(project: Path,
                    "explain RULE` for details.\n")
     clean = project / "clean"
     clean.mkdir()
-    make_app(clean)
+    sealed_app(clean)
     assert run(capsys, "-q", str(clean / "Sample.app")) == (0, "", "")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from appbuilder import make_app
+from appbuilder import make_app, sealed_app
 
 from bundlelint.cli import main
 from bundlelint.reporters.github import escape_data, escape_property
@@ -35,7 +35,7 @@ def test_exact_annotation_for_a_bare_binary(tmp_path: Path,
 
 def test_one_line_per_finding_with_bundle_relative_file(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    app = make_app(tmp_path, exe_mode=0o644, info_overrides={"CFBundlePackageType": "BNDL"})
+    app = sealed_app(tmp_path, exe_mode=0o644, info_overrides={"CFBundlePackageType": "BNDL"})
     code, out = run(capsys, str(app))
     assert code == 1
     assert out == (
@@ -51,7 +51,7 @@ def test_one_line_per_finding_with_bundle_relative_file(
 def test_info_severity_is_a_notice(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "bundlelint.toml"
     config.write_text('severity = { BL406 = "info" }\n')
-    app = make_app(tmp_path, info_overrides={"CFBundlePackageType": "BNDL"})
+    app = sealed_app(tmp_path, info_overrides={"CFBundlePackageType": "BNDL"})
     code, out = run(capsys, "--config", str(config), str(app))
     assert code == 0
     assert out.startswith("::notice file=Sample.app/Contents/Info.plist,title=BL406 "
@@ -60,7 +60,7 @@ def test_info_severity_is_a_notice(tmp_path: Path, capsys: pytest.CaptureFixture
 
 
 def test_clean_bundle_prints_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(capsys, str(make_app(tmp_path))) == (0, "")
+    assert run(capsys, str(sealed_app(tmp_path))) == (0, "")
 
 
 def test_property_separators_in_the_file_name_are_escaped(

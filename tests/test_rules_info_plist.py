@@ -6,14 +6,14 @@ import plistlib
 from pathlib import Path
 
 import pytest
-from appbuilder import developer_id_like, make_app, universal
+from appbuilder import developer_id_like, make_app, sealed_app, universal
 from lintutil import by_rule, lint
 
 from fixtures.macho_builder import MachOSpec
 
 
 def test_default_app_is_clean(tmp_path: Path) -> None:
-    assert lint(make_app(tmp_path)).findings == ()
+    assert lint(sealed_app(tmp_path)).findings == ()
 
 
 def test_bl401_missing_info_plist(tmp_path: Path) -> None:
@@ -42,7 +42,7 @@ def test_bl402_quiet_on_binary_plist(tmp_path: Path) -> None:
     from appbuilder import DEFAULT_INFO
 
     data = plistlib.dumps(DEFAULT_INFO, fmt=plistlib.FMT_BINARY)
-    assert lint(make_app(tmp_path, info=data)).findings == ()
+    assert lint(sealed_app(tmp_path, info=data)).findings == ()
 
 
 def test_bl403_key_missing(tmp_path: Path) -> None:

@@ -191,9 +191,17 @@ def test_bl234_executable_signed_but_bundle_not_sealed(tmp_path: Path) -> None:
     app = make_app(tmp_path, files={"Contents/Resources/readme.txt": b"x"})
     [finding] = by_rule(lint(app), "BL234")
     assert "Resources/readme.txt" in finding.message
-    # nothing to seal (only Info.plist and the executable): quiet, as is a sealed app
-    assert not by_rule(lint(make_app(tmp_path / "bare")), "BL234")
+    assert "errSecCSResourcesNotFound" in finding.message
     assert not by_rule(lint(good_app(tmp_path / "good")), "BL234")
+
+
+def test_bl234_fires_even_when_the_default_rules_would_seal_nothing(tmp_path: Path) -> None:
+    # SecStaticCode::loadResources: a bundle has a resource base, so a signature without
+    # CodeResources is errSecCSResourcesNotFound, whatever files the bundle holds.
+    [finding] = by_rule(lint(make_app(tmp_path / "bare")), "BL234")
+    assert finding.message == (
+        "Sample.app has a signed executable but no _CodeSignature/CodeResources: verification "
+        "fails (errSecCSResourcesNotFound)")
 
 
 def test_bl235_stapled_ticket_is_info(tmp_path: Path) -> None:

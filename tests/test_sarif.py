@@ -10,7 +10,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from appbuilder import developer_id_like, make_app, universal
+from appbuilder import developer_id_like, make_app, sealed_app, universal
 from jsonschema.validators import validator_for
 
 from bundlelint.cli import main
@@ -78,7 +78,7 @@ def test_sarif_result_fields(tmp_path: Path, capsys: pytest.CaptureFixture[str])
 
 
 def test_sarif_rule_descriptor(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _, doc = sarif(capsys, str(make_app(tmp_path)))
+    _, doc = sarif(capsys, str(sealed_app(tmp_path)))
     rules = {r["id"]: r for r in doc["runs"][0]["tool"]["driver"]["rules"]}
     bl406 = rules["BL406"]
     meta = load_registry(plugins=False).meta("BL406")
@@ -134,4 +134,4 @@ def test_output_file_gets_sarif_and_stdout_the_summary(
     assert code == 1
     VALIDATOR.validate(json.loads(out.read_text()))
     assert stdout.count("\n") == 1 and stdout.endswith(
-        "in 2 files (Sample.app). Run `bundlelint explain RULE` for details.\n")
+        "in 3 files (Sample.app). Run `bundlelint explain RULE` for details.\n")

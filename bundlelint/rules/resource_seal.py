@@ -11,8 +11,7 @@ from collections.abc import Iterator
 
 from bundlelint.analysis.codehash import BundleLayout, bundle_layouts
 from bundlelint.analysis.seal import IssueKind, SealIssue, sealed_bundles, unsealed_content
-from bundlelint.bundle import APP_LIKE_EXTENSIONS as APP_LIKE
-from bundlelint.bundle import Bundle, EntryKind
+from bundlelint.bundle import BUNDLE_EXTENSIONS, Bundle, EntryKind
 from bundlelint.errors import ParseError
 from bundlelint.findings import Applicability, Finding, Severity
 from bundlelint.rules._commands import codesign_command
@@ -149,16 +148,18 @@ def nested_code_modified(ctx: RuleContext) -> Iterator[Finding]:
         id="BL234",
         slug="resources-unsealed",
         severity=Severity.ERROR,
-        summary="A signed app bundle has no resource seal",
+        summary="A signed bundle has no resource seal",
         what=(
-            "Reports an .app, .appex or .xpc bundle whose main executable carries a codesign "
-            "signature (not just the linker's) but which has no _CodeSignature/CodeResources "
-            "although Apple's default rules would seal some of its files."
+            "Reports a bundle (.app, .framework, .appex, .xpc, ...) whose main executable "
+            "carries a codesign signature (not just the linker's) but which has no "
+            "_CodeSignature/CodeResources, whatever files the bundle holds."
         ),
         why=(
-            "The executable was signed as a loose file, not the bundle: nothing protects the "
-            "bundle's other files, codesign --verify fails on the bundle and the notary "
-            "rejects it."
+            "Every bundle has a resource base (its Contents or version directory), so "
+            "verification requires a resource seal: without one `SecStaticCode::loadResources` "
+            "(Security, StaticCode.cpp) throws errSecCSResourcesNotFound even when no file "
+            "would be sealed. The executable was signed as a loose file, not the bundle: "
+            "codesign --verify fails on the bundle and the notary rejects it."
         ),
         how_to_fix="Sign the bundle directory, not the executable inside it.",
         fix_command=BUNDLE_SIGN_COMMAND,
@@ -167,7 +168,7 @@ def nested_code_modified(ctx: RuleContext) -> Iterator[Finding]:
 )
 def resources_unsealed(ctx: RuleContext) -> Iterator[Finding]:
     for layout in bundle_layouts(ctx.bundle):
-        if layout.bundle_dir.extension not in APP_LIKE or layout.main_executable is None:
+        if layout.bundle_dir.extension not in BUNDLE_EXTENSIONS or layout.main_executable is None:
             continue
         if ctx.bundle.entry(layout.code_resources) is not None:
             continue
@@ -183,14 +184,14 @@ def resources_unsealed(ctx: RuleContext) -> Iterator[Finding]:
         if not signed or any(cd.special_slot_hash(3) for cd in signed if cd is not None):
             continue  # unsigned/linker-signed: BL201/BL202; slot 3 bound: BL214
         content = unsealed_content(ctx.bundle, layout)
-        if not content:
-            continue
         shown = ", ".join(content[:5]) + (f" and {len(content) - 5} more" if len(content) > 5
                                           else "")
+        files = f" and {len(content)} file(s) are not sealed ({shown})" if content else ""
         yield ctx.finding(
             path=layout.bundle_dir.display,
             message=f"{layout.bundle_dir.display} has a signed executable but no "
-            f"_CodeSignature/CodeResources: {len(content)} file(s) are not sealed ({shown})",
+            f"_CodeSignature/CodeResources: verification fails (errSecCSResourcesNotFound)"
+            f"{files}",
             command=_bundle_command(ctx.bundle, layout),
             evidence={"unsealed": len(content)},
         )
