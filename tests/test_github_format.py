@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from appbuilder import make_app, sealed_app
+from appbuilder import sealed_app
 
 from bundlelint.cli import main
 from bundlelint.reporters.github import escape_data, escape_property
