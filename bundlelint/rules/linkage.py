@@ -301,8 +301,8 @@ def _describe_signer(sl: Slice) -> str:
         why=(
             "Under library validation dyld loads only libraries signed by Apple or by the "
             "team of the process's main executable; anything else fails with 'code signature "
-            "... not valid for use in process: mapping process and mapped file (non-platform) have different Team "
-            "IDs'."
+            "... not valid for use in process: mapping process and mapped file "
+            "(non-platform) have different Team IDs'."
         ),
         how_to_fix=(
             "Sign the library with the same Developer ID as the app (inside-out, before the "
