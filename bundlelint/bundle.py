@@ -29,7 +29,7 @@ from bundlelint.parsers.plist import MAX_PLIST_BYTES, InfoPlist, parse_plist
 if TYPE_CHECKING:
     from bundlelint.zipsource import ZipReport
 
-#: Directories under ``Contents/`` whose files the signer treats as nested code (formats.md 4).
+#: Directories under ``Contents/`` whose files the signer treats as nested code (docs/formats.md 4).
 CODE_DIRECTORIES = (
     "MacOS",
     "Frameworks",

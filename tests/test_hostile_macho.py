@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from bundlelint.errors import ParseError
 from bundlelint.parsers.macho import MachOFile, Slice, parse_macho, parse_macho_bytes, sniff_macho
 
-# CodeDirectory field offsets (formats.md 2.4).
+# CodeDirectory field offsets (docs/formats.md 2.4).
 CD_LENGTH = 0x04
 CD_VERSION = 0x08
 CD_HASH_OFFSET = 0x10

@@ -40,7 +40,7 @@ def issue(message: str, path: str, arch: str | None, anchor: str | None = None,
             "docUrl": f"{DOC}{anchor}" if anchor else None, "architecture": arch}
 
 
-#: A realistic Invalid log for the bundle built by ``problem_app`` (shape: formats.md 7).
+#: A realistic Invalid log for the bundle built by ``problem_app`` (shape: docs/formats.md 7).
 INVALID_ISSUES = [
     issue("The binary is not signed.", EXE, "x86_64", "#3087721"),
     issue("The binary is not signed with a valid Developer ID certificate.", EXE, "arm64",

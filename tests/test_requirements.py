@@ -1,4 +1,4 @@
-"""Code-requirement decoding: the formats.md test vector, every opcode and match type via an
+"""Code-requirement decoding: the docs/formats.md test vector, every opcode and match type via an
 independent encoder, real signatures, and hostile blobs."""
 
 from __future__ import annotations

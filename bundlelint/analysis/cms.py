@@ -3,7 +3,7 @@
 Why: the notary (and Gatekeeper) accept code only if its CMS signature is Apple's kind of
 signature over *these* CodeDirectories, by a Developer ID Application certificate chaining to
 Apple Root CA, with a secure timestamp from Apple's TSA. This module checks each of those facts
-without Apple tools, from the bytes alone (formats.md 2.9-2.12), and returns one frozen
+without Apple tools, from the bytes alone (docs/formats.md 2.9-2.12), and returns one frozen
 ``CmsVerification`` per slice that rules and ``inspect`` read.
 
 Trust: a chain is trusted only when it ends in a certificate whose SHA-256 is one of the pinned
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 # linted on the way to their first Developer ID signature have none, and the imports cost more
 # than parsing a Mach-O.
 
-#: SHA-256 of the DER of Apple's root certificates (formats.md 2.12) -> name.
+#: SHA-256 of the DER of Apple's root certificates (docs/formats.md 2.12) -> name.
 APPLE_ROOTS = {
     "B0B1730ECBC7FF4505142C49F1295E6EDA6BCAED7E2C68C5BE91B5A11001F024": "Apple Root CA",
     "C2B9B042DD57830E7D117DAC55AC8AE19407D38E41D88F3215BC3A890444A050": "Apple Root CA - G2",
@@ -80,7 +80,7 @@ _CD_HASH_NAMES = {1: "sha1", 2: "sha256", 3: "sha256", 4: "sha384", 5: "sha512"}
 
 
 class LeafKind(enum.Enum):
-    """What the signing certificate is, from Apple's extension OIDs (formats.md 2.11)."""
+    """What the signing certificate is, from Apple's extension OIDs (docs/formats.md 2.11)."""
 
     DEVELOPER_ID_APPLICATION = "Developer ID Application"
     DEVELOPER_ID_INSTALLER = "Developer ID Installer"

@@ -3,7 +3,7 @@
 Why: a signature whose hashes no longer match the bytes is exactly what ``strip``, ``upx``,
 ``install_name_tool`` or a post-link patch leaves behind, and Apple rejects it ("The signature of
 the binary is invalid."). The parsers only decode the CodeDirectory; this module reads the code
-again and compares (formats.md 2.4-2.9).
+again and compares (docs/formats.md 2.4-2.9).
 
 Each file is read once, in large chunks, whatever the number of CodeDirectories: one pass over a
 slice feeds every CD of that slice. The page-hashing core (:func:`verify_pages`, in

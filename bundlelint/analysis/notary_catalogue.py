@@ -2,7 +2,7 @@
 
 This is data, not mapping logic: the mapping reads the rules' metadata. The catalogue exists so
 that a test (like flake8's test that every pyflakes message has a code) can prove every known
-Apple message maps to a real rule rather than to BL790. Sources: formats.md section 7.
+Apple message maps to a real rule rather than to BL790. Sources: docs/formats.md section 7.
 """
 
 from __future__ import annotations

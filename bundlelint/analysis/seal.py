@@ -3,7 +3,7 @@
 Why: after signing, any change inside a bundle (an edited resource, a file dropped in by a build
 step, a re-signed nested framework) breaks the seal; ``codesign --verify`` and the notary then
 reject the whole app. This module replays what Apple's verifier does (SEC resources.cpp,
-formats.md section 4): walk the bundle below its seal base (``Contents/`` for an app), pick for
+docs/formats.md section 4): walk the bundle below its seal base (``Contents/`` for an app), pick for
 every path the ``rules2`` rule of highest weight (an exclusion wins outright), and compare each
 sealed path's SHA-256 (``hash2``; SHA-1 only when no ``hash2``), symlink target, or nested
 code's cdhash.

@@ -1,7 +1,7 @@
 """The CMS signature of a code signature (slot 0x10000 BlobWrapper payload), decoded eagerly.
 
 Why: whether code is Developer ID-signed, by which team, when, and with a secure timestamp is
-all inside this DER blob (formats.md 2.10-2.12). This module turns it into frozen models with
+all inside this DER blob (docs/formats.md 2.10-2.12). This module turns it into frozen models with
 asn1crypto and nothing else: it verifies nothing (``bundlelint.analysis.cms`` does), but it
 keeps every byte verification needs (certificate DER, the signed attributes re-encoded as the
 SET that was signed, signature values, the TSTInfo bytes).
@@ -77,7 +77,7 @@ class Certificate:
 
     @property
     def sha256(self) -> str:
-        """SHA-256 fingerprint of the DER, upper-case hex (how formats.md 2.12 pins roots)."""
+        """SHA-256 fingerprint of the DER, upper-case hex (how docs/formats.md 2.12 pins roots)."""
         return hashlib.sha256(self.der).hexdigest().upper()
 
     @property

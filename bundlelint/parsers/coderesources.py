@@ -1,4 +1,4 @@
-"""``_CodeSignature/CodeResources``: the resource seal of a bundle (formats.md section 4).
+"""``_CodeSignature/CodeResources``: the resource seal of a bundle (docs/formats.md section 4).
 
 An XML plist with ``files`` (v1, SHA-1), ``files2`` (v2: hash/hash2, symlink, nested code) and
 the ``rules``/``rules2`` that decided what was sealed. This module only decodes and validates the
@@ -214,7 +214,7 @@ def parse_code_resources(data: bytes, path: str) -> CodeResources:
     )
 
 
-#: Apple's default rules2 for a bundle with Resources/ (SEC bundlediskrep.cpp, formats.md 4).
+#: Apple's default rules2 for a bundle with Resources/ (SEC bundlediskrep.cpp, docs/formats.md 4).
 DEFAULT_RULES2: dict[str, Any] = {
     "^.*": True,
     "^[^/]+$": {"nested": True, "weight": 10.0},

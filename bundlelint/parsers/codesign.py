@@ -1,6 +1,6 @@
 """Embedded code signatures: the SuperBlob, CodeDirectories, requirements, entitlements, CMS.
 
-Everything here is big-endian (formats.md section 2). This module only decodes structure; hash
+Everything here is big-endian (docs/formats.md section 2). This module only decodes structure; hash
 verification reads the code itself and lives elsewhere.
 """
 
@@ -61,7 +61,7 @@ HASH_TYPES = {
     5: ("sha512", 64),
 }
 
-#: Each CodeDirectory field and the version that introduced it (formats.md 2.4).
+#: Each CodeDirectory field and the version that introduced it (docs/formats.md 2.4).
 _V_SCATTER = 0x20100
 _V_TEAM = 0x20200
 _V_CODELIMIT64 = 0x20300

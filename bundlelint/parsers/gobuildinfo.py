@@ -1,4 +1,4 @@
-"""Go build info in Mach-O slices (``debug/buildinfo`` semantics, formats.md 5.1-5.3).
+"""Go build info in Mach-O slices (``debug/buildinfo`` semantics, docs/formats.md 5.1-5.3).
 
 Why a parser of our own: ``go version -m`` needs a Go toolchain, accepts only thin files and
 fails outright on Go binaries whose build info was stripped. bundlelint wants the Go version,

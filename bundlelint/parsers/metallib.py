@@ -1,4 +1,4 @@
-"""Metal library (``.metallib``) headers (formats.md section 6).
+"""Metal library (``.metallib``) headers (docs/formats.md section 6).
 
 The format is undocumented; what is known comes from reverse engineering. This parser is
 strict about what is certain (the ``MTLB`` magic, the declared file size, which Metal.framework
@@ -62,7 +62,7 @@ class MetalLibrary:
 
     @property
     def is_macos_platform(self) -> bool:
-        """Bit 15 of the platform field: macOS (UNCONFIRMED semantics, formats.md 6)."""
+        """Bit 15 of the platform field: macOS (UNCONFIRMED semantics, docs/formats.md 6)."""
         return bool(self.platform & PLATFORM_MACOS_BIT)
 
     @property

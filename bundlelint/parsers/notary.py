@@ -1,6 +1,6 @@
 """The JSON Apple's notary service returns: ``notarytool log``, ``submit`` and ``info`` output.
 
-Apple publishes no schema for the log (formats.md section 7), so the parser checks the type of
+Apple publishes no schema for the log (docs/formats.md section 7), so the parser checks the type of
 every key it reads, tolerates keys it does not know (Apple adds some from time to time), and
 reports anything else as a ``ParseError`` naming the file, the key path and, for JSON syntax
 errors, the byte offset. The JSON printed by ``notarytool submit --output-format json`` and

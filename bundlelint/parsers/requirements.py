@@ -2,7 +2,7 @@
 
 Why: a designated requirement is what macOS (keychain, TCC, XPC peers, the notary's checks)
 compares code against, and users know it only in the text form ``codesign -d -r-`` prints. This
-module decodes the bytecode (formats.md section 3) and prints it the way Apple's ``reqdumper``
+module decodes the bytecode (docs/formats.md section 3) and prints it the way Apple's ``reqdumper``
 does, so a user can diff our output against theirs: the same keywords, the same quoting (bare
 only when alphanumeric, not a keyword and not starting with a digit; dots allowed bare only in
 keys and field names), ``H"..."`` hashes, slot names ``leaf``/``root``, dates as CFAbsoluteTime

@@ -18,7 +18,7 @@ from bundlelint.parsers.macho import MH_EXECUTE, PLATFORM_MACOS, Version
 from bundlelint.rules._commands import codesign_command
 from bundlelint.rules.base import RuleContext, RuleMeta, rule
 
-#: The first Go release whose linker writes a 10.9 SDK (formats.md 5.5).
+#: The first Go release whose linker writes a 10.9 SDK (docs/formats.md 5.5).
 FIRST_NOTARIZABLE_GO_MINOR = 13
 MIN_NOTARY_SDK = Version(10, 9)
 

@@ -1,6 +1,6 @@
 """BL5xx: Metal libraries (``.metallib``), from ``bundlelint.analysis.metal``.
 
-The magic, the declared file size and the section bounds are certain (formats.md 6); the
+The magic, the declared file size and the section bounds are certain (docs/formats.md 6); the
 platform and target-OS fields are reverse-engineered (UNCONFIRMED), so BL502 and BL503 say
 what they read and how sure that is.
 """
