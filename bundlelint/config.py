@@ -136,11 +136,14 @@ def parse_config(table: Mapping[str, Any], path: Path, registry: Registry) -> Co
     def code_list(key: str, value: Any) -> tuple[str, ...]:
         if not isinstance(value, list) or not all(isinstance(c, str) for c in value):
             raise fail(key, "must be a list of rule codes")
-        codes = tuple(c.strip().upper() for c in value)
-        for code in codes:
-            if code != "ALL" and not any(rid.startswith(code) for rid in registry.known_ids()):
-                raise fail(key, f"unknown rule code {code!r} (see `bundlelint rules`)")
-        return codes
+        codes = []
+        for text in value:
+            code = registry.code(text)  # a slug becomes its rule ID
+            if code is None:
+                raise fail(key, f"unknown rule code {text.strip().upper()!r} "
+                                "(see `bundlelint rules`)")
+            codes.append(code)
+        return tuple(codes)
 
     def severity(key: str, value: Any) -> Severity:
         if value not in SEVERITIES:
@@ -148,6 +151,8 @@ def parse_config(table: Mapping[str, Any], path: Path, registry: Registry) -> Co
         return Severity(value)
 
     select = code_list("select", table["select"]) if "select" in table else None
+    if select == ():
+        raise fail("select", "selects no rule (leave it out, or write [\"ALL\"])")
     ignore = code_list("ignore", table.get("ignore", []))
     overrides: dict[str, Severity] = {}
     sev_table = table.get("severity", {})

@@ -35,13 +35,23 @@ class Selection:
 
     def validate(self, registry: Registry) -> None:
         """Every code named must match at least one rule (a typo is a usage error)."""
-        ids = registry.known_ids()
         path_codes = [c for _, codes in self.per_path_ignores for c in codes]
         for code in (*self.select, *self.ignore, *self.severity_overrides, *path_codes):
-            if code.upper() == "ALL":
-                continue
-            if not any(rid.startswith(code.upper()) for rid in ids):
+            if registry.code(code) is None:
                 raise UsageError(f"unknown rule code {code!r} (see `bundlelint rules`)")
+
+    def resolved(self, registry: Registry) -> Selection:
+        """This selection with every rule slug replaced by its rule ID (after ``validate``):
+        findings print the slug, so users select and ignore by it too."""
+        def ids(codes: tuple[str, ...]) -> tuple[str, ...]:
+            return tuple(registry.code(c) or c for c in codes)
+
+        return replace(
+            self, select=ids(self.select), ignore=ids(self.ignore),
+            severity_overrides={registry.resolve(k): v
+                                for k, v in self.severity_overrides.items()},
+            per_path_ignores=tuple((glob, ids(codes)) for glob, codes in self.per_path_ignores),
+        )
 
     def enabled(self, rule: Rule) -> bool:
         return self.enabled_names(_names(rule))
@@ -97,6 +107,7 @@ def run_rules(
     command runs rules that wait for the hashing workers last. The report does not depend on it:
     findings are sorted, and ``rules_run`` is in ID order."""
     options = options or Options()
+    selection = selection.resolved(registry)
     findings: list[Finding] = []
     enabled = [rule for rule in registry if selection.enabled(rule)]
     ran = [rule.meta.id for rule in enabled]

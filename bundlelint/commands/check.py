@@ -23,8 +23,17 @@ HELP = "lint bundles or Mach-O files (the default command)"
 
 
 def codes(text: str) -> tuple[str, ...]:
-    """Parse a comma-separated list of rule codes."""
+    """Parse a comma-separated list of rule codes (IDs, prefixes or slugs)."""
     return tuple(c.strip().upper() for c in text.split(",") if c.strip())
+
+
+def selected_codes(text: str) -> tuple[str, ...]:
+    """``--select``: like ``codes``, but an empty list is a usage error (it would select no
+    rule, and silently meaning ALL instead hid typos such as ``--select "$UNSET"``)."""
+    found = codes(text)
+    if not found:
+        raise argparse.ArgumentTypeError("names no rule code (use ALL for every rule)")
+    return found
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -33,7 +42,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="report format (default: text)")
     parser.add_argument("--output", "-o", metavar="FILE", type=Path,
                         help="write the report to FILE and print only the summary line")
-    parser.add_argument("--select", type=codes, default=None,
+    parser.add_argument("--select", type=selected_codes, default=None,
                         help="comma-separated rule codes or prefixes to enable (default: ALL); "
                         "replaces the configured select")
     parser.add_argument("--ignore", type=codes, default=(),
@@ -118,6 +127,7 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
         fail_on=Severity(fail_on),
     )
     selection.validate(registry)
+    selection = selection.resolved(registry)
     from bundlelint.trust import anchors_from
 
     options = Options(

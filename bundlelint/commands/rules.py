@@ -17,8 +17,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, registry: Registry) -> int:
-    from bundlelint.reporters.rules_doc import rules_json, rules_markdown_table, rules_text
+    from bundlelint.reporters.rules_doc import rules_json, rules_markdown_table
 
-    render = {"json": rules_json, "markdown": rules_markdown_table, "text": rules_text}
+    if args.format == "text":  # wrapped to the terminal, each summary under itself
+        from rich.text import Text
+
+        from bundlelint.reporters.rules_doc import rules_rows
+        from bundlelint.reporters.terminal import make_console, print_prose, wraps
+
+        console = make_console(sys.stdout, color=False)
+        for lead, summary in rules_rows(registry):
+            if wraps(console) and len(lead) > console.width // 2:  # narrow: summary below
+                console.print(lead.rstrip(), soft_wrap=True)
+                lead = " " * len("BL000  ")
+            print_prose(console, Text(lead), Text(summary))
+        return EXIT_CLEAN
+    render = {"json": rules_json, "markdown": rules_markdown_table}
     sys.stdout.write(render[args.format](registry))
     return EXIT_CLEAN

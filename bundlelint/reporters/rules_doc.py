@@ -45,12 +45,16 @@ def rules_markdown_table(registry: Registry) -> str:
     return "\n".join(lines) + "\n"
 
 
-def rules_text(registry: Registry) -> str:
+def rules_rows(registry: Registry) -> list[tuple[str, str]]:
+    """The ``rules`` listing as (``ID  slug  severity  ``, summary) rows: aligned columns, the
+    summary last so that it can wrap under itself."""
     width = max((len(r.meta.slug) for r in registry), default=10)
-    return "".join(
-        f"{r.meta.id}  {r.meta.slug:<{width}}  {r.meta.severity.value:<7}  {r.meta.summary}\n"
-        for r in registry
-    )
+    return [(f"{r.meta.id}  {r.meta.slug:<{width}}  {r.meta.severity.value:<7}  ",
+             r.meta.summary) for r in registry]
+
+
+def rules_text(registry: Registry) -> str:
+    return "".join(f"{lead}{summary}\n" for lead, summary in rules_rows(registry))
 
 
 def explain_text(meta: RuleMeta) -> str:

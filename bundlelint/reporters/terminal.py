@@ -67,3 +67,18 @@ def print_prose(console: Console, lead: Text, body: Text) -> None:
 def print_command(console: Console, lead: Text, command: Text) -> None:
     """``lead`` and a command on one line, never wrapped or cropped, however wide."""
     console.print(Text.assemble(lead, command), soft_wrap=True)
+
+
+def print_document(console: Console, text: str) -> None:
+    """A plain-text document (``explain``) wrapped line by line: each line's indentation (and
+    a ``- `` bullet) becomes the indent of its continuation lines. A ``$ command`` line, and a
+    line that is one unbreakable word (a URL), stay whole."""
+    for raw in text.splitlines():
+        content = raw.lstrip(" ")
+        lead = raw[: len(raw) - len(content)]
+        if content.startswith("- "):
+            lead, content = lead + "- ", content[2:]
+        if content.startswith("$ ") or " " not in content.strip():
+            print_command(console, Text(lead), Text(content))
+        else:
+            print_prose(console, Text(lead), Text(content))

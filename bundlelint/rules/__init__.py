@@ -37,6 +37,7 @@ class Registry:
     def __init__(self) -> None:
         self._rules: dict[str, Rule] = {}
         self._aliases: dict[str, str] = {}
+        self._slugs: dict[str, str] = {}  # slug -> rule ID: findings print both
 
     def register(self, rule: Rule, origin: str = "bundlelint") -> None:
         try:
@@ -46,7 +47,11 @@ class Registry:
         for rid in (rule.meta.id, *rule.meta.aliases):
             if rid in self._rules or rid in self._aliases:
                 raise RegistryError(f"{origin}: rule ID {rid} is already registered")
+        if rule.meta.slug in self._slugs:
+            raise RegistryError(f"{origin}: rule {rule.meta.id}'s name {rule.meta.slug} is "
+                                f"already {self._slugs[rule.meta.slug]}'s")
         self._rules[rule.meta.id] = rule
+        self._slugs[rule.meta.slug] = rule.meta.id
         for alias in rule.meta.aliases:
             self._aliases[alias] = rule.meta.id
 
@@ -75,8 +80,8 @@ class Registry:
         return len(self._rules)
 
     def get(self, rule_id: str) -> Rule | None:
-        rid = self._aliases.get(rule_id.upper(), rule_id.upper())
-        return self._rules.get(rid)
+        """The rule a user's name for it means: its ID, an old ID, or its slug (any case)."""
+        return self._rules.get(self.resolve(rule_id))
 
     def meta(self, rule_id: str) -> RuleMeta:
         rule = self.get(rule_id)
@@ -85,8 +90,25 @@ class Registry:
         return rule.meta
 
     def resolve(self, rule_id: str) -> str:
-        """The current ID a (possibly old) ID answers to."""
+        """The current ID a (possibly old) ID or a slug answers to; anything else upper-cased."""
+        slug = self._slugs.get(rule_id.strip().lower())
+        if slug is not None:
+            return slug
         return self._aliases.get(rule_id.upper(), rule_id.upper())
+
+    def code(self, text: str) -> str | None:
+        """A rule code as ``--select``/``--ignore`` and the config take it, canonical: ``ALL``,
+        a rule ID or ID prefix (``BL2``), or the ID of the rule a slug names (a slug matches
+        whole, never as a prefix). None when it names no rule."""
+        code = text.strip().upper()
+        if code == "ALL":
+            return code
+        slug = self._slugs.get(text.strip().lower())
+        if slug is not None:
+            return slug
+        if any(rid.startswith(code) for rid in self.known_ids()) and code:
+            return code
+        return None
 
     def known_ids(self) -> set[str]:
         return set(self._rules) | set(self._aliases)
