@@ -17,10 +17,13 @@ bundlelint and is shown as ``\\xff``.
 
 from __future__ import annotations
 
+import re
+
 #: The range ``surrogateescape`` maps the undecodable bytes 0x80-0xFF to.
 _SURROGATE_ESCAPE_LOW = 0xDC80
 _SURROGATE_ESCAPE_HIGH = 0xDCFF
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _escape_char(ch: str) -> str:
@@ -55,9 +58,9 @@ def unicode_safe(text: str) -> str:
     """``text`` with surrogate-escaped bytes (and any other lone surrogate) written as
     ``\\xNN`` / ``\\uNNNN``, so that it encodes as UTF-8: for JSON and SARIF, whose readers
     reject lone surrogates. Other characters, controls included, are left to the encoder."""
-    if not any(0xD800 <= ord(ch) <= 0xDFFF for ch in text):
+    if text.isascii():
         return text
-    return "".join(_escape_char(ch) if 0xD800 <= ord(ch) <= 0xDFFF else ch for ch in text)
+    return _SURROGATE.sub(lambda m: _escape_char(m.group()), text)
 
 
 def json_safe(value: object) -> object:

@@ -5,6 +5,8 @@ hypothesis property tests (``tests/test_fuzz_targets.py``). A target returning n
 ``ParseError`` is fine; anything else is a bug, and every crash found becomes a regression test.
 The ``lint_*`` targets run the whole engine (every parser, analysis and rule) over a file and
 also fail on an internal-error finding (BL003), which is how the engine reports a crashed rule.
+``reporters`` renders findings and a notary log made of arbitrary strings in every format and
+fails on output a terminal or a CI runner would act on (``check_inert``).
 """
 
 from __future__ import annotations
@@ -184,6 +186,102 @@ def fuzz_lint_zip(data: bytes) -> object:
     return _lint_file(data, ".zip")
 
 
+class OutputInjection(AssertionError):
+    """A report printed a raw control character, or a line a CI runner would execute."""
+
+
+_WORKFLOW_COMMANDS = ("::error ", "::warning ", "::notice ")
+
+
+def check_inert(text: str, *, github: bool = False, colour: bool = False) -> None:
+    """Raise ``OutputInjection`` unless ``text`` holds no raw control character (line breaks
+    aside; with ``colour``, SGR sequences aside), no lone surrogate (it must encode as
+    UTF-8), and no line starting with ``::`` except, for ``github``, our own commands."""
+    import re
+
+    body = re.sub(r"\x1b\[[0-9;]*m", "", text) if colour else text
+    if not body.replace("\n", "").isprintable():
+        bad = sorted({ch for ch in body if not ch.isprintable() and ch != "\n"})
+        raise OutputInjection(f"raw control characters {bad!r} in {text[:300]!r}")
+    for line in body.split("\n"):
+        if github and line and not line.startswith(_WORKFLOW_COMMANDS):
+            raise OutputInjection(f"line outside a workflow command: {line[:200]!r}")
+        if not github and line.lstrip().startswith("::"):
+            raise OutputInjection(f"line a CI runner would execute: {line[:200]!r}")
+
+
+def _fields(data: bytes, count: int) -> list[str]:
+    """``data`` split at NUL into ``count`` strings decoded as file names are
+    (``surrogateescape``: any byte sequence, any code point UTF-8 can spell)."""
+    parts = [os.fsdecode(part) for part in data.split(b"\0")]
+    return (parts + [""] * count)[:count]
+
+
+def fuzz_reporters(data: bytes) -> object:
+    """Every reporter over findings whose path, message, fix, arch, input name and evidence
+    are arbitrary strings, and ``notary-log`` over a log whose paths and messages are: no
+    output may carry a raw control character or a line that starts a workflow command."""
+    from bundlelint.engine import Report
+    from bundlelint.findings import Finding, Fix, Location, Severity
+    from bundlelint.reporters import FORMATS, render
+    from bundlelint.rules import Registry, load_registry
+
+    registry = _registry(load_registry)
+    assert isinstance(registry, Registry)
+    name, path, message, command, arch, key, value, log_path = _fields(data, 8)
+    severities = list(Severity)
+    findings = tuple(
+        Finding(rule_id=rule_id, severity=severities[(len(data) + n) % 3],
+                location=Location(path=f"{name}/{path}", arch=arch or None,
+                                  offset=len(data) if n else None),
+                message=message, fix=Fix(text=message, command=command or None),
+                evidence={key: value})
+        for n, rule_id in enumerate(("BL201", "BL003", "ZZ999"))
+    )
+    report = Report(input_name=name, findings=findings, rules_run=("BL201",))
+    outputs: dict[str, str] = {}
+    for fmt in FORMATS:
+        for colour in (False, True) if fmt == "text" else (False,):
+            out = io.StringIO()
+            render(fmt, [report], registry, out, color=colour)
+            check_inert(out.getvalue(), github=fmt == "github", colour=colour)
+            outputs[f"{fmt}{'+colour' if colour else ''}"] = out.getvalue()
+    outputs.update(_notary_outputs(registry, name, path, message, log_path))
+    return outputs
+
+
+def _notary_outputs(registry: object, name: str, path: str, message: str,
+                    log_path: str) -> dict[str, str]:
+    import json
+
+    from bundlelint.analysis.notary import map_log
+    from bundlelint.parsers.notary import parse_notary_log
+    from bundlelint.reporters.notary_log import (
+        NotaryResult,
+        render_notary_json,
+        render_notary_text,
+    )
+    from bundlelint.rules import Registry
+
+    assert isinstance(registry, Registry)
+    log = {"logFormatVersion": 1, "jobId": name, "status": "Invalid", "statusSummary": message,
+           "statusCode": 4000, "archiveFilename": name, "sha256": path,
+           "issues": [{"severity": "error", "code": None, "path": f"{name}/{log_path}",
+                       "message": message, "docUrl": path, "architecture": "arm64"}],
+           "ticketContents": [{"path": log_path, "digestAlgorithm": "SHA-256",
+                               "cdhash": message, "arch": "arm64"}]}
+    parsed = parse_notary_log(json.dumps(log).encode(), log_path)
+    result = NotaryResult(map_log(parsed, (r.meta for r in registry)))
+    outputs = {}
+    for label, render in (("notary-text", render_notary_text),
+                          ("notary-json", render_notary_json)):
+        out = io.StringIO()
+        render(result, registry, out, color=False)
+        check_inert(out.getvalue())
+        outputs[label] = out.getvalue()
+    return outputs
+
+
 TARGETS: dict[str, Target] = {
     "macho": fuzz_macho,
     "codesign": fuzz_codesign,
@@ -199,6 +297,7 @@ TARGETS: dict[str, Target] = {
     "zipdir": fuzz_zipdir,
     "lint_macho": fuzz_lint_macho,
     "lint_zip": fuzz_lint_zip,
+    "reporters": fuzz_reporters,
 }
 
 

@@ -68,6 +68,9 @@ SEEDS: dict[str, list[bytes]] = {
     "lint_macho": [SIGNED],
     "lint_zip": [_zipped_app()],
     "zipdir": [_zipped_app()],
+    "reporters": [b"Demo.app\0Contents/MacOS/demo\0not signed\0codesign -s - x\0arm64\0k\0v\0p",
+                  "A\n::error file=a::x\x1b]0;t\x07\0b\u202e\xff\0[bold]m\r\0"
+                  "c\x9b\0\0\0\0".encode("utf-8", "surrogateescape") + b"\xff\xfe\0\x80"],
 }
 INTERESTING_U32 = [b"\xff\xff\xff\xff", b"\x00\x00\x00\x00", b"\x7f\xff\xff\xff",
                    b"\x00\x00\x00\x01"]
