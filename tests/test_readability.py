@@ -129,12 +129,14 @@ def test_config_accepts_slugs(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     code, out, err = run(capsys, "--no-color", "--config", str(config), str(app))
     assert code == 1, err
     assert f"error   BL406 {slug}" in out
-    config.write_text(f'ignore = ["{slug}"]\nfail-on = "warning"\n')
+    config.write_text(f'select = ["BL4"]\nignore = ["{slug}"]\nfail-on = "warning"\n')
     code, out, err = run(capsys, "--no-color", "--config", str(config), str(app))
     assert (code, "BL406" in out) == (0, False), err
-    config.write_text(f'fail-on = "warning"\n[per-path-ignores]\n'
+    config.write_text(f'select = ["BL4"]\nfail-on = "warning"\n[per-path-ignores]\n'
                       f'"Contents/Info.plist" = ["{slug}"]\n')
     assert run(capsys, "--config", str(config), str(app))[0] == 0
+    config.write_text('select = ["BL4"]\nfail-on = "warning"\n')  # without: the warning fails
+    assert run(capsys, "--config", str(config), str(app))[0] == 1
 
 
 @pytest.mark.parametrize("value", ["", ",", " "])
