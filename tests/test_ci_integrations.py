@@ -362,6 +362,7 @@ def test_shell_snippet_fails_the_step_and_writes_json(tmp_path: Path) -> None:
     script = "\n".join(_without_install(block.splitlines()))
     status, output = _run_with_myapp(tmp_path, [script])
     assert status == 1
-    (summary,) = output.strip().splitlines()  # --output: only the summary line is printed
-    assert summary.startswith("6 errors, 0 warnings, 0 info in 1 file")
+    # --output: only the summary is printed, no finding
+    assert output.strip().startswith("6 errors, 0 warnings, 0 info in 1 file")
+    assert "BL20" not in output and "codesign" not in output
     assert json.loads((tmp_path / "bundlelint.json").read_text())["inputs"] == ["MyApp.app"]

@@ -154,7 +154,8 @@ def test_ci_runs_the_quick_start_verbatim() -> None:
 def test_json_example_is_the_demo_report() -> None:
     """Regenerate with `python tests/readme_json_example.py --write`."""
     expected = readme_json_example.example(readme_json_example.demo_report())
-    assert readme_json_example.readme_block(README) == expected
+    assert readme_json_example.readme_block(README) == expected, (
+        "README's JSON example is stale: python tests/readme_json_example.py --write")
 
 
 def test_readme_states_the_python_requirement() -> None:
