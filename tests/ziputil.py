@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import stat
+import struct
 import zipfile
+import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -63,3 +66,61 @@ def listing(*dirs: Path) -> set[str]:
         for dirpath, dirnames, filenames in os.walk(d):
             found.update(os.path.join(dirpath, n) for n in dirnames + filenames)
     return found
+
+
+@dataclass(frozen=True)
+class RawMember:
+    """One member written byte by byte, so a test can make it lie: ``data`` is stored as given
+    (already compressed for ``method`` 8); the sizes and CRC default to honest values."""
+
+    name: bytes
+    data: bytes
+    method: int = 0
+    file_size: int | None = None
+    crc: int | None = None
+    compress_size: int | None = None  # declared in both headers; default len(data)
+    local_name: bytes | None = None  # the local header's name; default ``name``
+    mode: int = stat.S_IFREG | 0o644
+
+
+LOCAL_HEADER = struct.Struct("<4s5H3L2H")
+CENTRAL_RECORD = struct.Struct("<4s6H3L5H2L")
+END_RECORD = struct.Struct("<4s4H2LH")
+
+
+def local_header(name: bytes, method: int, crc: int, compress_size: int,
+                 file_size: int) -> bytes:
+    return LOCAL_HEADER.pack(b"PK\x03\x04", 20, 0x800, method, 0, 0x5821, crc, compress_size,
+                             file_size, len(name), 0) + name
+
+
+def central_record(name: bytes, method: int, crc: int, compress_size: int, file_size: int,
+                   offset: int, mode: int) -> bytes:
+    return CENTRAL_RECORD.pack(b"PK\x01\x02", (3 << 8) | 20, 20, 0x800, method, 0, 0x5821,
+                               crc, compress_size, file_size, len(name), 0, 0, 0, 0,
+                               mode << 16, offset) + name
+
+
+def end_record(count: int, directory_size: int, directory_offset: int) -> bytes:
+    return END_RECORD.pack(b"PK\x05\x06", 0, 0, count, count, directory_size,
+                           directory_offset, 0)
+
+
+def raw_zip(members: list[RawMember]) -> bytes:
+    """A zip written without zipfile (which cuts names at NUL and warns on duplicates)."""
+    body = bytearray()
+    directory = bytearray()
+    for m in members:
+        file_size = len(m.data) if m.file_size is None else m.file_size
+        crc = zlib.crc32(m.data) if m.crc is None else m.crc
+        size = len(m.data) if m.compress_size is None else m.compress_size
+        offset = len(body)
+        body += local_header(m.local_name or m.name, m.method, crc, size, file_size) + m.data
+        directory += central_record(m.name, m.method, crc, size, file_size, offset, m.mode)
+    return bytes(body + directory + end_record(len(members), len(directory), len(body)))
+
+
+def deflated(data: bytes) -> bytes:
+    """Raw deflate (no zlib header), as zip stores it."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return packer.compress(data) + packer.flush()

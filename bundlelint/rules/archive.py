@@ -215,8 +215,9 @@ def ds_store_symlink(ctx: RuleContext) -> Iterator[Finding]:
         what=(
             "A zip for notarization should hold `MyApp.app/...` at its top level (what "
             "`ditto -c -k --keepParent` writes). Reports archives with no top-level .app (for "
-            "example a zip of `Contents/`) or with several. A zip holding just one file (a "
-            "command-line tool) is fine."
+            "example a zip of `Contents/`, or of a lone text file) or with several. A zip "
+            "holding just one Mach-O file (a command-line tool) is fine: it is linted as that "
+            "file."
         ),
         why=(
             "Without the .app directory the bundle has no name and no structure for the notary "
@@ -231,7 +232,7 @@ def no_single_app(ctx: RuleContext) -> Iterator[Finding]:
     report = ctx.bundle.archive
     if report is None or report.error is not None or report.app_name is not None:
         return
-    if ctx.bundle.is_single_file:
+    if report.single_tool:
         return
     apps = [t for t in report.top_level if t.endswith(".app")]
     shown = ", ".join(report.top_level[:MAX_EXAMPLES]) or "nothing"
@@ -248,12 +249,18 @@ def no_single_app(ctx: RuleContext) -> Iterator[Finding]:
         id="BL706",
         slug="unsafe-archive-path",
         severity=Severity.ERROR,
-        summary="A zip entry has an absolute path or a `..` component",
+        summary="A zip entry's name escapes the folder it unpacks into or is ambiguous",
         what="Reports entries whose names start with `/` or a drive letter, contain a "
-        "backslash, or have a `..` component. They are never mapped into the bundle.",
+        "backslash, have a `..` component or a NUL byte, or differ from the name in their local "
+        "header, and names stored more than once. Such entries are never mapped into the "
+        "bundle (of a name stored twice, bundlelint checks the last copy).",
         why=(
-            "Such an entry unpacks outside the folder it is unpacked into (zip slip): Apple's "
-            "service rejects the archive, and no honest build produces one."
+            "Such an entry unpacks outside the folder it is unpacked into (zip slip), or "
+            "unpacks differently depending on the tool: C-string tools cut a name at its NUL "
+            "(`a\\0b/../../etc/passwd` becomes `a`), some tools read the local header's name "
+            "and others the central directory's, and a second entry of the same name replaces "
+            "the first. What was checked or signed is then not necessarily what is unpacked; "
+            "no honest build produces such an archive."
         ),
         how_to_fix=REZIP,
         fix_command=DITTO,
@@ -264,10 +271,33 @@ def unsafe_archive_path(ctx: RuleContext) -> Iterator[Finding]:
     if report is None:
         return
     for member in report.members:
-        if member.is_unsafe:
-            yield ctx.finding(path=report.path_of(member.name),
-                              message=f"entry name {member.name!r} escapes the folder it is "
-                              "unpacked into", command=_ditto(report))
+        if member.has_nul:
+            cut = member.name.split("\0", 1)[0]
+            message = (f"entry name {member.name!r} holds a NUL byte: tools that stop there "
+                       f"unpack it as {cut!r}, others under the whole name")
+        elif member.local_name is not None:
+            message = (f"entry name {member.name!r} is {member.local_name!r} in its local "
+                       f"header at offset {member.header_offset}: tools unpack one or the "
+                       "other")
+        elif member.is_unsafe:
+            message = f"entry name {member.name!r} escapes the folder it is unpacked into"
+        else:
+            continue
+        yield ctx.finding(path=report.path_of(member.name), offset=member.header_offset,
+                          message=message, command=_ditto(report))
+    seen: dict[str, list[ZipMember]] = {}
+    for member in report.members:
+        seen.setdefault(member.name.rstrip("/"), []).append(member)
+    for name, copies in seen.items():
+        if len(copies) < 2 or not name:
+            continue
+        offsets = ", ".join(str(m.header_offset) for m in copies[:MAX_EXAMPLES])
+        more = ", ..." if len(copies) > MAX_EXAMPLES else ""
+        yield ctx.finding(path=_shown(report, copies[-1]), offset=copies[0].header_offset,
+                          message=f"{len(copies)} entries are named {name!r} (local headers "
+                          f"at offsets {offsets}{more}): unpacking keeps one of them, which "
+                          "one depends on the tool; bundlelint checked the last",
+                          evidence={"copies": len(copies)}, command=_ditto(report))
 
 
 @rule(
@@ -275,20 +305,26 @@ def unsafe_archive_path(ctx: RuleContext) -> Iterator[Finding]:
         id="BL707",
         slug="archive-too-large",
         severity=Severity.ERROR,
-        summary="The zip declares more data or entries, or compresses better, than the "
-        "configured limits",
+        summary="The zip is a zip bomb: over the configured limits, or its members overlap",
         what=(
             "Sums the uncompressed sizes in the central directory and compares them, the "
             "compression ratio (overall and of each member of 1 MiB or more) and the number of "
             "entries with `max_archive_size` (default 8 GiB), `max_compression_ratio` (default "
             "200:1) and `max_archive_members` (default 250,000; the entries are counted by "
-            "walking the record headers before anything is loaded). Over any limit the archive "
-            "is not inflated at all, so its content is not checked."
+            "walking the record headers before anything is loaded). Then every member's local "
+            "header and data must lie in a span of its own, and every member is streamed once "
+            "counting the compressed bytes really read against the bytes produced: a member "
+            "whose real data inflates past the ratio limit is stopped there, whatever sizes its "
+            "central directory declares. Over any limit the archive is not walked at all, so "
+            "its content is not checked."
         ),
         why=(
             "A zip bomb inflates to far more than any app, and a directory of millions of "
             "entries would need as many objects in memory; checking either would exhaust "
-            "memory or disk. A real app bundle compresses about 2-5:1."
+            "memory or disk. Members that share their bytes (David Fifield's \"better zip "
+            "bomb\") or declare a compressed size larger than their real data make the "
+            "declared ratio look harmless. A real app bundle compresses about 2-5:1, and no "
+            "zip tool writes overlapping members."
         ),
         how_to_fix="Check what made the archive so large, so full or so compressible; if it "
         "is genuine, raise the limit in the configuration (`max-archive-size`, "
@@ -314,6 +350,7 @@ def archive_too_large(ctx: RuleContext) -> Iterator[Finding]:
     if reason is not None:
         yield ctx.finding(
             path=report.archive_name,
+            offset=report.refused_offset,
             message=f"the archive {reason}; its content was not inflated or checked",
             evidence={"uncompressed": report.total_uncompressed,
                       "compressed": report.total_compressed},

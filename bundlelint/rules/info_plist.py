@@ -20,10 +20,19 @@ RESIGN = "then re-sign the bundle (the Info.plist is sealed by the signature)"
 def _app_like_bundles(bundle: Bundle) -> Iterator[BundleDir]:
     """The root bundle and nested app-like bundles, each with a Contents/ directory."""
     for bd in bundle.bundle_dirs:
-        if (bd.relpath == "" and not bundle.is_single_file) or (
+        if (bd.relpath == "" and not bundle.is_single_file and _root_is_bundle(bundle, bd)) or (
             bd.extension in APP_LIKE and bd.contents
         ):
             yield bd
+
+
+def _root_is_bundle(bundle: Bundle, root: BundleDir) -> bool:
+    """A zip input's root is the archive itself unless it holds the app (or a Contents/
+    directory): an archive without one is BL705's finding, one not read BL701's or BL707's."""
+    archive = bundle.archive
+    if archive is None:
+        return True
+    return archive.inspected and (archive.app_name is not None or bool(root.contents))
 
 
 def _plutil(bundle: Bundle, bd: BundleDir, key: str, value: str) -> str:
