@@ -107,6 +107,7 @@ def _bundle_seeds() -> None:
                     zf.write(path, str(path.relative_to(Path(tmp))))
         _write("lint_zip", buf.getvalue())
         _write("zipdir", buf.getvalue())
+        _write("zipmembers", buf.getvalue())
     _write("notary", b'{"logFormatVersion": 1, "jobId": "1", "status": "Invalid", '
            b'"statusCode": 4000, "archiveFilename": "A.zip", "issues": [{"severity": "error", '
            b'"code": null, "path": "A.zip/A.app/Contents/MacOS/a", "message": "The binary is '

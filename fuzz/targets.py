@@ -99,6 +99,57 @@ def fuzz_zipdir(data: bytes) -> object:
     return found
 
 
+class ZipDisagreement(AssertionError):
+    """A zip member read in place differs from zipfile's reading, or from itself."""
+
+
+def fuzz_zipmembers(data: bytes) -> object:
+    """The zip source's own member reading (span checks, the measuring pass, stored windows and
+    inflation from checkpoints): every member it maps reads back the same from the start, after
+    a seek back, and as ``zipfile`` reads it whenever ``zipfile`` can; never past its declared
+    size; failures only as ``OSError``."""
+    import random
+    import zipfile
+
+    from bundlelint import zipsource
+    from bundlelint.options import Options
+
+    directory = "/dev/shm" if os.path.isdir("/dev/shm") else None
+    with tempfile.TemporaryDirectory(dir=directory) as tmp:
+        path = Path(tmp) / "fuzz.zip"
+        path.write_bytes(data)
+        source = zipsource.ZipSource(path, Options(max_archive_members=1000))
+        try:
+            reference: zipfile.ZipFile | None = zipfile.ZipFile(path)
+        except zipsource.ZIP_ERRORS:
+            reference = None
+        rng = random.Random(len(data))
+        for raw in source.walk():
+            if not raw.is_file or raw.error is not None:
+                continue
+            index = source._entries[raw.relpath]
+            try:
+                with source.open(raw.relpath) as fh:
+                    whole = fh.read()
+                    at = rng.randrange(len(whole) + 1)
+                    fh.seek(at)
+                    again = fh.read()
+            except OSError:
+                continue
+            if len(whole) > raw.size or again != whole[at:]:
+                raise ZipDisagreement(f"{raw.relpath}: reads differ after a seek to {at}")
+            if reference is not None:
+                try:
+                    expected = reference.read(reference.infolist()[index])
+                except zipsource.ZIP_ERRORS:
+                    continue
+                if expected != whole:
+                    raise ZipDisagreement(f"{raw.relpath}: differs from zipfile's reading")
+        if reference is not None:
+            reference.close()
+    return source.archive
+
+
 def fuzz_requirements(data: bytes) -> object:
     return parse_requirements(data, path="fuzz.req").text
 
@@ -298,6 +349,7 @@ TARGETS: dict[str, Target] = {
     "metallib": fuzz_metallib,
     "notary": fuzz_notary,
     "zipdir": fuzz_zipdir,
+    "zipmembers": fuzz_zipmembers,
     "lint_macho": fuzz_lint_macho,
     "lint_zip": fuzz_lint_zip,
     "reporters": fuzz_reporters,

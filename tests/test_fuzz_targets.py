@@ -38,6 +38,14 @@ def _zipped_app() -> bytes:
     return buf.getvalue()
 
 
+def _stored_app() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("A.app/Contents/Info.plist", plistlib.dumps({"CFBundleExecutable": "a"}))
+        zf.writestr("A.app/Contents/MacOS/a", SIGNED)
+    return buf.getvalue()
+
+
 def _code_resources() -> bytes:
     from fixtures.sealer import build_code_resources
 
@@ -71,6 +79,7 @@ SEEDS: dict[str, list[bytes]] = {
     "reporters": [b"Demo.app\0Contents/MacOS/demo\0not signed\0codesign -s - x\0arm64\0k\0v\0p",
                   "A\n::error file=a::x\x1b]0;t\x07\0b\u202e\xff\0[bold]m\r\0"
                   "c\x9b\0\0\0\0".encode("utf-8", "surrogateescape") + b"\xff\xfe\0\x80"],
+    "zipmembers": [_zipped_app(), _stored_app()],
 }
 INTERESTING_U32 = [b"\xff\xff\xff\xff", b"\x00\x00\x00\x00", b"\x7f\xff\xff\xff",
                    b"\x00\x00\x00\x01"]
