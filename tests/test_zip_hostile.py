@@ -189,7 +189,14 @@ _CHILD = textwrap.dedent("""
     except SystemExit:
         pass
     finally:
+        # The peak of this process image: ru_maxrss would also count the parent's peak
+        # (Linux keeps it across execve, and a vfork child runs in the parent's memory).
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+        try:
+            with open("/proc/self/status") as status:
+                rss = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+        except (OSError, StopIteration):
+            pass
         sys.stderr.write("\\nSTATS " + json.dumps({"rss_kib": rss, "touched": touched}) + "\\n")
 """)
 
