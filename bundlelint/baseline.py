@@ -127,5 +127,6 @@ def apply_baseline(reports: list[Report], baseline: Counter[str]) -> list[Report
                 left[fp] -= 1
             else:
                 kept.append(finding)
-        out.append(replace(report, findings=tuple(kept)))
+        excused = len(report.findings) - len(kept)
+        out.append(replace(report, findings=tuple(kept), baselined=report.baselined + excused))
     return out

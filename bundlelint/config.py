@@ -10,7 +10,6 @@ is a usage error that names the key, never a silently ignored setting.
 from __future__ import annotations
 
 import plistlib
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from xml.parsers.expat import ExpatError
 
 from bundlelint.errors import UsageError
 from bundlelint.findings import Severity
+from bundlelint.identifiers import bundle_identifier_problem, team_id_problem
 from bundlelint.rules import Registry
 
 CONFIG_FILES = ("bundlelint.toml", "pyproject.toml")
@@ -36,7 +36,6 @@ KNOWN_KEYS = (
     "max-compression-ratio",
     "max-archive-members",
 )
-TEAM_ID_PATTERN = re.compile(r"^[A-Z0-9]{10}$")
 SEVERITIES = tuple(s.value for s in Severity)
 
 
@@ -171,11 +170,11 @@ def parse_config(table: Mapping[str, Any], path: Path, registry: Registry) -> Co
         per_path.append((glob, code_list(f"per-path-ignores.{glob!r}", codes)))
     fail_on = severity("fail-on", table["fail-on"]) if "fail-on" in table else None
     team = table.get("expected-team-id")
-    if team is not None and (not isinstance(team, str) or not TEAM_ID_PATTERN.match(team)):
-        raise fail("expected-team-id", f"must be a 10-character Apple Team ID, not {team!r}")
+    if team is not None and (problem := team_id_problem(team)):
+        raise fail("expected-team-id", problem)
     ident = table.get("bundle-identifier")
-    if ident is not None and (not isinstance(ident, str) or not ident):
-        raise fail("bundle-identifier", "must be a non-empty string")
+    if ident is not None and (problem := bundle_identifier_problem(ident)):
+        raise fail("bundle-identifier", problem)
     def positive(key: str, kind: type) -> Any:
         value = table.get(key)
         if value is None:

@@ -88,6 +88,9 @@ class Report:
     input_name: str
     findings: tuple[Finding, ...]
     rules_run: tuple[str, ...]
+    #: How many findings a baseline excused (they are not in ``findings``): reports say so, so
+    #: that a baseline never makes an input read as cleaner than it is.
+    baselined: int = 0
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity is severity)

@@ -27,8 +27,11 @@ def load_anchor(path: Path) -> bytes:
     try:
         cert = (x509.load_pem_x509_certificate(data) if b"-----BEGIN" in data
                 else x509.load_der_x509_certificate(data))
-    except (ValueError, x509.InvalidVersion) as exc:
-        raise UsageError(f"trust anchor {path} is not a certificate: {exc}") from None
+    except (ValueError, x509.InvalidVersion):
+        # cryptography's own reason is a parser internal (a Rust error value): not for users.
+        form = "PEM" if b"-----BEGIN" in data else "DER"
+        raise UsageError(f"trust anchor {path} is not an X.509 certificate (read as {form}; "
+                         "give a PEM or DER certificate file)") from None
     return cert.public_bytes(Encoding.DER)
 
 

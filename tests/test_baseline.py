@@ -31,7 +31,7 @@ def test_round_trip_reports_only_the_new_finding(tmp_path: Path,
         ("BL203", "Contents/MacOS/app", "arm64")]
 
     assert run(capsys, "--baseline", str(baseline), str(old)) == (
-        0, "No problems found in Sample.app.\n", "")
+        0, "No problems found in Sample.app; 1 finding excused by the baseline.\n", "")
 
     # The next build: same defect, plus a new one (a bad bundle identifier).
     new = sealed_app(tmp_path / "v2", sign={"flags": 0},
@@ -39,8 +39,8 @@ def test_round_trip_reports_only_the_new_finding(tmp_path: Path,
     code, out, _ = run(capsys, "--baseline", str(baseline), str(new))
     assert code == 1
     assert "BL405" in out and "BL203" not in out
-    assert out.endswith("1 error, 0 warnings, 0 info in 1 file (Sample.app). Run `bundlelint "
-                        "explain RULE` for details.\n")
+    assert out.endswith("1 error, 0 warnings, 0 info in 1 file (Sample.app); 1 finding excused "
+                        "by the baseline. Run `bundlelint explain RULE` for details.\n")
 
 
 def test_renamed_bundle_and_shifted_numbers_still_match(

@@ -10,13 +10,19 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bundlelint.commands import EXIT_CLEAN, EXIT_FINDINGS, EXIT_INTERNAL, EXIT_USAGE
 from bundlelint.display import printable
 from bundlelint.findings import Severity
+from bundlelint.identifiers import bundle_identifier_problem, team_id_problem
 from bundlelint.reporters import FORMATS
 from bundlelint.rules import Registry
+
+if TYPE_CHECKING:
+    from bundlelint.engine import Report
 
 NAME = "check"
 HELP = "lint bundles or Mach-O files (the default command)"
@@ -62,9 +68,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="report only findings not recorded in FILE")
     parser.add_argument("--write-baseline", metavar="FILE", type=Path,
                         help="record the current findings in FILE and exit 0")
-    parser.add_argument("--expected-team-id", metavar="TEAMID",
+    parser.add_argument("--expected-team-id", metavar="TEAMID", type=_checked(team_id_problem),
                         help="every Developer ID signature must carry this Team ID (BL240)")
     parser.add_argument("--bundle-identifier", metavar="ID",
+                        type=_checked(bundle_identifier_problem),
                         help="the app's CFBundleIdentifier must be ID (BL410)")
     parser.add_argument("--trust-anchor", metavar="FILE", type=Path, action="append",
                         help="also trust the certificate in FILE (PEM or DER) as a root; for "
@@ -88,6 +95,16 @@ def _size(text: str) -> int:
     return int(number) * scale
 
 
+def _checked(problem: Callable[[object], str | None]) -> Callable[[str], str]:
+    """An argparse type that refuses what the configuration file refuses (same validator)."""
+    def check(text: str) -> str:
+        reason = problem(text)
+        if reason is not None:
+            raise argparse.ArgumentTypeError(reason)
+        return text
+    return check
+
+
 def _jobs(text: str) -> int:
     if not text.strip().isdigit() or int(text) <= 0:
         raise argparse.ArgumentTypeError(f"not a positive number of jobs: {text!r}")
@@ -107,7 +124,7 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
     from bundlelint.baseline import apply_baseline, load_baseline, write_baseline
     from bundlelint.bundle import open_input
     from bundlelint.config import Config, discover, load_config
-    from bundlelint.engine import Report, Selection, run_rules
+    from bundlelint.engine import Selection, run_rules
     from bundlelint.options import Options
     from bundlelint.reporters import render
     from bundlelint.reporters.summary import InputProblem, summary_line
@@ -143,6 +160,7 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
     progress.set_enabled(not args.quiet)
 
     reports: list[Report] = []
+    typed: list[str] = []  # the path given for each report
     problems: list[InputProblem] = []
     hashes = any(selection.enabled(r) for r in registry if hashing.needs_hashes(r.check))
     for raw in args.paths:
@@ -162,8 +180,10 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
             hashing.prefetch(bundle)  # the workers hash while the rules run
         reports.append(run_rules(bundle, registry, selection, options,
                                  order=lambda r: hashing.hash_stage(r.check)))
+        typed.append(raw)
     hashing.shutdown()  # prefetched work no rule asked for is cancelled, not awaited
 
+    reports = keep_apart(reports, typed)
     crashed = any(r.has_internal_error for r in reports)
     if args.write_baseline is not None:
         count = write_baseline(reports, args.write_baseline)
@@ -172,9 +192,17 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
         return EXIT_INTERNAL if crashed else EXIT_USAGE if problems else EXIT_CLEAN
     if baseline is not None:
         reports = apply_baseline(reports, baseline)
+        excused = sum(r.baselined for r in reports)
+        if excused and args.format != "text" and args.output is None:  # else: summary line
+            print(f"bundlelint: the baseline {printable(str(args.baseline))} excused {excused} "
+                  f"finding{'s' if excused != 1 else ''}", file=sys.stderr)
 
     has_findings = any(r.findings for r in reports)
-    if args.output is not None:
+    # --quiet trims the text report to its summary line; a machine format is printed whole.
+    quiet_text = args.quiet and args.format == "text"
+    if not reports and args.format in ("text", "github"):
+        pass  # nothing was read: the error lines on stderr are the whole story
+    elif args.output is not None:
         try:
             with args.output.open("w", encoding="utf-8") as fh:
                 render(args.format, reports, registry, fh, color=False, problems=problems)
@@ -184,7 +212,7 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
             return EXIT_USAGE
         if reports and (has_findings or not args.quiet):
             print(summary_line(reports))
-    elif args.quiet:
+    elif quiet_text:
         if has_findings:
             print(summary_line(reports))
     else:
@@ -197,3 +225,35 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
         return EXIT_USAGE
     failing = any(f.severity >= selection.fail_on for r in reports for f in r.findings)
     return EXIT_FINDINGS if failing else EXIT_CLEAN
+
+
+def keep_apart(reports: list[Report], typed: list[str]) -> list[Report]:
+    """Reports whose inputs share a name (``Demo.app`` and a ``demo.zip`` holding it, or two
+    build directories' ``Demo.app``) renamed apart, finding paths included, so that no output
+    merges them: an archive's report becomes ``demo.zip/Demo.app`` (the app inside it); if
+    names still collide, each is named by the path as given."""
+    from collections import Counter
+
+    named = list(reports)
+    for step in ("archive", "path"):
+        counts = Counter(r.input_name for r in named)
+        for i, (report, raw) in enumerate(zip(named, typed, strict=True)):
+            if counts[report.input_name] < 2:
+                continue
+            given = Path(raw)
+            if step == "archive" and given.name != report.input_name:
+                named[i] = _renamed(report, f"{given.name}/{report.input_name}")
+            elif step == "path":
+                named[i] = _renamed(report, str(given))
+    return named
+
+
+def _renamed(report: Report, new: str) -> Report:
+    from dataclasses import replace
+
+    old = report.input_name
+    findings = tuple(
+        replace(f, location=replace(f.location, path=new + f.location.path[len(old):]))
+        if f.location.path == old or f.location.path.startswith(old + "/") else f
+        for f in report.findings)
+    return replace(report, input_name=new, findings=findings)

@@ -27,6 +27,7 @@ from typing import Any
 from bundlelint.analysis.golang import UNNEEDED_ENTITLEMENTS, bundle_toolkits
 from bundlelint.bundle import Bundle, Entry, EntryKind
 from bundlelint.commands import EXIT_CLEAN, EXIT_USAGE, open_or_report
+from bundlelint.display import printable
 from bundlelint.errors import ParseError
 from bundlelint.parsers.macho import MH_BUNDLE, MH_DYLIB, MH_EXECUTE
 from bundlelint.rules import Registry
@@ -236,6 +237,8 @@ def build_plan(bundle: Bundle, *, identity: str = DEFAULT_IDENTITY,
                           f"{sign_prefix} --entitlements {q(main.name)} --sign {q(identity)} "
                           f"{q(input_path)}"))
     zip_path = str(Path(input_path).with_name(f"{stem}.zip"))
+    if zip_path.casefold() == input_path.casefold():  # never write the archive over the input
+        zip_path = str(Path(input_path).with_name(f"{stem}-notarize.zip"))
     notarize = [
         f"ditto -c -k --keepParent {q(input_path)} {q(zip_path)}",
         f"xcrun notarytool submit {q(zip_path)} --keychain-profile {q(keychain_profile)} "
@@ -284,9 +287,35 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("text", "json"), default="text")
 
 
+def refusal(bundle: Bundle) -> str | None:
+    """Why there is no signing plan for ``bundle`` (``None`` when there is one): codesign signs
+    Mach-O code and bundles of it, nothing else."""
+    if bundle.is_single_file:
+        entry = bundle.entries[0] if bundle.entries else None
+        if entry is None or entry.kind is not EntryKind.MACHO:
+            return f"{bundle.name} is not a Mach-O file or an app bundle: nothing to sign"
+        return None
+    if next(bundle.machos(), None) is None:
+        return f"{bundle.name} holds no Mach-O code: nothing to sign"
+    return None
+
+
 def run(args: argparse.Namespace, registry: Registry) -> int:
+    from bundlelint.zipsource import looks_like_zip
+
+    path = Path(args.path)
+    if path.is_file() and looks_like_zip(path):
+        # codesign signs the unzipped bundle; a plan naming an app beside the zip would sign
+        # something that is not there, and its `ditto` could overwrite the zip.
+        print(f"bundlelint: error: plan needs the bundle, not an archive: unzip "
+              f"{printable(args.path)} (ditto -x -k ARCHIVE DIR) and run `bundlelint plan "
+              "DIR/NAME.app`", file=sys.stderr)
+        return EXIT_USAGE
     bundle = open_or_report(args.path)
     if bundle is None:
+        return EXIT_USAGE
+    if (reason := refusal(bundle)) is not None:
+        print(f"bundlelint: error: {printable(reason)}", file=sys.stderr)
         return EXIT_USAGE
     plan = build_plan(bundle, identity=args.identity, keychain_profile=args.keychain_profile)
     if args.format == "json":

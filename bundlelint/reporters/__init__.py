@@ -39,11 +39,16 @@ def get_reporter(name: str) -> Reporter:
 
 def render(name: str, reports: list[Report], registry: Registry, out: TextIO, *, color: bool,
            problems: Sequence[InputProblem] = ()) -> None:
-    """Render in format ``name``. Unreadable inputs (``problems``) are part of the SARIF
-    document; the other formats leave them to the error lines on stderr."""
+    """Render in format ``name``. Unreadable inputs (``problems``) are part of the SARIF and
+    JSON documents; the other formats leave them to the error lines on stderr."""
     if name == "sarif":
         from bundlelint.reporters.sarif import render_sarif
 
         render_sarif(reports, registry, out, color=color, problems=problems)
+        return
+    if name == "json":
+        from bundlelint.reporters.json_report import render_json
+
+        render_json(reports, registry, out, color=color, problems=problems)
         return
     get_reporter(name)(reports, registry, out, color=color)

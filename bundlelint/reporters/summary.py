@@ -27,11 +27,14 @@ def summary_line(reports: list[Report]) -> str:
     (whose names are escaped: they come from the input)."""
     findings = [f for r in reports for f in r.findings]
     names = printable(", ".join(r.input_name for r in reports))
+    baselined = sum(r.baselined for r in reports)
+    excused = f"; {_plural(baselined, 'finding')} excused by the baseline" if baselined else ""
     if not findings:
-        return f"No problems found in {names}."
+        return f"No problems found in {names}{excused}."
     errors = sum(r.count(Severity.ERROR) for r in reports)
     warnings = sum(r.count(Severity.WARNING) for r in reports)
     infos = sum(r.count(Severity.INFO) for r in reports)
     files = len({f.location.path for f in findings})
     return (f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}, {infos} info in "
-            f"{_plural(files, 'file')} ({names}). Run `bundlelint explain RULE` for details.")
+            f"{_plural(files, 'file')} ({names}){excused}. Run `bundlelint explain RULE` for "
+            "details.")

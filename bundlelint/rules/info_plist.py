@@ -10,10 +10,10 @@ from bundlelint.bundle import APP_LIKE_EXTENSIONS as APP_LIKE
 from bundlelint.bundle import Bundle, BundleDir, EntryKind
 from bundlelint.errors import ParseError
 from bundlelint.findings import Applicability, Finding, Severity
+from bundlelint.identifiers import BUNDLE_IDENTIFIER_PATTERN
 from bundlelint.parsers.macho import PLATFORM_MACOS, Version
 from bundlelint.rules.base import RuleContext, RuleMeta, rule
 
-IDENTIFIER_PATTERN = re.compile(r"^[A-Za-z0-9.\-]+$")
 RESIGN = "then re-sign the bundle (the Info.plist is sealed by the signature)"
 
 
@@ -152,14 +152,22 @@ def bundle_executable_missing(ctx: RuleContext) -> Iterator[Finding]:
                 command=_plutil(bundle, bd, "CFBundleExecutable", actual),
                 evidence={"CFBundleExecutable": name, "file": actual},
             )
-        else:
+        elif len(candidates) == 1:  # one other file there: point the key at it
+            yield ctx.finding(
+                path=plist_path,
+                message=f"CFBundleExecutable is {name!r} but {bd.contents}MacOS/ holds "
+                f"{candidates[0].name}",
+                command=_plutil(bundle, bd, "CFBundleExecutable", candidates[0].name),
+                evidence={"CFBundleExecutable": name},
+            )
+        else:  # the key may well be right: it is the executable that is missing
             present = ", ".join(e.name for e in candidates) or "nothing"
             yield ctx.finding(
                 path=plist_path,
                 message=f"CFBundleExecutable is {name!r} but {bd.contents}MacOS/ holds "
-                f"{present}",
-                command=_plutil(bundle, bd, "CFBundleExecutable",
-                                candidates[0].name if len(candidates) == 1 else name),
+                f"{present}: the executable is missing",
+                fix_text=f"Build or copy the executable to {bd.contents}MacOS/{name} (or set "
+                "CFBundleExecutable to the name of the one that is there); then re-sign.",
                 evidence={"CFBundleExecutable": name},
             )
 
@@ -241,7 +249,7 @@ def bundle_identifier_invalid(ctx: RuleContext) -> Iterator[Finding]:
                 message="CFBundleIdentifier is missing (or not a string)",
                 command=_plutil(bundle, bd, "CFBundleIdentifier", "com.example.app"),
             )
-        elif not IDENTIFIER_PATTERN.match(ident):
+        elif not BUNDLE_IDENTIFIER_PATTERN.fullmatch(ident):
             bad = sorted({c for c in ident if not re.match(r"[A-Za-z0-9.\-]", c)})
             fixed = re.sub(r"[^A-Za-z0-9.\-]", "-", ident)
             yield ctx.finding(
