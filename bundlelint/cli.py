@@ -6,16 +6,19 @@ input that cannot be read at all; 3 internal error (a crashed rule or a bug).
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import os
 import sys
 from collections.abc import Sequence
-from types import ModuleType
+from typing import TYPE_CHECKING
 
 from bundlelint import __version__
 from bundlelint.commands import EXIT_CLEAN, EXIT_INTERNAL, EXIT_USAGE
 from bundlelint.errors import RegistryError, UsageError
+
+if TYPE_CHECKING:
+    import argparse
+    from types import ModuleType
 
 #: Subcommand modules, in the order ``--help`` lists them. The first is the default.
 COMMAND_MODULES = (
@@ -28,12 +31,21 @@ COMMAND_MODULES = (
 )
 
 
-def _commands() -> dict[str, ModuleType]:
-    modules = [importlib.import_module(name) for name in COMMAND_MODULES]
+def command_name(module_name: str) -> str:
+    """A subcommand's name from its module's (``notary_log`` -> ``notary-log``): known without
+    importing the module, so a run imports only the command it runs."""
+    return module_name.rpartition(".")[2].replace("_", "-")
+
+
+def _commands(only: str | None = None) -> dict[str, ModuleType]:
+    modules = [importlib.import_module(name) for name in COMMAND_MODULES
+               if only is None or command_name(name) == only]
     return {m.NAME: m for m in modules}
 
 
 def build_parser(commands: dict[str, ModuleType]) -> argparse.ArgumentParser:
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="bundlelint",
         description="Find macOS notarization problems in app bundles and Mach-O files, on any "
@@ -58,11 +70,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    commands = _commands()
     args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list == ["--version"]:  # nothing else to import
+        print(f"bundlelint {__version__}")
+        return EXIT_CLEAN
+    names = [command_name(m) for m in COMMAND_MODULES]
     # `bundlelint PATH` and `bundlelint --format json PATH` mean `bundlelint check ...`.
-    if args_list and args_list[0] not in (*commands, "-h", "--help", "--version"):
+    if args_list and args_list[0] not in (*names, "-h", "--help", "--version"):
         args_list.insert(0, "check")
+    # Only the command that runs is imported (all of them for the top-level help).
+    commands = _commands(args_list[0] if args_list and args_list[0] in names else None)
     parser = build_parser(commands)
     try:
         args = parser.parse_args(args_list)

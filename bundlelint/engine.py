@@ -83,7 +83,8 @@ class Selection:
 
 @dataclass(frozen=True)
 class Report:
-    """The outcome of linting one input."""
+    """The outcome of linting one input: ``findings`` sorted by path, architecture, severity
+    (most severe first) and rule."""
 
     input_name: str
     findings: tuple[Finding, ...]
@@ -91,9 +92,16 @@ class Report:
     #: How many findings a baseline excused (they are not in ``findings``): reports say so, so
     #: that a baseline never makes an input read as cleaner than it is.
     baselined: int = 0
+    #: The lowest severity that fails the report (``--fail-on``).
+    fail_on: Severity = Severity.ERROR
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity is severity)
+
+    @property
+    def failed(self) -> bool:
+        """Whether a finding is at or above ``fail_on`` (the command line exits 1)."""
+        return any(f.severity >= self.fail_on for f in self.findings)
 
     @property
     def has_internal_error(self) -> bool:
@@ -141,7 +149,18 @@ def run_rules(
         adjusted.append(replace(finding, severity=severity) if severity != finding.severity
                         else finding)
     adjusted.sort(key=Finding.sort_key)
-    return Report(input_name=bundle.name, findings=tuple(adjusted), rules_run=tuple(ran))
+    return Report(input_name=bundle.name, findings=tuple(adjusted), rules_run=tuple(ran),
+                  fail_on=selection.fail_on)
+
+
+@dataclass(frozen=True)
+class InputProblem:
+    """An input that could not be read at all (exit status 2): ``path`` is its name as
+    reports show it, ``given`` the path as given."""
+
+    path: str
+    reason: str
+    given: str = ""
 
 
 def _names(rule: Rule) -> tuple[str, ...]:

@@ -91,6 +91,21 @@ class Finding:
     fix: Fix | None = None
     evidence: Mapping[str, str] = field(default_factory=dict)
 
+    @property
+    def path(self) -> str:
+        """The file, starting with the input's name (``Demo.app/Contents/MacOS/demo``)."""
+        return self.location.path
+
+    @property
+    def arch(self) -> str | None:
+        """The Mach-O slice (``arm64``, ``x86_64``), if the finding is about one."""
+        return self.location.arch
+
+    @property
+    def offset(self) -> int | None:
+        """A byte offset in the file, where one helps."""
+        return self.location.offset
+
     def sort_key(self) -> tuple[str, str, int, str, str]:
         return (
             self.location.path,

@@ -36,10 +36,12 @@ _progress: Any = None  # the shared rich.progress.Progress while tasks are runni
 _active = 0
 
 
-def set_enabled(enabled: bool) -> None:
-    """Turn bars on or off for this process (the CLI turns them off for ``--quiet``)."""
+def set_enabled(enabled: bool) -> bool:
+    """Turn bars on or off; returns the previous setting, which the lint pipeline restores
+    when it is done (``--quiet`` and the Python API run without bars)."""
     global _enabled
-    _enabled = enabled
+    before, _enabled = _enabled, enabled
+    return before
 
 
 def _noop(_n: int) -> None:

@@ -1,11 +1,14 @@
-"""Run bundlelint in-process for tests and pick findings apart."""
+"""Run bundlelint in-process for tests and pick findings apart.
+
+``lint`` goes through the public API (``bundlelint.lint``), so rules are driven by the same
+pipeline as the command line: early hashing, prefetch, rule order and pool shutdown included."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from bundlelint.bundle import open_input
-from bundlelint.engine import Report, Selection, run_rules
+import bundlelint
+from bundlelint.engine import Report
 from bundlelint.findings import Finding
 from bundlelint.options import Options
 from bundlelint.rules import load_registry
@@ -17,7 +20,7 @@ TEST_OPTIONS = Options(extra_trust_anchors=(test_ca.root().der,))
 
 
 def lint(path: Path, select: tuple[str, ...] = ("ALL",), options: Options = TEST_OPTIONS) -> Report:
-    return run_rules(open_input(path, options), REGISTRY, Selection(select=select), options)
+    return bundlelint.lint(path, select=select, options=options, registry=REGISTRY)
 
 
 def by_rule(report: Report, rule_id: str) -> list[Finding]:

@@ -11,10 +11,9 @@ if TYPE_CHECKING:
     from bundlelint.bundle import Bundle
     from bundlelint.options import Options
 
-EXIT_CLEAN = 0
-EXIT_FINDINGS = 1
-EXIT_USAGE = 2
-EXIT_INTERNAL = 3
+from bundlelint.exitstatus import EXIT_CLEAN, EXIT_FINDINGS, EXIT_INTERNAL, EXIT_USAGE
+
+__all__ = ["EXIT_CLEAN", "EXIT_FINDINGS", "EXIT_INTERNAL", "EXIT_USAGE", "open_or_report"]
 
 
 def open_or_report(path: str, options: Options | None = None) -> Bundle | None:

@@ -1,5 +1,8 @@
 """``bundlelint [check] PATH...``: lint bundles and Mach-O files.
 
+A thin layer over ``bundlelint.pipeline`` (the Python API's pipeline): this module parses the
+flags, finds the configuration file, prints errors and renders the reports.
+
 Settings come from the configuration file (``bundlelint.config``), then these flags:
 ``--select`` and ``--fail-on`` replace the configured value, ``--ignore`` adds to it, and the
 expectation flags replace theirs. ``--isolated`` ignores configuration files.
@@ -12,17 +15,12 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from bundlelint.commands import EXIT_CLEAN, EXIT_FINDINGS, EXIT_INTERNAL, EXIT_USAGE
+from bundlelint.commands import EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE
 from bundlelint.display import printable
-from bundlelint.findings import Severity
 from bundlelint.identifiers import bundle_identifier_problem, team_id_problem
 from bundlelint.reporters import FORMATS
 from bundlelint.rules import Registry
-
-if TYPE_CHECKING:
-    from bundlelint.engine import Report
 
 NAME = "check"
 HELP = "lint bundles or Mach-O files (the default command)"
@@ -119,15 +117,11 @@ def use_color(no_color_flag: bool) -> bool:
 
 
 def run(args: argparse.Namespace, registry: Registry) -> int:
-    from bundlelint import progress
-    from bundlelint.analysis import hashing
-    from bundlelint.baseline import apply_baseline, load_baseline, write_baseline
-    from bundlelint.bundle import open_input
+    from bundlelint import pipeline
     from bundlelint.config import Config, discover, load_config
-    from bundlelint.engine import Selection, run_rules
-    from bundlelint.options import Options
     from bundlelint.reporters import render
-    from bundlelint.reporters.summary import InputProblem, summary_line
+    from bundlelint.reporters.summary import summary_line
+    from bundlelint.trust import anchors_from
 
     if args.isolated:
         config = Config()
@@ -135,71 +129,39 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
         config = load_config(args.config, registry)
     else:
         config = discover(Path.cwd(), registry)
-    fail_on = args.fail_on or (config.fail_on.value if config.fail_on else "error")
-    selection = Selection(
-        select=args.select or config.select or ("ALL",),
-        ignore=(*config.ignore, *args.ignore),
-        severity_overrides=dict(config.severity),
-        per_path_ignores=config.per_path_ignores,
-        fail_on=Severity(fail_on),
-    )
-    selection.validate(registry)
-    selection = selection.resolved(registry)
-    from bundlelint.trust import anchors_from
+    selection, options = pipeline.settings(
+        registry, config=config, select=args.select, ignore=args.ignore, fail_on=args.fail_on,
+        expected_team_id=args.expected_team_id, bundle_identifier=args.bundle_identifier,
+        trust_anchors=anchors_from(args.trust_anchor), max_file_size=args.max_file_size,
+        jobs=args.jobs)
+    baseline = None
+    if args.baseline is not None and args.write_baseline is None:
+        from bundlelint.baseline import load_baseline
 
-    options = Options(
-        extra_trust_anchors=anchors_from(args.trust_anchor),
-        max_file_size=args.max_file_size,
-        jobs=args.jobs,
-        expected_team_id=args.expected_team_id or config.expected_team_id,
-        expected_bundle_identifier=args.bundle_identifier or config.bundle_identifier,
-        expected_entitlements=config.expected_entitlements,
-        **config.archive_limits(),
-    )
-    baseline = load_baseline(args.baseline, registry) if args.baseline is not None else None
-    progress.set_enabled(not args.quiet)
-
-    reports: list[Report] = []
-    typed: list[str] = []  # the path given for each report
-    problems: list[InputProblem] = []
-    hashes = any(selection.enabled(r) for r in registry if hashing.needs_hashes(r.check))
-    for raw in args.paths:
-        # With a seal to verify, the workers start hashing while the walk goes on.
-        early = hashing.EarlyHasher.for_input(raw, options.jobs) if hashes else None
-        try:
-            bundle = open_input(Path(raw), options, observer=early.see if early else None)
-        except OSError as exc:
-            reason = str(exc.strerror or exc)
-            print(f"bundlelint: error: {printable(f'cannot read {raw}: {reason}')}",
-                  file=sys.stderr)
-            problems.append(InputProblem(path=Path(raw).name or raw, reason=reason))
-            continue
-        if early is not None:
-            early.adopt(bundle)
-        if hashes:
-            hashing.prefetch(bundle)  # the workers hash while the rules run
-        reports.append(run_rules(bundle, registry, selection, options,
-                                 order=lambda r: hashing.hash_stage(r.check)))
-        typed.append(raw)
-    hashing.shutdown()  # prefetched work no rule asked for is cancelled, not awaited
-
-    reports = keep_apart(reports, typed)
-    crashed = any(r.has_internal_error for r in reports)
+        baseline = load_baseline(args.baseline, registry)
+    result = pipeline.run(args.paths, registry, selection, options, baseline=baseline,
+                          progress_bars=not args.quiet)
+    for problem in result.problems:
+        print(f"bundlelint: error: {printable(f'cannot read {problem.given}: {problem.reason}')}",
+              file=sys.stderr)
+    reports = list(result.reports)
     if args.write_baseline is not None:
+        from bundlelint.baseline import write_baseline
+
         count = write_baseline(reports, args.write_baseline)
         print(f"bundlelint: recorded {count} finding{'s' if count != 1 else ''} in "
               f"{args.write_baseline}", file=sys.stderr)
-        return EXIT_INTERNAL if crashed else EXIT_USAGE if problems else EXIT_CLEAN
-    if baseline is not None:
-        reports = apply_baseline(reports, baseline)
-        excused = sum(r.baselined for r in reports)
-        if excused and args.format != "text" and args.output is None:  # else: summary line
-            print(f"bundlelint: the baseline {printable(str(args.baseline))} excused {excused} "
-                  f"finding{'s' if excused != 1 else ''}", file=sys.stderr)
+        # Recording findings is a success: only a crash or an unreadable input fails it.
+        return EXIT_CLEAN if result.exit_status == EXIT_FINDINGS else result.exit_status
+    excused = sum(r.baselined for r in reports)
+    if excused and args.format != "text" and args.output is None:  # else: in the summary line
+        print(f"bundlelint: the baseline {printable(str(args.baseline))} excused {excused} "
+              f"finding{'s' if excused != 1 else ''}", file=sys.stderr)
 
-    has_findings = any(r.findings for r in reports)
+    has_findings = bool(result.findings)
     # --quiet trims the text report to its summary line; a machine format is printed whole.
     quiet_text = args.quiet and args.format == "text"
+    problems = list(result.problems)
     if not reports and args.format in ("text", "github"):
         pass  # nothing was read: the error lines on stderr are the whole story
     elif args.output is not None:
@@ -218,42 +180,4 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
     else:
         render(args.format, reports, registry, sys.stdout, color=use_color(args.no_color),
                problems=problems)
-
-    if crashed:
-        return EXIT_INTERNAL
-    if problems:
-        return EXIT_USAGE
-    failing = any(f.severity >= selection.fail_on for r in reports for f in r.findings)
-    return EXIT_FINDINGS if failing else EXIT_CLEAN
-
-
-def keep_apart(reports: list[Report], typed: list[str]) -> list[Report]:
-    """Reports whose inputs share a name (``Demo.app`` and a ``demo.zip`` holding it, or two
-    build directories' ``Demo.app``) renamed apart, finding paths included, so that no output
-    merges them: an archive's report becomes ``demo.zip/Demo.app`` (the app inside it); if
-    names still collide, each is named by the path as given."""
-    from collections import Counter
-
-    named = list(reports)
-    for step in ("archive", "path"):
-        counts = Counter(r.input_name for r in named)
-        for i, (report, raw) in enumerate(zip(named, typed, strict=True)):
-            if counts[report.input_name] < 2:
-                continue
-            given = Path(raw)
-            if step == "archive" and given.name != report.input_name:
-                named[i] = _renamed(report, f"{given.name}/{report.input_name}")
-            elif step == "path":
-                named[i] = _renamed(report, str(given))
-    return named
-
-
-def _renamed(report: Report, new: str) -> Report:
-    from dataclasses import replace
-
-    old = report.input_name
-    findings = tuple(
-        replace(f, location=replace(f.location, path=new + f.location.path[len(old):]))
-        if f.location.path == old or f.location.path.startswith(old + "/") else f
-        for f in report.findings)
-    return replace(report, input_name=new, findings=findings)
+    return result.exit_status

@@ -3,19 +3,11 @@ and the unreadable-input record that machine formats carry."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from bundlelint.display import printable
-from bundlelint.engine import Report
+from bundlelint.engine import InputProblem, Report
 from bundlelint.findings import Severity
 
-
-@dataclass(frozen=True)
-class InputProblem:
-    """An input given on the command line that could not be read at all (exit status 2)."""
-
-    path: str
-    reason: str
+__all__ = ["InputProblem", "summary_line"]
 
 
 def _plural(n: int, word: str) -> str:
