@@ -6,6 +6,31 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+#: Bounds on what a hostile file can make bundlelint hold or walk, whatever it claims. They live
+#: here, together, so that one look shows every limit; parsers import them (this module imports
+#: nothing of bundlelint's).
+
+#: The deepest a property-list or DER value may nest (root = 0): entitlements (XML and DER),
+#: Info.plist, CodeResources, the CMS hash-agility plist. Real documents nest under 10 levels;
+#: consumers (comparison, ``repr``, JSON) recurse, so an unbounded depth is a crash.
+MAX_VALUE_DEPTH = 32
+
+#: A decoded plist or DER value may count at most this many values (dict keys included) per byte
+#: of its encoding. A document that stores every value once always fits (each value costs at
+#: least one byte: a binary plist's one-byte object reference, a DER tag, an XML tag), so only
+#: shared references, a binary plist's "billion laughs" (16 references to an array of 16
+#: references to ... 8 levels deep: 4.3e9 leaves in 17 KB), exceed it.
+MAX_VALUES_PER_BYTE = 1
+
+#: The most bytes a code signature's SuperBlob may claim. Apple's own limit: xnu refuses a
+#: signature blob over 40 MiB (``CS_MAX_BLOB_SIZE`` in bsd/kern/kern_descrip.c,
+#: ``sys_fcntl_nocancel``, ``F_ADDSIGS``: the path dyld uses to load every library's signature),
+#: so such a file cannot be loaded. Security's ``MachORep::signingData``
+#: (libsecurity_codesigning/lib/machorep.cpp, through ``BlobCore::readBlob`` in
+#: libsecurity_utilities/lib/blob.cpp) has no limit of its own: it reads the header, then
+#: allocates the SuperBlob's claimed length (up to LC_CODE_SIGNATURE's datasize).
+MAX_SIGNATURE_BYTES = 40 * 1024 * 1024
+
 
 @dataclass(frozen=True, kw_only=True)
 class Options:

@@ -153,7 +153,11 @@ def _post_order(nodes: list[_Target]) -> list[_Target]:
     return out
 
 
-def _current_entitlements(bundle: Bundle, entry: Entry | None) -> dict[str, Any] | None:
+def _current_entitlements(bundle: Bundle, entry: Entry | None,
+                          notes: list[str] | None = None) -> dict[str, Any] | None:
+    """The XML entitlements ``entry`` is signed with, minus any key an XML plist cannot hold
+    (a control character in a key or string, from a binary-plist blob): no entitlements file
+    can carry those, so they are left out and ``notes`` says so."""
     if entry is None:
         return None
     try:
@@ -163,8 +167,20 @@ def _current_entitlements(bundle: Bundle, entry: Entry | None) -> dict[str, Any]
     for sl in macho.slices:
         ents = sl.signature.entitlements if sl.signature else None
         if ents is not None and ents.values:
-            return dict(ents.values)
+            kept = {k: v for k, v in ents.values.items() if _xml_writable(k, v)}
+            if notes is not None:
+                notes.extend(f"Left out entitlement {k!r} of {entry.display!r}: an XML plist "
+                             "cannot hold its key or value." for k in ents.values if k not in kept)
+            return kept
     return None
+
+
+def _xml_writable(key: str, value: Any) -> bool:
+    try:
+        plistlib.dumps({key: value})
+    except (ValueError, TypeError, OverflowError):
+        return False
+    return True
 
 
 def _executable_of(bundle: Bundle, path: str) -> Entry | None:
@@ -183,12 +199,12 @@ def _executable_of(bundle: Bundle, path: str) -> Entry | None:
     return None
 
 
-def _main_entitlements(bundle: Bundle, name: str) -> EntitlementsFile:
+def _main_entitlements(bundle: Bundle, name: str, notes: list[str]) -> EntitlementsFile:
     """What the main app should be signed with: its current entitlements minus the ones no
     release needs (and, for Go GUI toolkits, minus JIT/unsigned memory, which Metal does not
     need)."""
     toolkits = bundle_toolkits(bundle)
-    current = _current_entitlements(bundle, bundle.main_executable) or {}
+    current = _current_entitlements(bundle, bundle.main_executable, notes) or {}
     drop = set(DROPPED_ENTITLEMENTS) | (set(UNNEEDED_ENTITLEMENTS) if toolkits else set())
     values = {k: v for k, v in current.items() if k not in drop}
     if toolkits:
@@ -217,7 +233,7 @@ def build_plan(bundle: Bundle, *, identity: str = DEFAULT_IDENTITY,
     for target in _post_order(_nest(_targets(bundle))):
         ents_file = None
         if target.kind in (".app", ".appex", ".xpc", "executable"):
-            current = _current_entitlements(bundle, _executable_of(bundle, target.path))
+            current = _current_entitlements(bundle, _executable_of(bundle, target.path), notes)
             if current:
                 kept = {k: v for k, v in current.items() if k not in DROPPED_ENTITLEMENTS}
                 ents_file = f"{PurePosixPath(target.path).stem}.entitlements"
@@ -229,7 +245,7 @@ def build_plan(bundle: Bundle, *, identity: str = DEFAULT_IDENTITY,
                               f"{bundle.shell_path(target.path)}"))
     input_path = bundle.input_path
     stem = PurePosixPath(bundle.name).stem
-    main = _main_entitlements(bundle, stem)
+    main = _main_entitlements(bundle, stem, notes)
     ent_files.append(main)
     root_kind = "executable" if bundle.is_single_file else (
         bundle.root_bundle.extension if bundle.root_bundle else "bundle")
@@ -254,7 +270,7 @@ def build_plan(bundle: Bundle, *, identity: str = DEFAULT_IDENTITY,
     notes.append("Never sign with --deep: it re-signs nested code with the app's entitlements.")
     return Plan(input=input_path, identity=identity, keychain_profile=keychain_profile,
                 sign=tuple(steps), entitlements=tuple(ent_files), notarize=tuple(notarize),
-                verify=tuple(verify), notes=tuple(notes))
+                verify=tuple(verify), notes=tuple(dict.fromkeys(notes)))
 
 
 def render_text(plan: Plan) -> str:

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-import plistlib
 from dataclasses import dataclass
 
 from asn1crypto import algos, cms, core, tsp, x509
 
 from bundlelint.errors import ParseError
+from bundlelint.parsers.plist import parse_plist
 
 _FMT = "CMS signature"
 
@@ -376,9 +376,9 @@ def _agility_v1(value: core.Asn1Value) -> tuple[tuple[bytes, ...] | None, str | 
     """The V1 attribute: an OCTET STRING holding an XML plist ``{cdhashes: [<data>...]}``."""
     octets = core.OctetString.load(value.dump(), strict=True).native
     try:
-        doc = plistlib.loads(octets)
-    except Exception as exc:  # plistlib raises several types on malformed input
-        return None, f"hash agility plist does not parse: {exc}"
+        doc = parse_plist(octets, "").value
+    except ParseError as err:
+        return None, f"hash agility plist does not parse: {err.reason}"
     hashes = doc.get("cdhashes") if isinstance(doc, dict) else None
     if not isinstance(hashes, list) or not all(isinstance(h, bytes) for h in hashes):
         return None, "hash agility plist has no cdhashes list of data"

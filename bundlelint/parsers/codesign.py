@@ -7,9 +7,12 @@ verification reads the code itself and lives elsewhere.
 from __future__ import annotations
 
 import hashlib
-import plistlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from bundlelint.errors import ParseError
+from bundlelint.options import MAX_SIGNATURE_BYTES
+from bundlelint.parsers.plist import parse_plist
 from bundlelint.parsers.reader import Reader
 
 CSMAGIC_EMBEDDED_SIGNATURE = 0xFADE0CC0
@@ -73,6 +76,13 @@ _V_EARLIEST = 0x20001
 CD_COMPATIBILITY_LIMIT = 0x2F000
 
 MAX_BLOBS = 64
+_CODE_DIRECTORY_SLOTS = frozenset(
+    (CSSLOT_CODEDIRECTORY, *range(CSSLOT_ALTERNATE_CODEDIRECTORIES,
+                                  CSSLOT_ALTERNATE_CODEDIRECTORIES
+                                  + CSSLOT_ALTERNATE_CODEDIRECTORY_MAX)))
+#: The slots whose blobs are read whole and decoded; any other blob is only indexed.
+_DECODED_SLOTS = _CODE_DIRECTORY_SLOTS | {CSSLOT_REQUIREMENTS, CSSLOT_ENTITLEMENTS,
+                                          CSSLOT_DER_ENTITLEMENTS, CSSLOT_SIGNATURESLOT}
 
 
 @dataclass(frozen=True)
@@ -174,6 +184,7 @@ class Entitlements:
     values: dict[str, object] | None
     error: str | None
     is_binary_plist: bool
+    error_offset: int | None = None  # absolute offset the error names (the payload's start)
 
 
 @dataclass(frozen=True)
@@ -213,43 +224,60 @@ class EmbeddedSignature:
 
 def parse_embedded_signature(data: bytes, *, path: str = "", base: int = 0) -> EmbeddedSignature:
     """Decode a SuperBlob held in ``data``; ``base`` is its absolute offset in ``path``."""
-    r = Reader(data, fmt="code signature", path=path, base=base)
-    magic = r.u32be(0, "SuperBlob magic")
+    return read_embedded_signature(lambda offset, size: data[offset : offset + size], len(data),
+                                   path=path, base=base)
+
+
+def read_embedded_signature(read: Callable[[int, int], bytes], available: int, *,
+                            path: str = "", base: int = 0) -> EmbeddedSignature:
+    """Decode the SuperBlob at ``base`` in ``path``, reading it through ``read(offset, size)``
+    (offsets relative to the SuperBlob, at most ``available`` bytes: LC_CODE_SIGNATURE's
+    datasize).
+
+    Reads the header, the index, each indexed blob's header, and whole only the blobs decoded
+    here, each after its length is checked: a claimed size never becomes an allocation. The
+    SuperBlob may claim at most :data:`MAX_SIGNATURE_BYTES` (40 MiB, Apple's kernel limit).
+    """
+    head = Reader(read(0, 12), fmt="code signature", path=path, base=base)
+    magic = head.u32be(0, "SuperBlob magic")
     if magic != CSMAGIC_EMBEDDED_SIGNATURE:
-        raise r.error(0, f"SuperBlob magic is {magic:#010x}, expected 0xfade0cc0")
-    length = r.u32be(4, "SuperBlob length")
-    count = r.u32be(8, "SuperBlob count")
-    if length < 12 or length > len(r):
-        raise r.error(4, f"SuperBlob length {length:#x} is outside 12..{len(r):#x}")
-    sb = r.sub(0, length, "SuperBlob")
+        raise head.error(0, f"SuperBlob magic is {magic:#010x}, expected 0xfade0cc0")
+    length = head.u32be(4, "SuperBlob length")
+    count = head.u32be(8, "SuperBlob count")
+    if length < 12 or length > available:
+        raise head.error(4, f"SuperBlob length {length:#x} is outside 12..{available:#x}")
+    if length > MAX_SIGNATURE_BYTES:
+        raise head.error(4, f"SuperBlob length {length:#x} is over {MAX_SIGNATURE_BYTES:#x} "
+                         "bytes, the most the kernel loads (xnu CS_MAX_BLOB_SIZE, 40 MiB)")
     if count > MAX_BLOBS or 12 + 8 * count > length:
-        raise r.error(8, f"SuperBlob count {count} does not fit in {length:#x} bytes")
+        raise head.error(8, f"SuperBlob count {count} does not fit in {length:#x} bytes")
+    index = Reader(read(0, 12 + 8 * count), fmt="code signature", path=path, base=base)
     blobs: list[BlobIndexEntry] = []
     cds: list[CodeDirectory] = []
     requirements = der = cms = None
     entitlements: Entitlements | None = None
     seen: set[int] = set()
     for i in range(count):
-        slot = sb.u32be(12 + 8 * i, f"blob index {i} type")
-        offset = sb.u32be(16 + 8 * i, f"blob index {i} offset")
+        slot = index.u32be(12 + 8 * i, f"blob index {i} type")
+        offset = index.u32be(16 + 8 * i, f"blob index {i} offset")
         if slot in seen:
-            raise sb.error(12 + 8 * i, f"slot {slot:#x} appears twice in the SuperBlob index")
+            raise index.error(12 + 8 * i, f"slot {slot:#x} appears twice in the SuperBlob index")
         seen.add(slot)
         if offset < 12 + 8 * count or offset + 8 > length:
-            raise sb.error(16 + 8 * i, f"blob {i} (slot {slot:#x}) offset {offset:#x} is outside "
-                           f"the SuperBlob")
-        bmagic = sb.u32be(offset, f"blob {i} magic")
-        blen = sb.u32be(offset + 4, f"blob {i} length")
+            raise index.error(16 + 8 * i, f"blob {i} (slot {slot:#x}) offset {offset:#x} is "
+                              "outside the SuperBlob")
+        header = Reader(read(offset, 8), fmt="code signature", path=path, base=base + offset)
+        bmagic = header.u32be(0, f"blob {i} magic")
+        blen = header.u32be(4, f"blob {i} length")
         if blen < 8 or offset + blen > length:
-            raise sb.error(offset + 4, f"blob {i} (slot {slot:#x}) length {blen:#x} runs past "
-                           f"the SuperBlob end {length:#x}")
-        blob = sb.sub(offset, blen, f"blob {i}")
+            raise header.error(4, f"blob {i} (slot {slot:#x}) length {blen:#x} runs past "
+                               f"the SuperBlob end {length:#x}")
         blobs.append(BlobIndexEntry(slot=slot, offset=base + offset, magic=bmagic, length=blen))
-        if slot == CSSLOT_CODEDIRECTORY or (
-            CSSLOT_ALTERNATE_CODEDIRECTORIES
-            <= slot
-            < CSSLOT_ALTERNATE_CODEDIRECTORIES + CSSLOT_ALTERNATE_CODEDIRECTORY_MAX
-        ):
+        if slot not in _DECODED_SLOTS:
+            continue
+        blob = Reader(read(offset, blen), fmt="code signature", path=path, base=base + offset)
+        blob.check(0, blen, f"blob {i}")
+        if slot in _CODE_DIRECTORY_SLOTS:
             _expect(blob, bmagic, CSMAGIC_CODEDIRECTORY, slot)
             cds.append(parse_code_directory(blob, slot))
         elif slot == CSSLOT_REQUIREMENTS:
@@ -257,7 +285,8 @@ def parse_embedded_signature(data: bytes, *, path: str = "", base: int = 0) -> E
             requirements = blob.bytes(0, blen, "requirements")
         elif slot == CSSLOT_ENTITLEMENTS:
             _expect(blob, bmagic, CSMAGIC_EMBEDDED_ENTITLEMENTS, slot)
-            entitlements = _parse_entitlements(blob.bytes(8, blen - 8, "entitlements"))
+            entitlements = _parse_entitlements(blob.bytes(8, blen - 8, "entitlements"), path,
+                                               base + offset + 8)
         elif slot == CSSLOT_DER_ENTITLEMENTS:
             _expect(blob, bmagic, CSMAGIC_EMBEDDED_DER_ENTITLEMENTS, slot)
             der = blob.bytes(0, blen, "DER entitlements")
@@ -369,19 +398,23 @@ def parse_code_directory(r: Reader, slot: int = 0) -> CodeDirectory:
     )
 
 
-def _parse_entitlements(payload: bytes) -> Entitlements:
+def _parse_entitlements(payload: bytes, path: str, offset: int) -> Entitlements:
     """Entitlements must be an XML plist dict; a binary plist is recorded as such (the notary
-    rejects it with 'Embedded entitlements are invalid')."""
+    rejects it with 'Embedded entitlements are invalid'). ``offset``: where the payload starts.
+
+    Parsed by ``parse_plist`` like every plist, so the value is bounded in depth and expanded
+    size before anything compares or prints it (a hostile value becomes ``error``)."""
     is_binary = payload.startswith(b"bplist")
     try:
         # Leading whitespace before <?xml is tolerated by Apple's parsers (Node.js has shipped
         # Developer ID-signed binaries whose entitlements start with two spaces), not by expat.
-        value = plistlib.loads(payload.lstrip(b" \t\r\n"))
-    except Exception as exc:  # plistlib raises several types on malformed input
-        return Entitlements(payload=payload, values=None, error=str(exc) or type(exc).__name__,
-                            is_binary_plist=is_binary)
+        stripped = payload.lstrip(b" \t\r\n")
+        value = parse_plist(stripped, path, base=offset + len(payload) - len(stripped)).value
+    except ParseError as err:
+        return Entitlements(payload=payload, values=None, error=err.reason,
+                            is_binary_plist=is_binary, error_offset=err.offset)
     if not isinstance(value, dict):
         return Entitlements(payload=payload, values=None,
                             error=f"top level is {type(value).__name__}, not a dict",
-                            is_binary_plist=is_binary)
+                            is_binary_plist=is_binary, error_offset=offset)
     return Entitlements(payload=payload, values=value, error=None, is_binary_plist=is_binary)

@@ -11,13 +11,16 @@ Shape, confirmed on bun 1.3.12 and sentry-cli 3.8.0 (and what rcodesign writes):
     value   = BOOLEAN | INTEGER | UTF8String | SEQUENCE OF value (array) | dict
 
 OCTET STRING (plist data), REAL and GeneralizedTime are decoded too, in case a signer emits
-them. TLVs are decoded with asn1crypto's parser; nesting is limited to ``MAX_DEPTH``.
+them. TLVs are decoded with asn1crypto's parser; nesting is limited to ``MAX_DEPTH``, the
+same limit every plist value is held to (``bundlelint.options.MAX_VALUE_DEPTH``), and the
+decoded dict passes the same bounds check as the XML side (``parsers.plist``).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import math
+import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -25,9 +28,11 @@ from typing import Any
 from asn1crypto import core, parser
 
 from bundlelint.errors import ParseError
+from bundlelint.options import MAX_VALUE_DEPTH
+from bundlelint.parsers.plist import check_value_bounds
 
 CSMAGIC_EMBEDDED_DER_ENTITLEMENTS = 0xFADE7172
-MAX_DEPTH = 32
+MAX_DEPTH = MAX_VALUE_DEPTH
 _FMT = "DER entitlements"
 
 _UNIVERSAL, _APPLICATION, _CONTEXT = 0, 1, 2
@@ -69,6 +74,7 @@ def parse_der_entitlements(blob: bytes, *, path: str = "", base: int = 0) -> Der
     if dend != end:
         raise decoder.error(dend, "data follows the entitlements dictionary")
     values = decoder.dictionary(dstart, dend, 1)
+    check_value_bounds(values, length, _FMT, path, base)
     return DerEntitlements(offset=base, version=version, values=values)
 
 
@@ -235,8 +241,15 @@ def _same(a: Any, b: Any) -> bool:
     return False
 
 
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel = 3
+_SHORT.maxstring = _SHORT.maxother = 60
+
+
 def _show(v: Any) -> str:
+    """A short form of ``v`` for a message: never longer than 60 characters, and built
+    without walking more of ``v`` than it shows."""
     if isinstance(v, bool):
         return "true" if v else "false"
-    text = repr(v)
+    text = _SHORT.repr(v)
     return text if len(text) <= 60 else text[:57] + "..."

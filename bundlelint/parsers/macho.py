@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from bundlelint.errors import ParseError
-from bundlelint.parsers.codesign import EmbeddedSignature, parse_embedded_signature
+from bundlelint.parsers.codesign import EmbeddedSignature, read_embedded_signature
 from bundlelint.parsers.reader import Reader
 
 FAT_MAGIC = 0xCAFEBABE
@@ -652,8 +652,14 @@ def _read_signature(
             f"LC_CODE_SIGNATURE points at {loc.dataoff:#x}+{loc.datasize:#x}, outside the "
             f"{size:#x}-byte slice",
         )
-    data = _read_at(fh, base + loc.dataoff, loc.datasize)
+    start = base + loc.dataoff
+
+    def read(offset: int, size: int) -> bytes:
+        # Only what the SuperBlob's header and index name, each piece bounds-checked by the
+        # caller against the SuperBlob length (itself within datasize and the 40 MiB cap).
+        return _read_at(fh, start + offset, max(min(size, loc.datasize - offset), 0))
+
     try:
-        return parse_embedded_signature(data, path=path, base=base + loc.dataoff), None
+        return read_embedded_signature(read, loc.datasize, path=path, base=start), None
     except ParseError as err:
         return None, err

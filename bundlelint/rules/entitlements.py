@@ -75,8 +75,10 @@ def entitlements_malformed(ctx: RuleContext) -> Iterator[Finding]:
             ents = sl.signature.entitlements if sl.signature else None
             if ents is None:
                 continue
-            if ents.is_binary_plist:
+            if ents.is_binary_plist and ents.error is None:
                 problem = "are a binary plist, not XML"
+            elif ents.is_binary_plist:
+                problem = f"are a binary plist, not XML, and do not parse: {ents.error}"
             elif ents.error is not None:
                 problem = f"do not parse: {ents.error}"
             else:
@@ -84,6 +86,7 @@ def entitlements_malformed(ctx: RuleContext) -> Iterator[Finding]:
             yield ctx.finding(
                 path=entry.display,
                 arch=sl.arch,
+                offset=ents.error_offset,
                 message=f"{sl.arch} slice's embedded entitlements {problem}",
                 command=codesign_command(ctx.bundle, entry, entitlements=True),
             )
