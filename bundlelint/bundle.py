@@ -10,6 +10,7 @@ symlink.
 from __future__ import annotations
 
 import enum
+import errno
 import heapq
 import os
 import shlex
@@ -21,7 +22,7 @@ from operator import attrgetter
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, BinaryIO, NamedTuple, Protocol, TypeVar
 
-from bundlelint.errors import ParseError
+from bundlelint.errors import FileSkipped, ParseError
 from bundlelint.options import Options
 from bundlelint.parsers.macho import MachOFile, parse_macho, sniff_macho
 from bundlelint.parsers.plist import MAX_PLIST_BYTES, InfoPlist, parse_plist
@@ -80,6 +81,8 @@ class EntryKind(enum.Enum):
 
 _MACHO, _METALLIB, _PLIST, _DATA = (EntryKind.MACHO, EntryKind.METALLIB, EntryKind.PLIST,
                                      EntryKind.DATA)
+#: The kinds of entry whose bytes are read (and so can be skipped by --max-file-size).
+_READ_KINDS = frozenset((_MACHO, _METALLIB, _PLIST, _DATA))
 _UNREADABLE, _SYMLINK, _DIRECTORY, _SPECIAL = (EntryKind.UNREADABLE, EntryKind.SYMLINK,
                                                EntryKind.DIRECTORY, EntryKind.SPECIAL)
 
@@ -465,15 +468,36 @@ class Bundle:
 
     # --- parsed artefacts ------------------------------------------------------------------
 
+    def skipped(self, entry: Entry) -> bool:
+        """Whether ``entry`` is a file over ``--max-file-size``: nothing reads it, for any
+        purpose (parsing, page or seal hashing, special slots); BL008 reports it instead."""
+        limit = self.max_file_size
+        return limit is not None and entry.size > limit and entry.kind in _READ_KINDS
+
+    def skip_error(self, entry: Entry) -> FileSkipped | None:
+        """The ``FileSkipped`` that stands for ``entry``'s model if it is skipped, else None."""
+        if self.max_file_size is None or not self.skipped(entry):
+            return None
+        return FileSkipped(entry.display, entry.size, self.max_file_size)
+
+    def skipped_entries(self) -> Iterator[Entry]:
+        """Every file of the input that :meth:`skipped` says is not read."""
+        if self.max_file_size is None:
+            return iter(())
+        return (e for e in self.entries if self.skipped(e))
+
     def open_entry(self, entry: Entry) -> BinaryIO:
         """Open a regular file of the input for reading (analysis code only; rules read models).
 
         Symlinks, directories and special files are refused: bundlelint never follows a link
-        out of the input and never opens a FIFO or device.
+        out of the input and never opens a FIFO or device. A file over ``--max-file-size`` is
+        refused too (callers check :meth:`skipped` first; this is the backstop).
         """
         if entry.kind in (EntryKind.SYMLINK, EntryKind.DIRECTORY, EntryKind.SPECIAL,
                           EntryKind.UNREADABLE):
             raise OSError(f"{entry.display} is a {entry.kind.value}, not a regular file")
+        if self.skipped(entry):
+            raise OSError(errno.EFBIG, f"{entry.display} is over --max-file-size: not read")
         return self.source.open(entry.relpath)
 
     def memo(self, namespace: str, key: str, compute: Callable[[], T]) -> T:
@@ -498,11 +522,10 @@ class Bundle:
     def macho(self, entry: Entry) -> MachOFile:
         """The parsed Mach-O of ``entry``; raises ``ParseError`` (cached) if it is malformed."""
         result = self._macho_cache.get(entry.relpath)
-        if result is None and self.max_file_size is not None and entry.size > self.max_file_size:
-            result = ParseError("Mach-O", entry.display, None,
-                                f"{entry.size} bytes is over the --max-file-size limit of "
-                                f"{self.max_file_size}: not parsed")
-            self._macho_cache[entry.relpath] = result
+        if result is None:
+            result = self.skip_error(entry)
+            if result is not None:
+                self._macho_cache[entry.relpath] = result
         if result is None:
             try:
                 with self.source.open(entry.relpath) as fh:
@@ -600,6 +623,9 @@ class Bundle:
     def _load_plist_file(self, entry: Entry) -> InfoPlist | ParseError:
         if entry.kind is EntryKind.SYMLINK or entry.kind is EntryKind.SPECIAL:
             return ParseError("plist", entry.display, None, f"is a {entry.kind.value}, not a file")
+        skipped = self.skip_error(entry)
+        if skipped is not None:
+            return skipped
         try:
             with self.source.open(entry.relpath) as fh:
                 data = fh.read(MAX_PLIST_BYTES + 1)  # parse_plist refuses anything longer

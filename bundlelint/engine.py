@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 from bundlelint.bundle import Bundle
-from bundlelint.errors import ParseError, UsageError
+from bundlelint.errors import FileSkipped, ParseError, UsageError
 from bundlelint.findings import Finding, Location, Severity
 from bundlelint.options import Options
 from bundlelint.rules import Registry
@@ -19,6 +19,11 @@ from bundlelint.rules.base import Rule, RuleContext
 
 PARSE_ERROR_RULE = "BL001"
 INTERNAL_ERROR_RULE = "BL003"
+#: Rules that run and report whatever the selection (``--select``, ``--ignore``, per-path
+#: ignores): their findings say the report is incomplete (a file over --max-file-size was not
+#: read), and a selection chooses checks, it must not make an unchecked file pass silently.
+#: Their severity can still be overridden in the configuration.
+ALWAYS_REPORTED = frozenset({"BL008"})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -120,7 +125,8 @@ def run_rules(
     options = options or Options()
     selection = selection.resolved(registry)
     findings: list[Finding] = []
-    enabled = [rule for rule in registry if selection.enabled(rule)]
+    enabled = [rule for rule in registry
+               if selection.enabled(rule) or rule.meta.id in ALWAYS_REPORTED]
     ran = [rule.meta.id for rule in enabled]
     if order is not None:
         enabled.sort(key=order)  # stable: ID order within a rank
@@ -128,6 +134,8 @@ def run_rules(
         ctx = RuleContext(bundle=bundle, meta=rule.meta, options=options)
         try:
             findings.extend(rule.check(ctx))
+        except FileSkipped:
+            pass  # a file over --max-file-size: BL008 reports every one, whatever is selected
         except ParseError as err:
             findings.append(_parse_error_finding(registry, err))
         except Exception as exc:  # a bug in a rule must not hide the other rules' findings
@@ -137,8 +145,9 @@ def run_rules(
     for finding in findings:
         owner = registry.get(finding.rule_id)
         names = _names(owner) if owner is not None else (finding.rule_id,)
-        if not selection.enabled_names(names) or selection.ignored_at(
-            names, finding.location.path, bundle.name
+        if finding.rule_id not in ALWAYS_REPORTED and (
+            not selection.enabled_names(names)
+            or selection.ignored_at(names, finding.location.path, bundle.name)
         ):
             continue
         key = (finding.rule_id, finding.location.path, finding.location.arch, finding.message)

@@ -32,6 +32,27 @@ class ParseError(Exception):
         return ParseError(self.format, self.path, offset, self.reason)
 
 
+class FileSkipped(ParseError):
+    """A file was not read at all: it is larger than ``--max-file-size``.
+
+    A ``ParseError`` so that every consumer that cannot get a model for a file already copes;
+    it is not a defect of the file, so the parse-error rules pass over it and the skipped-file
+    rule (BL008) reports it instead.
+    """
+
+    def __init__(self, path: str, size: int, limit: int) -> None:
+        super().__init__("file", path, None, f"{size} bytes is over the --max-file-size limit "
+                         f"of {limit} bytes: not read")
+        self.size = size
+        self.limit = limit
+
+    def with_path(self, path: str) -> FileSkipped:
+        return FileSkipped(path, self.size, self.limit)
+
+    def shifted(self, base: int) -> FileSkipped:
+        return self
+
+
 class UsageError(Exception):
     """The command line or configuration is wrong (exit status 2)."""
 

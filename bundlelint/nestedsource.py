@@ -47,7 +47,8 @@ class NestedArchiveSource:
         for raw in self.inner.walk():
             yield raw
             if (raw.head.startswith(ZIP_MAGIC) and raw.is_file and raw.error is None
-                    and raw.relpath and raw.size <= MAX_NESTED_ARCHIVE):
+                    and raw.relpath and raw.size <= MAX_NESTED_ARCHIVE
+                    and raw.size <= (self.options.max_file_size or raw.size)):
                 yield from self._members(raw)
 
     def _members(self, archive: RawEntry) -> Iterator[RawEntry]:

@@ -256,7 +256,8 @@ def _lint_one(raw: str, registry: Registry, selection: Selection, options: Optio
 
     hashes = any(selection.enabled(r) for r in registry if hashing.needs_hashes(r.check))
     # With a seal to verify, the workers start hashing while the walk goes on.
-    early = hashing.EarlyHasher.for_input(raw, options.jobs) if hashes else None
+    early = (hashing.EarlyHasher.for_input(raw, options.jobs, options.max_file_size)
+             if hashes else None)
     bundle = open_input(Path(raw), options, observer=early.see if early else None)
     if early is not None:
         early.adopt(bundle)

@@ -61,6 +61,7 @@ class SlotStatus(enum.Enum):
     MISSING = "missing"  # hashed, but the data is gone
     UNBOUND = "unbound"  # data present, slot zero-filled or beyond nSpecialSlots
     NOT_HASHED = "not-hashed"  # no data and no hash: nothing to check
+    SKIPPED = "not read"  # the file is over --max-file-size (BL008 reports it)
 
     @property
     def is_problem(self) -> bool:
@@ -230,9 +231,17 @@ class FileSlot:
             return None
 
 
+@dataclass(frozen=True)
+class NotRead:
+    """Special-slot data that exists but was not read: the file (or the Info.plist that says
+    which executable is the bundle's main one) is over ``--max-file-size``."""
+
+    entry: Entry
+
+
 #: What a special slot is compared with: bytes from the signature or a section, a file of the
-#: bundle, or nothing.
-SlotData = bytes | FileSlot | None
+#: bundle, a file not read, or nothing.
+SlotData = bytes | FileSlot | NotRead | None
 
 #: hashType -> hashlib name (type 3 is SHA-256, truncated by the caller).
 HASH_NAMES = {1: "sha1", 2: "sha256", 3: "sha256", 4: "sha384", 5: "sha512"}
@@ -244,6 +253,13 @@ def _file_slot(bundle: Bundle, entry: Entry) -> FileSlot | None:
                       EntryKind.UNREADABLE):
         return None
     return FileSlot(bundle, entry)
+
+
+def _skipped_info_plist(bundle: Bundle, entry: Entry) -> Entry | None:
+    """The Info.plist of the bundle holding ``entry`` when it exists but is over
+    ``--max-file-size`` (so whether ``entry`` is that bundle's main executable is unknown)."""
+    info = bundle.info_plist_entry(bundle.bundle_dir_of(entry.relpath))
+    return info if info is not None and bundle.skipped(info) else None
 
 
 def main_executable_layout(bundle: Bundle, entry: Entry) -> BundleLayout | None:
@@ -279,6 +295,7 @@ def _verify(bundle: Bundle, entry: Entry, macho: MachOFile) -> CodeVerification:
         if cr is not None:
             resources_data = _file_slot(bundle, cr)
             resources_source = cr.display
+    unread_info = None if layout is not None else _skipped_info_plist(bundle, entry)
     slices = []
     try:
         with bundle.open_entry(entry) as fh:
@@ -286,7 +303,12 @@ def _verify(bundle: Bundle, entry: Entry, macho: MachOFile) -> CodeVerification:
                 sig = sl.signature
                 if sig is None or not sig.code_directories:
                     continue
-                if layout is None:
+                if layout is None and unread_info is not None:
+                    # Which executable is the main one is written in the Info.plist nobody
+                    # read: slots 1 and 3 may bind it and CodeResources, or nothing.
+                    info_data = resources_data = NotRead(unread_info)
+                    info_source = resources_source = unread_info.display
+                elif layout is None:
                     info_data, info_source = _embedded_info_plist(fh, sl, entry)
                 slices.append(_verify_slice(bundle, entry, sl, sig, {
                     1: (info_data, info_source),
@@ -428,6 +450,11 @@ def _special(cd: CodeDirectory, slot: int, data: SlotData,
     stored = cd.special_slot_hash(slot)
     if stored is not None and not any(stored):
         stored = None
+    if isinstance(data, NotRead) or (isinstance(data, FileSlot)
+                                     and data.bundle.skipped(data.entry)):
+        return SlotResult(slot=slot, name=SLOT_NAMES[slot], status=SlotStatus.SKIPPED,
+                          stored=stored.hex() if stored is not None else None, actual=None,
+                          source=source)
     algo = _digest_for(cd.hash_type)
     actual = None
     if isinstance(data, FileSlot):

@@ -28,6 +28,7 @@ calling thread, exactly as before.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import stat
@@ -608,7 +609,9 @@ def _inline_digest(bundle: Bundle, entry: Entry, algorithm: str) -> bytes:
 def file_digest(bundle: Bundle, entry: Entry, algorithm: str) -> bytes:
     """The ``algorithm`` digest of ``entry``'s bytes, hashed once per bundle.
 
-    Raises ``OSError`` if the file cannot be read."""
+    Raises ``OSError`` if the file cannot be read or is over ``--max-file-size``."""
+    if bundle.skipped(entry):
+        raise OSError(errno.EFBIG, f"{entry.display} is over --max-file-size: not read")
     prefetch(bundle)
     result = bundle.memo(*_file_memo_slot(entry, algorithm),
                          lambda: _schedule_files(bundle, [entry], algorithm)[0])
@@ -787,25 +790,28 @@ class EarlyHasher:
     Mach-O files are left out: code in code locations is checked by page, not by file hash.
     """
 
-    def __init__(self, root: str, jobs: int) -> None:
+    def __init__(self, root: str, jobs: int, max_file_size: int | None = None) -> None:
         self._root = root
         self._jobs = jobs
+        self._max_file_size = max_file_size
         self._seen_bytes = 0
         self._pending: list[tuple[str, int]] = []  # (relpath, size) not yet submitted
         self._pending_bytes = 0
         self._results: dict[str, _Result] = {}
 
     @classmethod
-    def for_input(cls, path: str, jobs: int | None) -> EarlyHasher | None:
+    def for_input(cls, path: str, jobs: int | None,
+                  max_file_size: int | None = None) -> EarlyHasher | None:
         """An early hasher for ``path`` if it is a directory whose root bundle is sealed and
-        more than one job may run; else ``None``."""
+        more than one job may run; else ``None``. Files over ``max_file_size`` are never
+        hashed (``--max-file-size`` bounds every read)."""
         jobs = jobs if jobs is not None and jobs > 0 else default_jobs()
         if jobs <= 1 or not os.path.isdir(path):
             return None
         for seal in ("Contents/_CodeSignature/CodeResources", "_CodeSignature/CodeResources"):
             try:
                 if stat.S_ISREG(os.lstat(os.path.join(path, seal)).st_mode):
-                    return cls(os.fspath(path), jobs)
+                    return cls(os.fspath(path), jobs, max_file_size)
             except OSError:
                 continue
         return None
@@ -813,6 +819,8 @@ class EarlyHasher:
     def see(self, raw: RawEntry) -> None:
         """Called for every entry the walk finds."""
         if not raw.is_file or raw.error is not None or raw.container is not None:
+            return
+        if self._max_file_size is not None and raw.size > self._max_file_size:
             return
         self._seen_bytes += raw.size
         if _sniff_macho(raw.head):
@@ -903,7 +911,7 @@ def _prefetch(bundle: Bundle) -> bool:
                 continue
             owner = sealed.get(bundle.bundle_dir_of(entry.relpath).relpath)
             if (owner is None or not entry.relpath.startswith(owner.base)
-                    or entry.relpath == owner.code_resources
+                    or entry.relpath == owner.code_resources or bundle.skipped(entry)
                     or (entry.kind is EntryKind.MACHO and entry.place is Place.CODE)
                     or bundle.memoised(*_file_memo_slot(entry, "sha256"))):  # started early
                 continue

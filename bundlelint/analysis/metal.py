@@ -17,6 +17,9 @@ def metal_library(bundle: Bundle, entry: Entry) -> MetalLibrary | ParseError:
     """The parsed header of ``entry``, or the ``ParseError`` that explains why not."""
 
     def compute() -> MetalLibrary | ParseError:
+        skipped = bundle.skip_error(entry)
+        if skipped is not None:
+            return skipped
         try:
             with bundle.open_entry(entry) as fh:
                 header = fh.read(HEADER_SIZE)
@@ -30,6 +33,8 @@ def metal_library(bundle: Bundle, entry: Entry) -> MetalLibrary | ParseError:
 
 
 def metal_libraries(bundle: Bundle) -> Iterator[tuple[Entry, MetalLibrary | ParseError]]:
-    """Every file classified as a metallib (by its ``MTLB`` magic), with its header."""
+    """Every file classified as a metallib (by its ``MTLB`` magic), with its header; files over
+    ``--max-file-size`` are left out (BL008 reports them)."""
     for entry in bundle.entries_of(EntryKind.METALLIB):
-        yield entry, metal_library(bundle, entry)
+        if not bundle.skipped(entry):
+            yield entry, metal_library(bundle, entry)

@@ -182,6 +182,9 @@ def _load(bundle: Bundle, layout: BundleLayout) -> CodeResources | ParseError | 
     if entry is None or entry.kind in (EntryKind.DIRECTORY, EntryKind.SYMLINK,
                                        EntryKind.SPECIAL):
         return None
+    skipped = bundle.skip_error(entry)
+    if skipped is not None:
+        return skipped.with_path(display)
     try:
         if entry.size > MAX_PLIST_BYTES:
             raise ParseError("CodeResources", display, None, f"{entry.size} bytes is over the "
@@ -206,8 +209,12 @@ def _compare(bundle: Bundle, layout: BundleLayout, display: str,
         issue = _check_one(bundle, layout, rel, sealed, rules)
         if issue is not None:
             issues.append(issue)
+    main_unknown = _main_executable_unknown(bundle, layout)
     for rel in sorted(set(on_disk) - set(files)):
         entry = on_disk[rel]
+        if main_unknown and _could_be_main_executable(rel):
+            continue  # Apple leaves the main executable out of the seal; which one it is, the
+            # Info.plist over --max-file-size would have said
         what = "bundle" if entry.kind is EntryKind.DIRECTORY else entry.kind.value
         issues.append(SealIssue(IssueKind.ADDED, entry.display, rel,
                                 f"{rel} ({what}) is not in the seal: it was added or replaced "
@@ -215,6 +222,18 @@ def _compare(bundle: Bundle, layout: BundleLayout, display: str,
     return SealVerification(layout.bundle_dir, layout.base, display, present=True,
                             version="v2" if v2 else "v1", sealed_count=len(files),
                             issues=tuple(issues))
+
+
+def _main_executable_unknown(bundle: Bundle, layout: BundleLayout) -> bool:
+    """Whether the bundle's main executable is unknown because its Info.plist was not read."""
+    info = bundle.entry(layout.info_plist) if layout.info_plist is not None else None
+    return layout.main_executable is None and info is not None and bundle.skipped(info)
+
+
+def _could_be_main_executable(rel: str) -> bool:
+    """Where CFBundleExecutable may point (relative to the seal base): MacOS/NAME or NAME."""
+    name = rel.removeprefix("MacOS/")
+    return "/" not in name
 
 
 def sealable_paths(bundle: Bundle, layout: BundleLayout, rules: tuple[ResourceRule, ...],
@@ -287,6 +306,8 @@ def _check_one(bundle: Bundle, layout: BundleLayout, rel: str, sealed: SealedFil
         return SealIssue(IssueKind.MODIFIED, display, rel,
                          f"{rel} was sealed as a file but is now a {entry.kind.value}",
                          "file", entry.kind.value)
+    if bundle.skipped(entry):
+        return None  # over --max-file-size: not hashed, so neither sealed-ok nor modified (BL008)
     algorithm, expected = ("sha256", sealed.hash2) if sealed.hash2 else ("sha1", sealed.hash)
     assert expected is not None  # the parser guarantees one of the three forms
     try:

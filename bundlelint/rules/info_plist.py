@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from bundlelint.bundle import APP_LIKE_EXTENSIONS as APP_LIKE
 from bundlelint.bundle import Bundle, BundleDir, EntryKind
-from bundlelint.errors import ParseError
+from bundlelint.errors import FileSkipped, ParseError
 from bundlelint.findings import Applicability, Finding, Severity
 from bundlelint.identifiers import BUNDLE_IDENTIFIER_PATTERN
 from bundlelint.parsers.macho import PLATFORM_MACOS, Version
@@ -90,6 +90,8 @@ def info_plist_invalid(ctx: RuleContext) -> Iterator[Finding]:
     for bd in _app_like_bundles(ctx.bundle):
         try:
             ctx.bundle.info_plist(bd)
+        except FileSkipped:
+            continue  # not read at all: BL008 says so
         except ParseError as err:
             entry = ctx.bundle.info_plist_entry(bd)
             rel = entry.relpath if entry else bd.child("Info.plist")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from bundlelint.bundle import EntryKind
-from bundlelint.errors import ParseError
+from bundlelint.errors import FileSkipped, ParseError
 from bundlelint.findings import Applicability, Finding, Severity
 from bundlelint.rules.base import RuleContext, RuleMeta, rule
 
@@ -37,6 +37,8 @@ from bundlelint.rules.base import RuleContext, RuleMeta, rule
 )
 def parse_error(ctx: RuleContext) -> Iterator[Finding]:
     for entry, result in ctx.bundle.macho_results():
+        if isinstance(result, FileSkipped):
+            continue  # not read at all: BL008 says so
         if isinstance(result, ParseError):
             yield ctx.finding(
                 path=entry.display,
@@ -224,3 +226,38 @@ def unreadable_entry(ctx: RuleContext) -> Iterator[Finding]:
     for entry in ctx.bundle.entries_of(EntryKind.UNREADABLE):
         yield ctx.finding(path=entry.display, message=f"cannot be read: {entry.error}",
                           target=ctx.bundle.shell_path(entry.relpath))
+
+
+@rule(
+    RuleMeta(
+        id="BL008",
+        slug="file-skipped",
+        severity=Severity.ERROR,
+        summary="A file is larger than --max-file-size and was not checked",
+        what=(
+            "With `--max-file-size`, no file larger than the limit is read for any purpose: not "
+            "parsed, its code pages not hashed, not compared with the resource seal, not hashed "
+            "for a special slot. Each such file is reported, whatever `--select` and `--ignore` "
+            "say, because without it the report would pass a file nobody looked at."
+        ),
+        why=(
+            "The report is incomplete: a malformed binary, a bad signature or a resource "
+            "modified after signing in this file would not be found, yet codesign and the "
+            "notary read every file. Like an unreadable file (BL007), it fails the check."
+        ),
+        how_to_fix=(
+            "Raise `--max-file-size` above this file's size (or leave it unset) to check the "
+            "file; keep the limit in CI to bound the time a hostile upload can take."
+        ),
+        fix_applicability=Applicability.DISPLAY,
+    )
+)
+def file_skipped(ctx: RuleContext) -> Iterator[Finding]:
+    limit = ctx.bundle.max_file_size
+    for entry in ctx.bundle.skipped_entries():
+        yield ctx.finding(
+            path=entry.display,
+            message=f"{entry.size} bytes is over the --max-file-size limit of {limit} bytes: "
+                    "not read, so nothing in it was checked",
+            evidence={"size": entry.size, "limit": limit},
+        )

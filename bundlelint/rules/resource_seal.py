@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from bundlelint.analysis.codehash import BundleLayout, bundle_layouts
 from bundlelint.analysis.seal import IssueKind, SealIssue, sealed_bundles, unsealed_content
 from bundlelint.bundle import BUNDLE_EXTENSIONS, Bundle, EntryKind
-from bundlelint.errors import ParseError
+from bundlelint.errors import FileSkipped, ParseError
 from bundlelint.findings import Applicability, Finding, Severity
 from bundlelint.rules._commands import codesign_command
 from bundlelint.rules.base import RuleContext, RuleMeta, rule
@@ -253,8 +253,8 @@ def stapled_ticket_present(ctx: RuleContext) -> Iterator[Finding]:
 def code_resources_invalid(ctx: RuleContext) -> Iterator[Finding]:
     layouts = {lay.bundle_dir.relpath: lay for lay in bundle_layouts(ctx.bundle)}
     for seal in sealed_bundles(ctx.bundle):
-        if seal.error is None:
-            continue
+        if seal.error is None or isinstance(seal.error, FileSkipped):
+            continue  # a CodeResources over --max-file-size is not read: BL008 says so
         yield ctx.finding(
             path=seal.code_resources,
             offset=seal.error.offset,
