@@ -244,6 +244,7 @@ def test_info_plist_billion_laughs(tmp_path: Path) -> None:
     assert "BL003" not in {f["rule_id"] for f in findings}
     [bl402] = [f for f in findings if f["rule_id"] == "BL402"]
     assert bl402["path"] == "Sample.app/Contents/Info.plist"
+    assert bl402["offset"] == 0  # where the document starts: values carry no position
     assert "expand to more than" in bl402["message"]
     proc = _run_bounded("inspect", "--format", "json", str(make_app(tmp_path / "i", info=info)))
     assert proc.returncode == 0 and len(proc.stdout) < 100_000

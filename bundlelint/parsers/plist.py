@@ -43,7 +43,7 @@ def parse_plist(data: bytes, path: str, *, base: int | None = None) -> PlistDocu
     if form == "xml":
         fast = parse_xml_plist(data)
         if fast is not None:
-            check_value_bounds(fast, len(data), f"{form} plist", path, base)
+            check_value_bounds(fast, len(data), f"{form} plist", path, base or 0)
             return PlistDocument(value=fast, form=form)
     try:
         value = plistlib.loads(data)
@@ -52,7 +52,7 @@ def parse_plist(data: bytes, path: str, *, base: int | None = None) -> PlistDocu
     except Exception as exc:  # plistlib raises InvalidFileException, ExpatError, ValueError...
         reason = str(exc) or type(exc).__name__
         raise ParseError(f"{form} plist", path, base, reason) from None
-    check_value_bounds(value, len(data), f"{form} plist", path, base)
+    check_value_bounds(value, len(data), f"{form} plist", path, base or 0)
     return PlistDocument(value=value, form=form)
 
 
