@@ -228,13 +228,14 @@ def test_deep_xml_entitlements_with_der(tmp_path: Path) -> None:
     """Item 6: XML entitlements nested 100,000 deep plus DER used to crash BL303-BL308 (BL003),
     which switched the allow-jit and library-validation checks off. Now the XML is a BL302
     finding with the payload's offset and the DER side still drives BL304 and BL306."""
-    app = _signed_app(tmp_path, deep_xml(), {ALLOW_JIT: True, DISABLE_LV: True})
+    app = _signed_app(tmp_path, deep_xml(), {ALLOW_JIT: True, DISABLE_LV: True,
+                                             "com.apple.security.get-task-allow": True})
     report = lint(app)
     ids = rule_ids(report)
     assert "BL003" not in ids
     [bl302] = by_rule(report, "BL302")
     assert "deeper than 32" in bl302.message and bl302.location.offset is not None
-    assert {"BL304", "BL306"} <= ids
+    assert {"BL301", "BL304", "BL306"} <= ids
 
 
 def test_info_plist_billion_laughs(tmp_path: Path) -> None:

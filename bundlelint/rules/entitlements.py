@@ -35,10 +35,10 @@ GET_TASK_ALLOW = "com.apple.security.get-task-allow"
 def get_task_allow(ctx: RuleContext) -> Iterator[Finding]:
     for entry, macho in ctx.bundle.machos():
         for sl in macho.slices:
-            ents = sl.signature.entitlements if sl.signature else None
-            if ents is None or ents.values is None:
+            if sl.signature is None:
                 continue
-            if ents.values.get(GET_TASK_ALLOW) is True:
+            # The XML dict, else (absent or malformed: BL302) the DER one the kernel reads.
+            if slice_entitlements(ctx.bundle, entry, sl).effective.get(GET_TASK_ALLOW) is True:
                 yield ctx.finding(
                     path=entry.display,
                     arch=sl.arch,
