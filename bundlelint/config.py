@@ -9,13 +9,11 @@ is a usage error that names the key, never a silently ignored setting.
 
 from __future__ import annotations
 
-import plistlib
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from xml.parsers.expat import ExpatError
 
 from bundlelint.errors import UsageError
 from bundlelint.findings import Severity
@@ -225,13 +223,18 @@ def _entitlements(value: Any, path: Path) -> dict[str, dict[str, Any]]:
 
 
 def _read_entitlements_file(file: Path, context: str) -> dict[str, Any]:
+    """The expected entitlements in ``file``, read like every plist (bounded in size, depth and
+    expansion, since BL310 compares them with the signature's)."""
+    from bundlelint.errors import ParseError
+    from bundlelint.parsers.plist import MAX_PLIST_BYTES, parse_plist
+
     try:
         with file.open("rb") as fh:
-            doc = plistlib.load(fh)
+            doc = parse_plist(fh.read(MAX_PLIST_BYTES + 1), str(file)).value
     except OSError as exc:
         raise UsageError(f"{context}: cannot read {file}: {exc.strerror or exc}") from None
-    except (ValueError, ExpatError) as exc:
-        raise UsageError(f"{context}: {file} is not a property list: {exc}") from None
+    except ParseError as err:
+        raise UsageError(f"{context}: {file} is not a property list: {err.reason}") from None
     if not isinstance(doc, dict):
         raise UsageError(f"{context}: {file} is not a dictionary")
     return doc

@@ -270,3 +270,20 @@ def test_signature_entitlements_error_names_offset() -> None:
     # the same SuperBlob decoded from memory says the same
     again = parse_embedded_signature(exe[sig.offset: sig.offset + sig.length], base=sig.offset)
     assert again.entitlements == ents
+
+
+def test_expected_entitlements_file_is_bounded_too(tmp_path: Path) -> None:
+    """A configuration's expected-entitlements file is compared with the signature's: a deep
+    or cyclic one is a usage error (exit 2), not a crash of the comparison."""
+    for name, data in (("deep", deep_xml(1000)), ("cyclic", cyclic())):
+        project = tmp_path / name
+        project.mkdir()
+        app = _signed_app(project, plistlib.dumps({ALLOW_JIT: True}), None)
+        (project / "x.entitlements").write_bytes(data)
+        (project / "bundlelint.toml").write_text(
+            '[expected-entitlements]\n"Contents/MacOS/app" = "x.entitlements"\n')
+        proc = subprocess.run([sys.executable, "-m", "bundlelint", "check", str(app)],
+                              cwd=project, capture_output=True, text=True, timeout=120,
+                              check=False)
+        assert proc.returncode == 2, proc.stderr[-2000:]
+        assert "is not a property list" in proc.stderr and "Traceback" not in proc.stderr
