@@ -637,7 +637,7 @@ class Bundle:
         if not isinstance(doc.value, dict):
             return ParseError("plist", entry.display, None,
                               f"top level is {type(doc.value).__name__}, not a dictionary")
-        return InfoPlist(values=doc.value, form=doc.form)
+        return InfoPlist(values=doc.value, form=doc.form, lenient=doc.lenient)
 
     @cached_property
     def main_executable(self) -> Entry | None:

@@ -6,7 +6,7 @@ import plistlib
 from pathlib import Path
 
 import pytest
-from appbuilder import developer_id_like, make_app, sealed_app, universal
+from appbuilder import DEFAULT_INFO, developer_id_like, make_app, sealed_app, universal
 from lintutil import by_rule, lint
 
 from fixtures.macho_builder import MachOSpec
@@ -127,3 +127,78 @@ def test_bl407_unparseable_version(tmp_path: Path) -> None:
     report = lint(make_app(tmp_path, info_overrides={"LSMinimumSystemVersion": "eleven"}))
     [finding] = by_rule(report, "BL407")
     assert "not a version number" in finding.message
+
+
+#: An Info.plist as `wails build` writes it for macOS: Wails v2's template
+#: (wailsapp/wails, v2/pkg/buildassets/build/darwin/Info.plist) starts with the DOCTYPE and has
+#: no <?xml?> declaration. macOS reads it; plistlib's format sniffing does not.
+WAILS_INFO = b"""<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0">
+    <dict>
+        <key>CFBundlePackageType</key>
+        <string>APPL</string>
+        <key>CFBundleName</key>
+        <string>App</string>
+        <key>CFBundleExecutable</key>
+        <string>app</string>
+        <key>CFBundleIdentifier</key>
+        <string>com.example.app</string>
+        <key>CFBundleVersion</key>
+        <string>1.0.0</string>
+        <key>CFBundleGetInfoString</key>
+        <string>Built using Wails (https://wails.io)</string>
+        <key>CFBundleShortVersionString</key>
+        <string>1.0.0</string>
+        <key>CFBundleIconFile</key>
+        <string>iconfile</string>
+        <key>LSMinimumSystemVersion</key>
+        <string>10.13.0</string>
+        <key>NSHighResolutionCapable</key>
+        <string>true</string>
+        <key>NSHumanReadableCopyright</key>
+        <string>Copyright.........</string>
+    </dict>
+</plist>
+"""
+
+
+def test_wails_info_plist_parses_with_a_note(tmp_path: Path) -> None:
+    with pytest.raises(plistlib.InvalidFileException):
+        plistlib.loads(WAILS_INFO)  # the strict sniffing this reader must not copy
+    report = lint(sealed_app(tmp_path, info=WAILS_INFO))
+    assert not by_rule(report, "BL402") and not by_rule(report, "BL403")
+    [note] = by_rule(report, "BL408")
+    assert note.severity.value == "info"
+    assert note.location.path == "Sample.app/Contents/Info.plist"
+    assert "no <?xml?> declaration before '<!DOCTYPE'" in note.message
+    assert note.fix is not None and note.fix.command is not None
+    assert note.fix.command.startswith("plutil -convert xml1 ")
+    # Otherwise read like any Info.plist: the template's LSMinimumSystemVersion 10.13.0 is
+    # below the executable's minos (11.0), which BL407 reports as for any other plist.
+    assert {f.rule_id for f in report.findings} == {"BL407", "BL408"}
+
+
+@pytest.mark.parametrize(("prefix", "says"), [
+    (b"\xef\xbb\xbf  \n", "leading whitespace"),
+    (b"\n\n<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", "leading whitespace"),
+    (b"<!-- generated -->\n", "no <?xml?> declaration before '<!-- gene'"),
+])
+def test_info_plist_read_as_corefoundation_reads_it(tmp_path: Path, prefix: bytes,
+                                                     says: str) -> None:
+    data = prefix + plistlib.dumps(DEFAULT_INFO).split(b"\n", 1)[1]  # the declaration is in prefix
+    report = lint(make_app(tmp_path, info=data))
+    assert not by_rule(report, "BL402")
+    [note] = by_rule(report, "BL408")
+    assert says in note.message
+
+
+def test_standard_info_plist_with_bom_needs_no_note(tmp_path: Path) -> None:
+    # plistlib itself accepts a byte-order mark before <?xml: nothing to say.
+    report = lint(make_app(tmp_path, info=b"\xef\xbb\xbf" + plistlib.dumps(DEFAULT_INFO)))
+    assert not by_rule(report, "BL402") and not by_rule(report, "BL408")
+
+
+def test_garbage_is_still_invalid_after_the_lenient_reading(tmp_path: Path) -> None:
+    [finding] = by_rule(lint(make_app(tmp_path, info=b"<!DOCTYPE plist>\n<plist><dict><key>")),
+                        "BL402")
+    assert finding.message.startswith("Info.plist is invalid (xml plist): ")

@@ -406,8 +406,9 @@ def _parse_entitlements(payload: bytes, path: str, offset: int) -> Entitlements:
     size before anything compares or prints it (a hostile value becomes ``error``)."""
     is_binary = payload.startswith(b"bplist")
     try:
-        # Leading whitespace before <?xml is tolerated by Apple's parsers (Node.js has shipped
-        # Developer ID-signed binaries whose entitlements start with two spaces), not by expat.
+        # Read as CoreFoundation reads plists (parsers.plist): leading whitespace before <?xml
+        # is tolerated by Apple's parsers (Node.js has shipped Developer ID-signed binaries
+        # whose entitlements start with two spaces), not by expat.
         stripped = payload.lstrip(b" \t\r\n")
         value = parse_plist(stripped, path, base=offset + len(payload) - len(stripped)).value
     except ParseError as err:

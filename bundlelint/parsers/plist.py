@@ -8,6 +8,19 @@ cheap, but anything that walks the value (``repr``, ``==``, JSON, ``plistlib.dum
 the expansion: a 17 KB file that expands to 4.3e9 leaves takes gigabytes, a cycle or 100,000
 levels of XML nesting a ``RecursionError``. :func:`check_value_bounds` walks each shared
 object once, so its own cost is the size of the file, not of the expansion.
+
+Plists are read as CoreFoundation reads them: this is the one place Info.plists, entitlements
+and the other plists of a bundle are decoded. ``plistlib`` decides the format by sniffing the
+first bytes (``<?xml`` or ``<plist``, after an optional byte-order mark) and refuses anything
+else, while macOS reads property lists with CoreFoundation, which is more forgiving (CF,
+CFPropertyList.c: ``_CFPropertyListCreateWithData`` tries the binary form, then
+``encodingForXMLData`` skips a byte-order mark and ``parseXMLPropertyList`` skips whitespace,
+comments, processing instructions and a DOCTYPE in any order before the first element). A
+Wails-generated Info.plist, for one, starts with ``<!DOCTYPE plist ...>`` and has no
+``<?xml?>`` declaration: macOS reads it, ``plistlib.loads`` does not. So when the strict
+reading fails, the document is read again as CoreFoundation would (prologue skipped, parsed as
+XML without sniffing), and the result says what was tolerated, so that a rule can tell the
+user that stricter tools will refuse the file.
 """
 
 from __future__ import annotations
@@ -26,10 +39,31 @@ MAX_PLIST_BYTES = 16 * 1024 * 1024
 
 @dataclass(frozen=True)
 class PlistDocument:
-    """A decoded plist and the form it was stored in (``xml`` or ``binary``)."""
+    """A decoded plist and the form it was stored in (``xml`` or ``binary``). ``lenient`` says
+    what only CoreFoundation's reading tolerated (``None`` when ``plistlib`` reads it as is)."""
 
     value: Any
     form: str
+    lenient: str | None = None
+
+
+_BOM = b"\xef\xbb\xbf"
+_XML_SPACE = b" \t\r\n"
+
+
+def _tolerated(data: bytes) -> str | None:
+    """What a strict reader trips over at the start of an XML ``data`` that CoreFoundation
+    skips: leading whitespace (after an optional UTF-8 byte-order mark), or a missing
+    ``<?xml?>`` declaration (``plistlib`` sniffs for ``<?xml`` or ``<plist``); ``None`` if
+    nothing."""
+    notes = []
+    body = data[len(_BOM):] if data.startswith(_BOM) else data
+    stripped = body.lstrip(_XML_SPACE)
+    if len(stripped) != len(body):
+        notes.append("leading whitespace")
+    if not stripped.startswith((b"<?xml", b"<plist")):
+        notes.append("no <?xml?> declaration before " + repr(stripped[:9].decode("latin-1")))
+    return ", ".join(notes) or None
 
 
 def parse_plist(data: bytes, path: str, *, base: int | None = None) -> PlistDocument:
@@ -45,15 +79,23 @@ def parse_plist(data: bytes, path: str, *, base: int | None = None) -> PlistDocu
         if fast is not None:
             check_value_bounds(fast, len(data), f"{form} plist", path, base or 0)
             return PlistDocument(value=fast, form=form)
+    lenient = _tolerated(data) if form == "xml" else None
     try:
-        value = plistlib.loads(data)
+        if lenient is None:
+            value = plistlib.loads(data)
+        else:
+            # CoreFoundation's reading: past the byte-order mark and whitespace, XML without
+            # sniffing (expat itself accepts a DOCTYPE, comments and processing instructions
+            # before the root element, as CF does).
+            body = data[len(_BOM):] if data.startswith(_BOM) else data
+            value = plistlib.loads(body.lstrip(_XML_SPACE), fmt=plistlib.FMT_XML)
     except RecursionError:
         raise ParseError(f"{form} plist", path, base, "nesting is too deep") from None
     except Exception as exc:  # plistlib raises InvalidFileException, ExpatError, ValueError...
         reason = str(exc) or type(exc).__name__
         raise ParseError(f"{form} plist", path, base, reason) from None
     check_value_bounds(value, len(data), f"{form} plist", path, base or 0)
-    return PlistDocument(value=value, form=form)
+    return PlistDocument(value=value, form=form, lenient=lenient)
 
 
 class _OverBudget(Exception):
@@ -134,6 +176,8 @@ class InfoPlist:
 
     values: dict[str, Any]
     form: str
+    #: What only CoreFoundation's lenient reading tolerated (see ``PlistDocument.lenient``).
+    lenient: str | None = None
 
     def string(self, key: str) -> str | None:
         """The value of ``key`` if it is a string, else ``None``."""

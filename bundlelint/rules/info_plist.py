@@ -105,6 +105,47 @@ def info_plist_invalid(ctx: RuleContext) -> Iterator[Finding]:
 
 @rule(
     RuleMeta(
+        id="BL408",
+        slug="info-plist-nonstandard-prologue",
+        severity=Severity.INFO,
+        summary="Info.plist is read by macOS but not by strict plist readers",
+        what=(
+            "Reports an XML Info.plist that only a CoreFoundation-style reading accepts: no "
+            "`<?xml?>` declaration (a Wails-generated Info.plist starts with `<!DOCTYPE "
+            "plist ...>`), or whitespace before it. The file is checked like any other."
+        ),
+        why=(
+            "macOS reads it: CoreFoundation skips a byte-order mark, whitespace, comments and "
+            "a DOCTYPE before the first element (CF, CFPropertyList.c, "
+            "`parseXMLPropertyList`). Stricter readers that sniff the format from the first "
+            "bytes, such as Python's plistlib, refuse it, so build and CI tools may fail on "
+            "a bundle that works."
+        ),
+        how_to_fix=(
+            "Rewrite it in the canonical form before signing (`plutil -convert xml1` adds the "
+            "declaration), or fix the template that generates it."
+        ),
+        fix_command="plutil -convert xml1 {target}  # " + RESIGN,
+        fix_applicability=Applicability.SAFE,
+    )
+)
+def info_plist_nonstandard_prologue(ctx: RuleContext) -> Iterator[Finding]:
+    for bd in _app_like_bundles(ctx.bundle):
+        info = ctx.bundle.valid_info_plist(bd)
+        entry = ctx.bundle.info_plist_entry(bd)
+        if info is None or info.lenient is None or entry is None:
+            continue
+        yield ctx.finding(
+            path=entry.display,
+            message=f"Info.plist parses only as CoreFoundation reads it ({info.lenient}); "
+            "strict XML plist readers refuse it",
+            evidence={"tolerated": info.lenient},
+            target=ctx.bundle.shell_path(entry.relpath),
+        )
+
+
+@rule(
+    RuleMeta(
         id="BL403",
         slug="bundle-executable-missing",
         severity=Severity.ERROR,
