@@ -30,7 +30,10 @@ from bundlelint.parsers.plist import MAX_PLIST_BYTES, InfoPlist, parse_plist
 if TYPE_CHECKING:
     from bundlelint.zipsource import ZipReport
 
-#: Directories under ``Contents/`` whose files the signer treats as nested code (docs/formats.md 4).
+#: Directories under a bundle's resource base (``Contents/``, or a framework's version
+#: directory) whose files the signer treats as nested code: the ``nested`` rule of the default
+#: rules2 (Security, bundlediskrep.cpp, ``BundleDiskRep::defaultResourceRules``;
+#: docs/formats.md 4).
 CODE_DIRECTORIES = (
     "MacOS",
     "Frameworks",
@@ -359,23 +362,51 @@ class Bundle:
         return tuple(found)
 
     def _place(self, relpath: str) -> Place:
+        """Where the signer puts ``relpath``, by the default rules2 of its innermost bundle
+        (Security, bundlediskrep.cpp, ``BundleDiskRep::defaultResourceRules``), matched
+        against the path relative to that bundle's resource base (``Contents/``, or
+        ``Versions/<name>/`` of a versioned framework):
+
+        * ``Resources/...`` is a resource (weight 20 beats the nested rules);
+        * anything in a ``.dSYM`` directory is a resource (weight 11);
+        * a file directly in the base, or under a ``CODE_DIRECTORIES`` entry, is nested code
+          (weight 10);
+        * anything else is a resource outside Resources (``OTHER``), and so is everything in a
+          flat bundle (no Contents, not versioned: CFBundle's resources directory is the
+          bundle itself, and its rules have no nested entries) and anything of a versioned
+          framework outside ``Versions/<name>/`` (its root holds only symlinks).
+
+        The answer depends only on the parent directory of ``relpath`` (``_classify_all``
+        relies on it)."""
         if self.is_single_file:
             return Place.CODE
         owner = self.bundle_dir_of(relpath)
-        prefix = owner.child("")
-        inside = relpath.startswith(prefix)
-        inner = relpath[len(prefix):] if inside else relpath
-        if owner.contents and inside:
-            if "/" not in inner:
-                return Place.CODE  # files directly in Contents/ are nested code to the signer
-            if inner.startswith("Resources/"):
-                return Place.RESOURCES
-            if any(inner.startswith(d + "/") for d in CODE_DIRECTORIES):
-                return Place.CODE
+        base = self._resource_base(owner, relpath)
+        if base is None or not relpath.startswith(base):
             return Place.OTHER
-        if owner.extension == ".framework":
-            return Place.RESOURCES if "/Resources/" in f"/{inner}" else Place.CODE
+        inner = relpath[len(base):]
+        if inner.startswith("Resources/"):
+            return Place.RESOURCES
+        parent = inner.rpartition("/")[0]
+        if parent.endswith(".dSYM") or ".dSYM/" in parent:
+            return Place.OTHER
+        if not parent or any(inner.startswith(d + "/") for d in CODE_DIRECTORIES):
+            return Place.CODE
         return Place.OTHER
+
+    @staticmethod
+    def _resource_base(owner: BundleDir, relpath: str) -> str | None:
+        """The input-relative prefix ``owner``'s seal rules are matched against, for
+        ``relpath`` inside it; ``None`` for a flat bundle (no nested code there)."""
+        if owner.contents:
+            return owner.child("")
+        if owner.extension != ".framework":
+            return None
+        prefix = f"{owner.relpath}/" if owner.relpath else ""
+        parts = relpath[len(prefix):].split("/")
+        if len(parts) >= 3 and parts[0] == "Versions":
+            return f"{prefix}Versions/{parts[1]}/"
+        return None
 
     def _classify_all(self, raws: list[RawEntry]) -> tuple[Entry, ...]:
         """The entries for ``raws``: each one's kind by magic (or by what the walk saw) and its

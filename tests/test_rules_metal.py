@@ -3,6 +3,8 @@ Resources, sealed, keeps every rule quiet."""
 
 from __future__ import annotations
 
+import os
+
 from pathlib import Path
 
 import pytest
@@ -87,6 +89,32 @@ def test_bl504_in_code_location(tmp_path: Path, where: str) -> None:
     assert finding.fix is not None and finding.fix.command is not None
     name = where.rsplit("/", 1)[1]
     assert finding.fix.command.endswith(f"Sample.app/Contents/Resources/{name}")
+
+
+FW = "Contents/Frameworks/Shaders.framework/Versions/A/"
+
+
+@pytest.mark.parametrize("where", [
+    FW + "Resources/default.metallib",  # the framework's Resources: a resource
+    FW + "Libraries/default.metallib",  # rules2 '^.*': a resource outside Resources
+    "Contents/MacOS/app.dSYM/Contents/Resources/x.metallib",  # '.*\\.dSYM($|/)' weight 11
+    "Contents/SharedSupport/default.metallib",  # not a nested-code directory
+    "Contents/Resources/Flat.bundle/default.metallib",  # flat bundle: no nested rules
+])
+def test_bl504_quiet_where_codesign_seals_a_resource(tmp_path: Path, where: str) -> None:
+    # bundlediskrep.cpp BundleDiskRep::defaultResourceRules: only files directly in the
+    # resource base and under MacOS, Frameworks, PlugIns, ... are nested code.
+    app = _app(tmp_path, build_metallib(), where=where)
+    if where.startswith(FW):
+        os.symlink("A", app / "Contents/Frameworks/Shaders.framework/Versions/Current")
+    assert not by_rule(lint(app), "BL504")
+
+
+def test_bl504_fires_directly_in_a_framework_version(tmp_path: Path) -> None:
+    # '^[^/]+$' nested: a file beside the framework's binary is nested code.
+    app = _app(tmp_path, build_metallib(), where=FW + "default.metallib")
+    [finding] = by_rule(lint(app), "BL504")
+    assert finding.location.path == f"Sample.app/{FW}default.metallib"
 
 
 def test_bl505_added_after_signing(tmp_path: Path) -> None:
