@@ -570,9 +570,51 @@ class Bundle:
             raise result
         return result
 
+    @cached_property
+    def framework_copies(self) -> frozenset[str]:
+        """Relpaths of entries that stand where a versioned framework needs a symlink: a
+        ``Versions/Current`` that is not a link, and anything at the framework root other
+        than ``Versions``, ``.DS_Store`` and ``module.map`` that is not a link (what
+        Security's ``BundleDiskRep::validateFrameworkRoot`` allows there; the copies are what
+        ``zip -r`` without ``-y`` leaves: copies of the current version). Checks judge the
+        framework through its real version directory, so each defect of the framework is
+        reported once, not once per copy (BL702 reports the copies themselves)."""
+        copies: set[str] = set()
+        for bd in self.bundle_dirs:
+            if bd.extension != ".framework":
+                continue
+            root = f"{bd.relpath}/" if bd.relpath else ""
+            versions = self.entry(root + "Versions")
+            if versions is None or versions.kind is not EntryKind.DIRECTORY:
+                continue
+            current = self.entry(root + "Versions/Current")
+            if current is not None and current.kind is not EntryKind.SYMLINK:
+                copies.add(current.relpath)
+            for child in self.children(bd.relpath):
+                name = child.relpath[len(root):].lower()
+                if child.kind is not EntryKind.SYMLINK and name not in (
+                        "versions", ".ds_store", "module.map"):
+                    copies.add(child.relpath)
+        return frozenset(copies)
+
+    def in_framework_copy(self, relpath: str) -> bool:
+        """Whether ``relpath`` is, or is inside, one of :attr:`framework_copies`."""
+        copies = self.framework_copies
+        if not copies:
+            return False
+        path = relpath
+        while path:
+            if path in copies:
+                return True
+            path = path.rpartition("/")[0]
+        return False
+
     def macho_results(self) -> Iterator[tuple[Entry, MachOFile | ParseError]]:
-        """Every Mach-O entry with its parse result, failures included."""
+        """Every Mach-O entry with its parse result, failures included (but not the copies a
+        flattened framework holds of its own binaries: see :attr:`framework_copies`)."""
         for entry in self.entries_of(EntryKind.MACHO):
+            if self.in_framework_copy(entry.relpath):
+                continue
             try:
                 yield entry, self.macho(entry)
             except ParseError as err:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import struct
 import tempfile
@@ -40,19 +41,52 @@ def test_directory_input_is_quiet(app: Path) -> None:
     assert not rule_ids(lint(app)) & ARCHIVE_RULES
 
 
+FW = "Sample.app/Contents/Frameworks/Foo.framework"
+
+
 def test_framework_symlinks_stored_as_files(app: Path, tmp_path: Path) -> None:
     report = lint(zip_tree(app, tmp_path / "Sample.zip", keep_symlinks=False))
-    fw = "Sample.app/Contents/Frameworks/Foo.framework"
-    found = {(f.location.path, f.message) for f in by_rule(report, "BL702")}
-    assert found == {
-        (f"{fw}/Versions/Current", "stored as a 1-byte regular file containing 'A': it should "
-         "be a symlink -> A"),
-        (f"{fw}/Foo", "stored as a 20-byte regular file containing 'Versions/Current/Foo': it "
-         "should be a symlink -> Versions/Current/Foo"),
-        (f"{fw}/Resources", "stored as a 26-byte regular file containing "
-         "'Versions/Current/Resources': it should be a symlink -> Versions/Current/Resources"),
-    }
-    assert all(f.fix is not None and f.fix.command == DITTO for f in by_rule(report, "BL702"))
+    [finding] = by_rule(report, "BL702")  # one finding for the framework, not one per link
+    assert finding.location.path == FW
+    assert finding.message == (
+        "symlinks of the framework were replaced by files holding the link text: "
+        "Versions/Current (a file containing 'A'), Foo (a file containing "
+        "'Versions/Current/Foo'), Resources (a file containing 'Versions/Current/Resources')")
+    assert finding.fix is not None and finding.fix.command == DITTO
+
+
+def test_zip_r_without_y_stores_copies_of_link_targets(app: Path, tmp_path: Path) -> None:
+    # Info-ZIP's `zip -r` follows links: Versions/Current becomes a full copy of Versions/A and
+    # the root Foo and Resources copies of their targets (validateFrameworkRoot refuses them).
+    archive = zip_tree(app, tmp_path / "Sample.zip", follow_symlinks=True)
+    with zipfile.ZipFile(archive) as zf:
+        stored = set(zf.namelist())
+    assert f"{FW}/Versions/Current/Resources/Info.plist" in stored and f"{FW}/Foo" in stored
+    report = lint(archive)
+    [finding] = by_rule(report, "BL702")
+    assert finding.location.path == FW
+    assert finding.message == (
+        "symlinks of the framework were replaced by copies of their targets: "
+        "Versions/Current (a directory), Foo (a file), Resources (a directory)")
+
+
+def test_copied_framework_links_in_a_directory(app: Path, tmp_path: Path) -> None:
+    # The same zip unpacked: a directory input with the copies (and no link at all).
+    fw = app / "Contents/Frameworks/Foo.framework"
+    for link in ("Versions/Current", "Resources"):
+        (fw / link).unlink()
+        shutil.copytree(fw / "Versions/A" / link.rpartition("/")[2].replace("Current", ""),
+                        fw / link)
+    (fw / "Foo").unlink()
+    shutil.copy(fw / "Versions/A/Foo", fw / "Foo")
+    [finding] = by_rule(lint(app), "BL702")
+    assert finding.location.path == FW
+    assert "Versions/Current (a directory), Foo (a file), Resources (a directory)" in \
+        finding.message
+    assert finding.fix is not None and finding.fix.command is not None
+    assert "ln -s A Versions/Current && ln -s Versions/Current/Foo Foo" in finding.fix.command
+    make_framework(app, "Bar")  # links intact: quiet
+    assert [f.location.path for f in by_rule(lint(app), "BL702")] == [FW]
 
 
 def test_appledouble_and_ds_store(app: Path, tmp_path: Path) -> None:
@@ -257,3 +291,17 @@ def test_every_archive_rule_has_the_ditto_fix_or_says_why_not() -> None:
         meta = REGISTRY.meta(rid)
         assert meta.fix_command is None or meta.fix_command.startswith(
             "ditto -c -k --keepParent"), rid
+
+
+def test_a_copied_framework_is_judged_once_not_once_per_copy(tmp_path: Path) -> None:
+    # Item "one cause, one finding": an unsigned framework binary zipped with `zip -r` (three
+    # copies of it: Versions/A/Foo, Versions/Current/Foo, Foo) is one BL201, on the real one.
+    from fixtures.macho_builder import MH_DYLIB, MachOSpec, build_macho
+
+    app = make_app(tmp_path / "src")
+    fw = make_framework(app)
+    (fw / "Versions/A/Foo").write_bytes(build_macho(MachOSpec(
+        filetype=MH_DYLIB, id_dylib="@rpath/Foo.framework/Versions/A/Foo")))
+    report = lint(zip_tree(app, tmp_path / "Sample.zip", follow_symlinks=True))
+    assert [f.location.path for f in by_rule(report, "BL201")] == [f"{FW}/Versions/A/Foo"]
+    assert len(by_rule(report, "BL702")) == 1

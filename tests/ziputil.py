@@ -20,27 +20,32 @@ def unix_info(name: str, mode: int) -> zipfile.ZipInfo:
 
 
 def zip_tree(root: Path, out: Path, *, keep_symlinks: bool = True,
-             extra: dict[str, bytes] | None = None) -> Path:
+             follow_symlinks: bool = False, extra: dict[str, bytes] | None = None) -> Path:
     """Zip ``root`` (an .app) as ``ditto -c -k --keepParent`` would: ``Name.app/...`` with
     Unix modes and symlinks stored as links. ``keep_symlinks=False`` stores each link as a
-    regular file holding its target, as ``zip -r`` without ``-y`` does."""
+    regular file holding its target's text, as some non-Apple tools do;
+    ``follow_symlinks=True`` stores what each link points at (a directory's whole content),
+    as Info-ZIP's ``zip -r`` without ``-y`` does."""
     with zipfile.ZipFile(out, "w") as zf:
-        for dirpath, dirnames, filenames in os.walk(root):
+        for dirpath, dirnames, filenames in os.walk(root, followlinks=follow_symlinks):
             dirnames.sort()
             base = Path(dirpath)
             rel_dir = base.relative_to(root.parent).as_posix()
             zf.writestr(unix_info(rel_dir + "/", stat.S_IFDIR | 0o755), b"")
-            for name in sorted(filenames + [d for d in dirnames if (base / d).is_symlink()]):
+            linked_dirs = [] if follow_symlinks else [d for d in dirnames
+                                                      if (base / d).is_symlink()]
+            for name in sorted(filenames + linked_dirs):
                 path = base / name
                 arc = f"{rel_dir}/{name}"
-                st = path.lstat()
+                st = path.stat() if follow_symlinks else path.lstat()
                 if stat.S_ISLNK(st.st_mode):
                     target = os.readlink(path).encode()
                     mode = (stat.S_IFLNK | 0o755) if keep_symlinks else (stat.S_IFREG | 0o644)
                     zf.writestr(unix_info(arc, mode), target)
                 else:
                     zf.writestr(unix_info(arc, st.st_mode), path.read_bytes())
-            dirnames[:] = [d for d in dirnames if not (base / d).is_symlink()]
+            if not follow_symlinks:
+                dirnames[:] = [d for d in dirnames if not (base / d).is_symlink()]
         for name, data in (extra or {}).items():
             zf.writestr(unix_info(name, stat.S_IFREG | 0o644), data)
     return out

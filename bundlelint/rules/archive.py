@@ -13,7 +13,7 @@ import shlex
 import unicodedata
 from collections.abc import Iterator
 
-from bundlelint.bundle import BUNDLE_EXTENSIONS, EntryKind
+from bundlelint.bundle import BUNDLE_EXTENSIONS, Bundle, BundleDir, EntryKind
 from bundlelint.findings import Applicability, Finding, Severity
 from bundlelint.rules.base import RuleContext, RuleMeta, rule
 from bundlelint.zipsource import ZipMember, ZipReport, resolve_in_archive
@@ -83,31 +83,11 @@ def _through_links(path: str | None, links: dict[str, str]) -> str | None:
     return None
 
 
-@rule(
-    RuleMeta(
-        id="BL702",
-        slug="framework-symlink-flattened",
-        severity=Severity.ERROR,
-        summary="A framework symlink was stored in the zip as a plain file",
-        what=(
-            "Inside a .framework, finds small regular files whose whole content is a relative "
-            "path to another entry of the archive (Versions/Current containing `A`, "
-            "Foo.framework/Foo containing `Versions/Current/Foo`): symlinks that the zip tool "
-            "flattened into files."
-        ),
-        why=(
-            "`zip -r` without `-y`, and most non-Apple zip tools, store the target path instead "
-            "of the link. The framework's structure and its sealed resources then no longer "
-            "match the signature, and the notary rejects the framework as invalidly signed."
-        ),
-        how_to_fix=REZIP + " With Info-ZIP, `zip -y -r` keeps symlinks too.",
-        fix_command=DITTO,
-    )
-)
-def framework_symlink_flattened(ctx: RuleContext) -> Iterator[Finding]:
-    report = ctx.bundle.archive
+def _flattened_link_texts(report: ZipReport | None) -> dict[str, str]:
+    """Zip members (by name) that are small regular files holding the relative path of
+    another entry of the archive: symlinks a tool stored as their target's text."""
     if report is None:
-        return
+        return {}
     names = {m.name.rstrip("/") for m in report.members}
     names |= {"/".join(m.parts[:i]) for m in report.members for i in range(1, len(m.parts))}
     links = {}  # member name -> what it points at, for real and flattened links alike
@@ -116,19 +96,105 @@ def framework_symlink_flattened(ctx: RuleContext) -> Iterator[Finding]:
         target = resolve_in_archive(m.name, text) if text is not None else None
         if target is not None:
             links[m.name.rstrip("/")] = target
+    out = {}
     for member in report.members:
         text = member.link_like_text
         if text is None:
             continue
         target = _through_links(links.get(member.name.rstrip("/")), links)
-        if target is None or target not in names:
+        if target is not None and target in names:
+            out[member.name.rstrip("/")] = text
+    return out
+
+
+def _relink_command(bundle: Bundle, fw: BundleDir, version: str, names: list[str]) -> str:
+    """Commands that put the framework's symlinks back (for a directory input)."""
+    q = shlex.quote
+    steps = [f"cd {bundle.shell_path(fw.relpath)}", "rm -rf -- " + " ".join(q(n) for n in names)]
+    for name in names:
+        if name == "Versions/Current":
+            steps.append(f"ln -s {q(version)} Versions/Current")
+        else:
+            steps.append(f"ln -s {q('Versions/Current/' + name)} {q(name)}")
+    return " && ".join(steps) + "  # then re-sign the framework and the app"
+
+
+@rule(
+    RuleMeta(
+        id="BL702",
+        slug="framework-symlink-flattened",
+        severity=Severity.ERROR,
+        summary="A framework's symlinks were replaced by copies or by files holding their text",
+        what=(
+            "In every versioned .framework (of a zip or a directory), checks that "
+            "Versions/Current and every entry at the framework root (besides Versions) are "
+            "symlinks. A copy in their place (Versions/Current as a full directory, the "
+            "binary or Resources at the root as real files) or a small file holding the link "
+            "text is reported, once per framework with every affected entry."
+        ),
+        why=(
+            "`zip -r` without `-y` follows symlinks and stores the target's content: a full "
+            "copy of Versions/A under Versions/Current and copies of the binary and Resources "
+            "at the framework root. Some other tools store the link's text as a regular file "
+            "instead. Either way the framework root is no longer what was signed: codesign's "
+            "strict validation requires Versions/Current and the root entries to be symlinks "
+            "into the current version (Security, bundlediskrep.cpp, "
+            "`BundleDiskRep::validateFrameworkRoot`: errSecCSUnsealedFrameworkRoot, 'unsealed "
+            "contents present in the root directory of an embedded framework') and the notary "
+            "rejects the upload."
+        ),
+        how_to_fix=REZIP + " With Info-ZIP, `zip -y -r` keeps symlinks too. In a directory, "
+        "delete the copies and re-create the links, then re-sign.",
+        fix_command=DITTO,
+    )
+)
+def framework_symlink_flattened(ctx: RuleContext) -> Iterator[Finding]:
+    bundle = ctx.bundle
+    report = bundle.archive
+    texts = _flattened_link_texts(report)
+    prefix = f"{report.app_name}/" if report is not None and report.app_name else ""
+    for fw in bundle.bundle_dirs:
+        if fw.extension != ".framework":
             continue
+        root = f"{fw.relpath}/" if fw.relpath else ""
+        versions = bundle.entry(root + "Versions")
+        if versions is None or versions.kind is not EntryKind.DIRECTORY:
+            continue  # not versioned: nothing should be a link
+        candidates = [e for r in sorted(bundle.framework_copies)
+                      if r.startswith(root) and ("/" not in r[len(root):]
+                                                 or r[len(root):] == "Versions/Current")
+                      and (e := bundle.entry(r)) is not None]
+        candidates.sort(key=lambda e: e.relpath != root + "Versions/Current")
+        copied: list[str] = []
+        as_text: list[str] = []
+        for entry in candidates:
+            if entry.kind is EntryKind.SYMLINK:
+                continue
+            name = entry.relpath[len(root):]
+            text = texts.get(prefix + entry.relpath)
+            if text is not None:
+                as_text.append(f"{name} (a file containing {text!r})")
+            else:
+                what = "directory" if entry.kind is EntryKind.DIRECTORY else "file"
+                copied.append(f"{name} (a {what})")
+        if not copied and not as_text:
+            continue
+        parts = []
+        if copied:
+            parts.append("copies of their targets: " + ", ".join(copied))
+        if as_text:
+            parts.append("files holding the link text: " + ", ".join(as_text))
+        names = [e.relpath[len(root):] for e in candidates if e.kind is not EntryKind.SYMLINK]
+        version = next((e.relpath[len(root) + len("Versions/"):] for e in bundle.children(
+            root + "Versions") if e.kind is EntryKind.DIRECTORY
+            and not e.relpath.endswith("/Current")), "A")
+        command = _ditto(report) if report is not None else _relink_command(
+            bundle, fw, version, names)
         yield ctx.finding(
-            path=_shown(report, member),
-            message=f"stored as a {member.file_size}-byte regular file containing {text!r}: "
-            f"it should be a symlink -> {text}",
-            evidence={"content": text, "resolves_to": target},
-            command=_ditto(report),
+            path=fw.display,
+            message=f"symlinks of the framework were replaced by {'; and by '.join(parts)}",
+            evidence={"copied": len(copied), "link_text_files": len(as_text)},
+            command=command,
         )
 
 
