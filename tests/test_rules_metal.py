@@ -4,7 +4,6 @@ Resources, sealed, keeps every rule quiet."""
 from __future__ import annotations
 
 import os
-
 from pathlib import Path
 
 import pytest
