@@ -150,10 +150,10 @@ def test_action_annotates_and_fails_on_errors_by_default(tmp_path: Path) -> None
     run = run_action(tmp_path, {"path": str(DEMO)})
     assert not run.succeeded and run.failed_step == "verdict"
     found = _annotations(run.stdout["lint"])
-    assert len(found) == 6
+    assert len(found) == 5
     assert {rule for _, _, rule in found} == set(DEMO_RULES)
     assert {(level, file) for level, file, _ in found} == {
-        ("error", "Demo.app/Contents/MacOS/demo")}
+        ("error", "Demo.app/Contents/MacOS/demo"), ("error", "Demo.app/Contents/Info.plist")}
     assert run.step_outputs["lint"]["exit-status"] == "1"
     assert run.uploads == [] and "sarif-written" not in run.step_outputs["lint"]
     assert not (tmp_path / "bundlelint.sarif").exists()
@@ -175,8 +175,8 @@ def test_action_sarif_upload_gets_the_report_it_wrote(tmp_path: Path) -> None:
     assert sarif["version"] == "2.1.0"
     results = sarif["runs"][0]["results"]
     assert sorted(r["ruleId"] for r in results) == sorted(
-        ["BL201", "BL202", "BL203", "BL204", "BL407", "BL407"])
-    assert len(_annotations(run.stdout["lint"])) == 6  # annotations as well
+        ["BL201", "BL202", "BL203", "BL204", "BL407"])
+    assert len(_annotations(run.stdout["lint"])) == 5  # annotations as well
 
 
 @pytest.mark.parametrize(("fail_on", "succeeds"), [
@@ -187,7 +187,7 @@ def test_action_fail_on_decides_with_warnings_only(tmp_path: Path, fail_on: str,
     run = run_action(tmp_path, {"path": str(DEMO), "fail-on": fail_on}, cwd=tmp_path)
     assert run.succeeded is succeeds
     found = _annotations(run.stdout["lint"])
-    assert len(found) == 6 and {level for level, _, _ in found} == {"warning"}
+    assert len(found) == 5 and {level for level, _, _ in found} == {"warning"}
     assert run.step_outputs["lint"]["exit-status"] == ("0" if succeeds else "1")
 
 
@@ -232,7 +232,7 @@ def test_action_install_step_installs_from_its_own_checkout(tmp_path: Path) -> N
                      action_path=checkout)
     installed = Path(run.step_outputs["install"]["bundlelint"])
     assert installed.is_relative_to(tmp_path / "runner-temp") and installed.exists()
-    assert run.failed_step == "verdict" and len(_annotations(run.stdout["lint"])) == 6
+    assert run.failed_step == "verdict" and len(_annotations(run.stdout["lint"])) == 5
 
 
 # --- pre-commit ------------------------------------------------------------------------------
@@ -283,7 +283,7 @@ def test_pre_commit_hook_entry_lints_the_args(tmp_path: Path) -> None:
     proc = subprocess.run([*entry, "--no-color", str(DEMO)], capture_output=True, text=True,
                           cwd=tmp_path, check=False)
     assert proc.returncode == 1
-    assert "6 errors, 0 warnings, 0 info in 1 file" in proc.stdout
+    assert "5 errors, 0 warnings, 0 info in 2 files" in proc.stdout
     bare = subprocess.run(entry, capture_output=True, text=True, cwd=tmp_path, check=False)
     assert bare.returncode == 2  # no args: a usage error, not a silent pass
 
@@ -342,10 +342,10 @@ def test_gitlab_snippet_fails_the_job_on_errors_and_keeps_the_report(tmp_path: P
     job = _gitlab_job()
     status, output = _run_with_myapp(tmp_path, _without_install(job["script"]))
     assert status == 1
-    assert "6 errors, 0 warnings, 0 info in 1 file" in output
+    assert "5 errors, 0 warnings, 0 info in 2 files" in output
     (artifact,) = job["artifacts"]["paths"]
     report = json.loads((tmp_path / artifact).read_text())
-    assert report["summary"] == {"errors": 6, "warnings": 0, "info": 0}
+    assert report["summary"] == {"errors": 5, "warnings": 0, "info": 0}
     assert job["artifacts"]["when"] == "always"
 
 
@@ -354,7 +354,7 @@ def test_gitlab_snippet_passes_when_only_warnings(tmp_path: Path) -> None:
     status, output = _run_with_myapp(tmp_path, _without_install(_gitlab_job()["script"]))
     assert status == 0, output
     report = json.loads((tmp_path / "bundlelint.json").read_text())
-    assert report["summary"] == {"errors": 0, "warnings": 6, "info": 0}
+    assert report["summary"] == {"errors": 0, "warnings": 5, "info": 0}
 
 
 def test_shell_snippet_fails_the_step_and_writes_json(tmp_path: Path) -> None:
@@ -363,6 +363,6 @@ def test_shell_snippet_fails_the_step_and_writes_json(tmp_path: Path) -> None:
     status, output = _run_with_myapp(tmp_path, [script])
     assert status == 1
     # --output: only the summary is printed, no finding
-    assert output.strip().startswith("6 errors, 0 warnings, 0 info in 1 file")
+    assert output.strip().startswith("5 errors, 0 warnings, 0 info in 2 files")
     assert "BL20" not in output and "codesign" not in output
     assert json.loads((tmp_path / "bundlelint.json").read_text())["inputs"] == ["MyApp.app"]

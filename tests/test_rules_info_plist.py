@@ -113,9 +113,27 @@ def test_bl407_minimum_system_version_below_minos(tmp_path: Path) -> None:
     report = lint(make_app(tmp_path, executable=exe,
                            info_overrides={"LSMinimumSystemVersion": "10.13"}))
     [finding] = by_rule(report, "BL407")
-    assert finding.location.arch == "arm64"
-    assert "requires macOS 11.0" in finding.message and "10.13" in finding.message
-    assert finding.severity.value == "error"
+    assert finding.location.path == "Sample.app/Contents/Info.plist"
+    assert finding.message == (
+        "Sample.app declares LSMinimumSystemVersion 10.13 but its binaries require macOS 11.0 "
+        "(LC_BUILD_VERSION minos): Contents/MacOS/app [arm64] 11.0")
+
+
+def test_bl407_one_finding_per_bundle_for_every_binary_and_slice(tmp_path: Path) -> None:
+    def slice_(arch: str, minos: tuple[int, int, int]) -> bytes:
+        return developer_id_like(MachOSpec(arch=arch, build_version=(1, minos, (14, 0, 0))))
+
+    exe = universal(slice_("x86_64", (12, 0, 0)), slice_("arm64", (12, 0, 0)))
+    report = lint(make_app(tmp_path, executable=exe, files={
+        "Contents/Frameworks/libnew.dylib": slice_("arm64", (14, 0, 0)),
+        "Contents/Frameworks/libold.dylib": slice_("arm64", (10, 15, 0))}))
+    [finding] = by_rule(report, "BL407")
+    assert finding.message == (
+        "Sample.app declares LSMinimumSystemVersion 11.0 but its binaries require macOS 14.0 "
+        "(LC_BUILD_VERSION minos): Contents/Frameworks/libnew.dylib [arm64] 14.0, "
+        "Contents/MacOS/app [x86_64, arm64] 12.0")
+    assert finding.fix is not None and finding.fix.command is not None
+    assert "-string 14.0 " in finding.fix.command
 
 
 def test_bl407_quiet_when_equal(tmp_path: Path) -> None:

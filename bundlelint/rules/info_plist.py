@@ -15,6 +15,8 @@ from bundlelint.parsers.macho import PLATFORM_MACOS, Version
 from bundlelint.rules.base import RuleContext, RuleMeta, rule
 
 RESIGN = "then re-sign the bundle (the Info.plist is sealed by the signature)"
+#: Binaries named in one finding before "and N more".
+MAX_LISTED = 5
 
 
 def _app_like_bundles(bundle: Bundle) -> Iterator[BundleDir]:
@@ -345,7 +347,8 @@ def package_type_not_appl(ctx: RuleContext) -> Iterator[Finding]:
         summary="LSMinimumSystemVersion is lower than the minimum OS a binary in the bundle needs",
         what=(
             "Compares the bundle's LSMinimumSystemVersion with the minimum macOS version (minos) "
-            "of every Mach-O slice inside the bundle."
+            "of every Mach-O slice inside the bundle, and reports once per bundle, at its "
+            "Info.plist, every binary and architecture that needs more."
         ),
         why=(
             "macOS offers to launch the app on any version from LSMinimumSystemVersion on, but "
@@ -375,6 +378,9 @@ def minimum_system_version_too_low(ctx: RuleContext) -> Iterator[Finding]:
             )
             continue
         prefix = f"{bd.relpath}/" if bd.relpath else ""
+        # One finding per bundle (one cause: the declared minimum), naming every binary and
+        # architecture that needs more, highest first.
+        needs: dict[str, tuple[Version, str, list[str]]] = {}
         for entry, macho in bundle.machos():
             if not entry.relpath.startswith(prefix):
                 continue
@@ -382,12 +388,24 @@ def minimum_system_version_too_low(ctx: RuleContext) -> Iterator[Finding]:
                 bv = sl.macos_build_version
                 if bv is None or bv.platform != PLATFORM_MACOS or bv.minos <= declared:
                     continue
-                yield ctx.finding(
-                    path=entry.display,
-                    arch=sl.arch,
-                    message=f"requires macOS {bv.minos} ({bv.command} minos) but "
-                    f"{bd.display} declares LSMinimumSystemVersion {declared_text}",
-                    command=_plutil(bundle, bd, "LSMinimumSystemVersion", str(bv.minos))
-                    + f"  # {RESIGN}",
-                    evidence={"minos": bv.minos, "LSMinimumSystemVersion": declared_text},
-                )
+                minos, command, archs = needs.get(entry.relpath, (bv.minos, bv.command, []))
+                archs.append(sl.arch)
+                needs[entry.relpath] = (max(minos, bv.minos), command, archs)
+        if not needs:
+            continue
+        ordered = sorted(needs.items(), key=lambda kv: (-kv[1][0].packed, kv[0]))
+        highest, command, _ = ordered[0][1]
+        shown = ", ".join(f"{rel[len(prefix):]} [{', '.join(archs)}] {minos}"
+                          for rel, (minos, _cmd, archs) in ordered[:MAX_LISTED])
+        if len(ordered) > MAX_LISTED:
+            shown += f" and {len(ordered) - MAX_LISTED} more"
+        yield ctx.finding(
+            path=plist_path,
+            message=f"{bd.display} declares LSMinimumSystemVersion {declared_text} but its "
+            f"binaries require macOS {highest} ({command} minos): {shown}",
+            command=_plutil(bundle, bd, "LSMinimumSystemVersion", str(highest))
+            + f"  # {RESIGN}",
+            evidence={"minos": highest, "LSMinimumSystemVersion": declared_text,
+                      "binaries": len(ordered)},
+        )
+
