@@ -32,7 +32,7 @@ def test_zip_of_the_demo_gives_the_same_findings_as_the_directory(tmp_path: Path
     archive = zip_tree(DEMO, tmp_path / "Demo.zip")
     from_dir, from_zip = lint(DEMO), lint(archive)
     assert summary(from_zip.findings) == summary(from_dir.findings)
-    assert len(from_zip.findings) == 6 and from_zip.input_name == "Demo.app"
+    assert len(from_zip.findings) == 5 and from_zip.input_name == "Demo.app"
     bundle = open_input(archive)
     exe = bundle.entry("Contents/MacOS/demo")
     assert exe is not None and exe.kind is EntryKind.MACHO and exe.mode & 0o111
