@@ -77,6 +77,23 @@ def test_bl103_missing_rpath_dependency_lists_what_was_tried(tmp_path: Path) -> 
         "the bundle (tried Contents/Frameworks/libfoo.dylib)")
 
 
+def test_bl103_same_missing_framework_in_two_slices_is_one_finding(tmp_path: Path) -> None:
+    ref = "@rpath/Sparkle.framework/Versions/B/Sparkle"
+    main = universal(exe(DylibSpec(ref)), exe(DylibSpec(ref), arch="x86_64"))
+    [finding] = by_rule(lint(make_app(tmp_path, executable=main)), "BL103")
+    assert finding.message == (
+        f"Contents/MacOS/app [arm64, x86_64] loads {ref}, which resolves to nothing in the "
+        "bundle (tried Contents/Frameworks/Sparkle.framework/Versions/B/Sparkle)")
+    assert finding.location.arch is None and finding.evidence["archs"] == "arm64,x86_64"
+
+
+def test_bl104_same_homebrew_path_in_two_slices_is_one_finding(tmp_path: Path) -> None:
+    ref = "/opt/homebrew/opt/glfw/lib/libglfw.3.dylib"
+    main = universal(exe(DylibSpec(ref)), exe(DylibSpec(ref), arch="x86_64"))
+    [finding] = by_rule(lint(make_app(tmp_path, executable=main)), "BL104")
+    assert finding.message.startswith(f"Contents/MacOS/app [arm64, x86_64] loads {ref}, ")
+
+
 def test_bl103_wrong_rpath_and_no_rpath(tmp_path: Path) -> None:
     wrong = make_app(tmp_path / "a", executable=exe(DylibSpec(FOO), rpaths=("@loader_path/lib",)),
                      files={"Contents/Frameworks/libfoo.dylib": lib()})

@@ -71,22 +71,28 @@ def _edge(bundle: Bundle, loader: Entry, arch: str, ref: str, target: Entry | No
 )
 def dylib_not_found(ctx: RuleContext) -> Iterator[Finding]:
     bundle = ctx.bundle
+    # One cause, one finding: the same reference missing from several slices of one file is
+    # reported once, naming every architecture (``arch`` is set only when there is one).
+    groups: dict[tuple[str, str, str], list[Dependency]] = {}
     for dep in linkage(bundle):
         if dep.is_weak or dep.status not in ("missing", "not-macho"):
             continue
-        arch = dep.loader_slice.arch
         if dep.status == "not-macho" and dep.target is not None:
             detail = f"{_rel(bundle, dep.target)}, which is not a Mach-O file"
         elif dep.tried:
             detail = f"nothing in the bundle (tried {', '.join(dep.tried)})"
         else:
             detail = "nothing in the bundle (no LC_RPATH leads into it)"
+        groups.setdefault((dep.loader.relpath, dep.ref.path, detail), []).append(dep)
+    for (_loader, ref, detail), deps in groups.items():
+        dep = deps[0]
+        archs = [d.loader_slice.arch for d in deps]
         yield ctx.finding(
             path=dep.loader.display,
-            arch=arch,
-            message=f"{_edge(bundle, dep.loader, arch, dep.ref.path)}, which resolves to "
-            f"{detail}",
-            evidence={"reference": dep.ref.path, "kind": dep.ref.kind,
+            arch=archs[0] if len(archs) == 1 else None,
+            message=f"{_rel(bundle, dep.loader)} [{', '.join(archs)}] loads {ref}, which "
+            f"resolves to {detail}",
+            evidence={"reference": ref, "kind": dep.ref.kind, "archs": ",".join(archs),
                       "rpaths": ",".join(dep.loader_slice.rpaths)},
             loader=bundle.shell_path(dep.loader.relpath),
         )
@@ -117,18 +123,22 @@ def dylib_not_found(ctx: RuleContext) -> Iterator[Finding]:
 )
 def dylib_outside_os(ctx: RuleContext) -> Iterator[Finding]:
     bundle = ctx.bundle
+    groups: dict[tuple[str, str], list[Dependency]] = {}  # one finding per file and path
     for dep in linkage(bundle):
         if dep.is_weak or dep.status != "outside-os":
             continue
-        arch = dep.loader_slice.arch
+        groups.setdefault((dep.loader.relpath, dep.ref.path), []).append(dep)
+    for (_loader, ref), deps in groups.items():
+        dep = deps[0]
+        archs = [d.loader_slice.arch for d in deps]
         yield ctx.finding(
             path=dep.loader.display,
-            arch=arch,
-            message=f"{_edge(bundle, dep.loader, arch, dep.ref.path)}, an absolute path "
-            "outside /System and /usr/lib that exists only on the build machine",
-            evidence={"reference": dep.ref.path, "kind": dep.ref.kind},
-            reference=dep.ref.path,
-            name=dep.ref.path.rsplit("/", 1)[-1],
+            arch=archs[0] if len(archs) == 1 else None,
+            message=f"{_rel(bundle, dep.loader)} [{', '.join(archs)}] loads {ref}, an "
+            "absolute path outside /System and /usr/lib that exists only on the build machine",
+            evidence={"reference": ref, "kind": dep.ref.kind, "archs": ",".join(archs)},
+            reference=ref,
+            name=ref.rsplit("/", 1)[-1],
             loader=bundle.shell_path(dep.loader.relpath),
         )
 
