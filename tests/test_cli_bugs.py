@@ -149,7 +149,7 @@ def test_inputs_of_the_same_name_stay_apart(tmp_path: Path,
     assert from_dir and len(from_dir) == len(from_zip)
     assert len(from_dir) + len(from_zip) == len(doc["findings"])
     code, out, _ = run(capsys, "--no-color", str(app), str(archive))
-    assert "in 2 files (Demo.app, demo.zip/Demo.app)" in out.splitlines()[-1]
+    assert "in 4 files (Demo.app, demo.zip/Demo.app)" in out.splitlines()[-1]
 
 
 def test_bad_trust_anchor_gets_a_plain_message(tmp_path: Path,
