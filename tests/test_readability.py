@@ -99,6 +99,23 @@ def test_without_a_known_width_a_finding_stays_on_one_line(
 # --- rule slugs wherever a rule ID goes ----------------------------------------------------
 
 
+def test_a_slug_names_one_rule() -> None:
+    from dataclasses import replace
+
+    from bundlelint.errors import RegistryError
+    from bundlelint.rules import Registry
+    from bundlelint.rules.base import Rule, RuleMeta
+
+    def meta(rule_id: str) -> RuleMeta:
+        return replace(REGISTRY.meta("BL201"), id=rule_id, slug="same-name", aliases=())
+
+    registry = Registry()
+    registry.register(Rule(meta=meta("XY100"), check=lambda ctx: ()))
+    with pytest.raises(RegistryError, match="same-name"):
+        registry.register(Rule(meta=meta("XY101"), check=lambda ctx: ()))
+    assert registry.resolve("Same-Name") == "XY100" and registry.code("same-name") == "XY100"
+
+
 def test_explain_accepts_the_slug(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "explain", "adhoc-signature")
     assert code == 0 and out.startswith("BL202 (adhoc-signature)")

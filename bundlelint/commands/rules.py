@@ -22,15 +22,16 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
     if args.format == "text":  # wrapped to the terminal, each summary under itself
         from rich.text import Text
 
+        from bundlelint.display import printable
         from bundlelint.reporters.rules_doc import rules_rows
         from bundlelint.reporters.terminal import make_console, print_prose, wraps
 
         console = make_console(sys.stdout, color=False)
         for lead, summary in rules_rows(registry):
             if wraps(console) and len(lead) > console.width // 2:  # narrow: summary below
-                console.print(lead.rstrip(), soft_wrap=True)
+                console.print(Text(printable(lead.rstrip())), soft_wrap=True)
                 lead = " " * len("BL000  ")
-            print_prose(console, Text(lead), Text(summary))
+            print_prose(console, Text(printable(lead)), Text(printable(summary)))
         return EXIT_CLEAN
     render = {"json": rules_json, "markdown": rules_markdown_table}
     sys.stdout.write(render[args.format](registry))

@@ -20,6 +20,8 @@ from typing import TextIO
 from rich.console import Console
 from rich.text import Text
 
+from bundlelint.display import printable
+
 #: Layout width for tables when the output's width is unknown (they cannot stay unwrapped).
 UNKNOWN_WIDTH_TABLE = 160
 
@@ -72,8 +74,10 @@ def print_command(console: Console, lead: Text, command: Text) -> None:
 def print_document(console: Console, text: str) -> None:
     """A plain-text document (``explain``) wrapped line by line: each line's indentation (and
     a ``- `` bullet) becomes the indent of its continuation lines. A ``$ command`` line, and a
-    line that is one unbreakable word (a URL), stay whole."""
-    for raw in text.splitlines():
+    line that is one unbreakable word (a URL), stay whole. Escaped like any other output: a
+    plug-in's metadata is text bundlelint did not write."""
+    for line in text.removesuffix("\n").split("\n"):
+        raw = printable(line)
         content = raw.lstrip(" ")
         lead = raw[: len(raw) - len(content)]
         if content.startswith("- "):
