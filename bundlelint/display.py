@@ -7,8 +7,10 @@ a job's output, see actions/toolkit ``docs/commands.md``), an ESC sequence clear
 sets the window title or plants an OSC 8 hyperlink, and a bidi override makes a name read
 differently from what it is. Every human-facing output (the text report, ``inspect``,
 ``notary-log``, error lines) passes such strings through :func:`printable` once, when it renders
-them; JSON and SARIF are data and escape through their encoders (``ensure_ascii``), with only
-:func:`unicode_safe` applied so that a file name which is not UTF-8 stays valid Unicode.
+them, and a line that starts with one through :func:`line_safe` (a name that starts with
+``::`` needs no control character to be a command). JSON and SARIF are data and escape
+through their encoders (``ensure_ascii``), with only :func:`unicode_safe` applied so that a
+file name which is not UTF-8 stays valid Unicode.
 
 File names are bytes on disk. Python decodes the bytes that are not UTF-8 with
 ``surrogateescape`` (``b'\\xff'`` becomes ``'\\udcff'``); such a name stays exact inside
@@ -52,6 +54,18 @@ def printable(text: str) -> str:
     if text.isprintable():
         return text
     return "".join(ch if ch.isprintable() else _escape_char(ch) for ch in text)
+
+
+def line_safe(line: str) -> str:
+    """A printed line that cannot be a workflow command: the Actions runner reads any line
+    that starts with ``::`` after leading whitespace as one (actions/runner
+    ``ActionCommand.TryParseV2``), and a file or bundle may be named ``::error file=a::x``.
+    Such a line's first colon is written ``\\x3a``, as :func:`printable` writes what it
+    escapes. For lines that start with (or wrap to) untrusted text, after ``printable``."""
+    stripped = line.lstrip()
+    if not stripped.startswith("::"):
+        return line
+    return line[: len(line) - len(stripped)] + "\\x3a" + stripped[1:]
 
 
 def unicode_safe(text: str) -> str:

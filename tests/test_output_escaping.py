@@ -281,3 +281,26 @@ def test_non_utf8_name_with_strict_utf8_stdout(non_utf8_dir: Path, fmt: str) -> 
     assert proc.returncode == 1, proc.stderr
     assert b"Traceback" not in proc.stderr
     assert b"tool\\xff\\xfe" in proc.stdout
+
+
+# --- names that start a line with "::" (no control character needed) ---------------------
+
+
+def test_a_name_that_starts_a_line_cannot_be_a_workflow_command(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by the reporters fuzz target: a bundle named ``::error file=a::x.app`` heads its
+    findings' lines in the text report, and ``inspect`` starts lines with file names."""
+    app = make_app(tmp_path, name="::error file=a::pwned.app",
+                   files={"Contents/MacOS/::warning::helper": build_macho(MachOSpec())})
+    code, out, _ = run(capsys, "--no-color", str(app))
+    assert code == 1
+    assert_inert(out)
+    assert "\\x3a:error file=a::pwned.app/Contents/MacOS/::warning::helper" in out.splitlines()
+    code, out, _ = run(capsys, "inspect", str(app))
+    assert_inert(out)
+    # wrapping must not bring the name to the start of a line either
+    monkeypatch.setenv("COLUMNS", "40")
+    for width_args in (("--no-color",), ("--no-color", "--select", "BL201")):
+        code, out, _ = run(capsys, *width_args, str(app))
+        assert_inert(out)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bundlelint.commands import EXIT_CLEAN, EXIT_USAGE, open_or_report
-from bundlelint.display import json_safe, printable
+from bundlelint.display import json_safe, line_safe, printable
 from bundlelint.rules import Registry
 
 NAME = "inspect"
@@ -57,7 +57,7 @@ def render_text(doc: dict[str, Any]) -> str:
             lines.extend(f"  {line}" for line in _slice_lines(sl))
     # Every field comes from the input (Identifier, TeamIdentifier, authority names, paths):
     # each line is escaped once here, so none can break the layout or reach the terminal raw.
-    return "\n".join(printable(line) for line in lines) + "\n"
+    return "\n".join(line_safe(printable(line)) for line in lines) + "\n"
 
 
 def _slice_lines(sl: dict[str, Any]) -> list[str]:

@@ -21,7 +21,12 @@ from bundlelint.display import json_safe, printable
 from bundlelint.engine import Report
 from bundlelint.findings import Finding, Severity
 from bundlelint.reporters.json_report import finding_to_dict
-from bundlelint.reporters.terminal import make_console, print_command, print_prose
+from bundlelint.reporters.terminal import (
+    make_console,
+    print_command,
+    print_line,
+    print_prose,
+)
 from bundlelint.reporters.text import finding_body, finding_lead
 from bundlelint.rules import Registry
 
@@ -89,7 +94,7 @@ def render_notary_text(result: NotaryResult, registry: Registry, out: TextIO, *,
     console.print()
     ordered = sorted(result.mapping.issues, key=lambda m: m.finding.sort_key())
     for path, group in groupby(ordered, key=lambda m: m.finding.location.path):
-        console.print(_t(path, "bold underline"), soft_wrap=True)
+        print_line(console, _t(path, "bold underline"))
         for mapped in group:
             _print_issue(console, registry, mapped, result.comparison)
         console.print()
@@ -135,8 +140,8 @@ def _print_ticket(console: Console, mapping: NotaryMapping) -> None:
     for t in ticket:
         arch = f" [{t.item.arch}]" if t.item.arch else ""
         algo = t.item.digest_algorithm or "?"
-        console.print(_t(f"  {t.bundle_path or t.item.path}{arch}  {algo} cdhash "
-                         f"{t.item.cdhash}"), soft_wrap=True)
+        print_line(console, _t(f"  {t.bundle_path or t.item.path}{arch}  {algo} cdhash "
+                               f"{t.item.cdhash}"))
     console.print()
 
 

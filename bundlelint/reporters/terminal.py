@@ -20,7 +20,7 @@ from typing import TextIO
 from rich.console import Console
 from rich.text import Text
 
-from bundlelint.display import printable
+from bundlelint.display import line_safe, printable
 
 #: Layout width for tables when the output's width is unknown (they cannot stay unwrapped).
 UNKNOWN_WIDTH_TABLE = 160
@@ -51,11 +51,16 @@ def wraps(console: Console) -> bool:
     return not console.soft_wrap
 
 
+def print_line(console: Console, line: Text) -> None:
+    """One line as it is (a path heading), never wrapped, never a workflow command."""
+    console.print(safe_line(line), soft_wrap=True)
+
+
 def print_prose(console: Console, lead: Text, body: Text) -> None:
     """``lead`` then ``body`` wrapped to the console, continuation lines indented under the
     start of ``body``. A word longer than the room left folds rather than overflows."""
     if not wraps(console):
-        console.print(Text.assemble(lead, body), soft_wrap=True)
+        console.print(safe_line(Text.assemble(lead, body)), soft_wrap=True)
         return
     indent = lead.cell_len
     room = max(console.width - indent, 20)
@@ -63,12 +68,24 @@ def print_prose(console: Console, lead: Text, body: Text) -> None:
     for n, line in enumerate(lines):
         line.rstrip()
         prefix = lead if n == 0 else Text(" " * indent)
-        console.print(Text.assemble(prefix, line), soft_wrap=True)
+        console.print(safe_line(Text.assemble(prefix, line)), soft_wrap=True)
+
+
+def safe_line(line: Text) -> Text:
+    """``line`` (escaped text) with ``display.line_safe`` applied, styles kept: a line that
+    starts with untrusted text, or that wrapping made start with it, is never a workflow
+    command."""
+    plain = line.plain
+    fixed = line_safe(plain)
+    if fixed == plain:
+        return line
+    cut = len(plain) - len(plain.lstrip())
+    return Text.assemble(line[:cut], "\\x3a", line[cut + 1:])
 
 
 def print_command(console: Console, lead: Text, command: Text) -> None:
     """``lead`` and a command on one line, never wrapped or cropped, however wide."""
-    console.print(Text.assemble(lead, command), soft_wrap=True)
+    console.print(safe_line(Text.assemble(lead, command)), soft_wrap=True)
 
 
 def print_document(console: Console, text: str) -> None:

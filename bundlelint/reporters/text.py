@@ -16,7 +16,7 @@ from bundlelint.display import printable
 from bundlelint.engine import Report
 from bundlelint.findings import Finding, Severity
 from bundlelint.reporters.summary import summary_line
-from bundlelint.reporters.terminal import make_console, print_command, print_prose
+from bundlelint.reporters.terminal import make_console, print_command, print_line, print_prose
 from bundlelint.rules import Registry
 
 STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
@@ -46,7 +46,7 @@ def render_text(reports: list[Report], registry: Registry, out: TextIO, *, color
     console = make_console(out, color=color)
     findings = [f for r in reports for f in r.findings]
     for path, group in groupby(findings, key=lambda f: f.location.path):
-        console.print(Text(printable(path), "bold underline"), soft_wrap=True)
+        print_line(console, Text(printable(path), "bold underline"))
         for f in group:
             print_prose(console, finding_lead(f), finding_body(f, registry))
             if f.fix is not None and f.fix.command:
