@@ -36,10 +36,10 @@ def test_round_trip_reports_only_the_new_finding(tmp_path: Path,
     # The next build: same defect, plus a new one (a bad bundle identifier).
     new = sealed_app(tmp_path / "v2", sign={"flags": 0},
                      info_overrides={"CFBundleIdentifier": "bad_id"})
-    code, out, _ = run(capsys, "--baseline", str(baseline), str(new))
+    code, out, _ = run(capsys, "--fail-on", "warning", "--baseline", str(baseline), str(new))
     assert code == 1
     assert "BL405" in out and "BL203" not in out
-    assert out.endswith("1 error, 0 warnings, 0 info in 1 file (Sample.app); 1 finding excused "
+    assert out.endswith("0 errors, 1 warning, 0 info in 1 file (Sample.app); 1 finding excused "
                         "by the baseline. Run `bundlelint explain RULE` for details.\n")
 
 

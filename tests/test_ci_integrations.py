@@ -153,7 +153,7 @@ def test_action_annotates_and_fails_on_errors_by_default(tmp_path: Path) -> None
     assert len(found) == 5
     assert {rule for _, _, rule in found} == set(DEMO_RULES)
     assert {(level, file) for level, file, _ in found} == {
-        ("error", "Demo.app/Contents/MacOS/demo"), ("error", "Demo.app/Contents/Info.plist")}
+        ("error", "Demo.app/Contents/MacOS/demo"), ("warning", "Demo.app/Contents/Info.plist")}
     assert run.step_outputs["lint"]["exit-status"] == "1"
     assert run.uploads == [] and "sarif-written" not in run.step_outputs["lint"]
     assert not (tmp_path / "bundlelint.sarif").exists()
@@ -194,7 +194,7 @@ def test_action_fail_on_decides_with_warnings_only(tmp_path: Path, fail_on: str,
 def test_action_fail_on_none_still_annotates_errors_and_passes(tmp_path: Path) -> None:
     run = run_action(tmp_path, {"path": str(DEMO), "fail-on": "none"})
     assert run.succeeded
-    assert {level for level, _, _ in _annotations(run.stdout["lint"])} == {"error"}
+    assert {level for level, _, _ in _annotations(run.stdout["lint"])} == {"error", "warning"}
 
 
 def test_action_refuses_an_unknown_fail_on(tmp_path: Path) -> None:
@@ -283,7 +283,7 @@ def test_pre_commit_hook_entry_lints_the_args(tmp_path: Path) -> None:
     proc = subprocess.run([*entry, "--no-color", str(DEMO)], capture_output=True, text=True,
                           cwd=tmp_path, check=False)
     assert proc.returncode == 1
-    assert "5 errors, 0 warnings, 0 info in 2 files" in proc.stdout
+    assert "4 errors, 1 warning, 0 info in 2 files" in proc.stdout
     bare = subprocess.run(entry, capture_output=True, text=True, cwd=tmp_path, check=False)
     assert bare.returncode == 2  # no args: a usage error, not a silent pass
 
@@ -342,10 +342,10 @@ def test_gitlab_snippet_fails_the_job_on_errors_and_keeps_the_report(tmp_path: P
     job = _gitlab_job()
     status, output = _run_with_myapp(tmp_path, _without_install(job["script"]))
     assert status == 1
-    assert "5 errors, 0 warnings, 0 info in 2 files" in output
+    assert "4 errors, 1 warning, 0 info in 2 files" in output
     (artifact,) = job["artifacts"]["paths"]
     report = json.loads((tmp_path / artifact).read_text())
-    assert report["summary"] == {"errors": 5, "warnings": 0, "info": 0}
+    assert report["summary"] == {"errors": 4, "warnings": 1, "info": 0}
     assert job["artifacts"]["when"] == "always"
 
 
@@ -363,6 +363,6 @@ def test_shell_snippet_fails_the_step_and_writes_json(tmp_path: Path) -> None:
     status, output = _run_with_myapp(tmp_path, [script])
     assert status == 1
     # --output: only the summary is printed, no finding
-    assert output.strip().startswith("5 errors, 0 warnings, 0 info in 2 files")
+    assert output.strip().startswith("4 errors, 1 warning, 0 info in 2 files")
     assert "BL20" not in output and "codesign" not in output
     assert json.loads((tmp_path / "bundlelint.json").read_text())["inputs"] == ["MyApp.app"]

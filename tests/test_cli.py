@@ -83,7 +83,7 @@ def test_json_output_validates_against_schema(tmp_path: Path,
     assert code == 1
     assert doc["format_version"] == 1
     assert {f["rule_id"] for f in doc["findings"]} == {"BL203", "BL404", "BL405"}
-    assert doc["summary"] == {"errors": 3, "warnings": 0, "info": 0}
+    assert doc["summary"] == {"errors": 2, "warnings": 1, "info": 0}
     exe = next(f for f in doc["findings"] if f["rule_id"] == "BL203")
     assert exe["path"] == "Sample.app/Contents/MacOS/app" and exe["arch"] == "arm64"
 

@@ -114,7 +114,9 @@ def test_quiet_json_prints_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 1
     doc = json.loads(out)
     jsonschema.validate(doc, SCHEMA)
-    assert doc["summary"]["errors"] == len(doc["findings"]) > 0
+    summary = doc["summary"]
+    assert summary["errors"] + summary["warnings"] + summary["info"] == len(doc["findings"])
+    assert summary["errors"] > 0
 
 
 def test_baseline_says_how_many_findings_it_excused(tmp_path: Path,

@@ -30,6 +30,6 @@ def test_readme_first_command_exits_1_and_names_the_fix() -> None:
         capture_output=True, text=True, check=False,
     )
     assert proc.returncode == 1, proc.stderr
-    assert "5 errors, 0 warnings, 0 info in 2 files (Demo.app)" in proc.stdout
+    assert "4 errors, 1 warning, 0 info in 2 files (Demo.app)" in proc.stdout
     assert "--deep" not in proc.stdout
     assert f"--sign \"Developer ID Application: YOUR NAME (TEAMID)\" {DEMO}\n" in proc.stdout

@@ -14,13 +14,14 @@ from bundlelint.engine import Selection, run_rules
 from bundlelint.errors import ParseError, RegistryError, UsageError
 from bundlelint.findings import Finding, Severity
 from bundlelint.rules import Registry, load_registry
-from bundlelint.rules.base import Rule, RuleContext, RuleMeta, rule
+from bundlelint.rules.base import Consequence, Rule, RuleContext, RuleMeta, notary, rule
 
 META_FIELDS = {"summary": "s", "what": "w", "why": "y", "how_to_fix": "h"}
 
 
 def _meta(rule_id: str, slug: str = "sample-rule", **extra: object) -> RuleMeta:
-    return RuleMeta(id=rule_id, slug=slug, severity=Severity.ERROR,
+    return RuleMeta(id=rule_id, slug=slug, consequence=Consequence.NOTARY_REJECTS,
+                    evidence=(notary("x", "https://example.invalid/log"),),
                     **META_FIELDS, **extra)  # type: ignore[arg-type]
 
 

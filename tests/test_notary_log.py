@@ -17,9 +17,9 @@ from bundlelint.analysis.notary import NotaryMatcher, bundle_path, map_log
 from bundlelint.analysis.notary_catalogue import KNOWN_MESSAGES
 from bundlelint.cli import main
 from bundlelint.errors import ParseError
-from bundlelint.findings import Applicability, Severity
+from bundlelint.findings import Applicability
 from bundlelint.parsers.notary import MAX_LOG_BYTES, parse_notary_log, read_notary_log
-from bundlelint.rules.base import RuleMeta
+from bundlelint.rules.base import Consequence, RuleMeta, notary
 from fixtures.cms_signer import cms_callable
 from fixtures.macho_builder import MH_DYLIB, MachOSpec, build_macho
 from fixtures.signer import sign_macho
@@ -129,7 +129,9 @@ def test_every_catalogue_message_maps_to_a_real_rule() -> None:
 
 def test_priority_exact_before_pattern_lowest_id_then_longest_pattern() -> None:
     def meta(rid: str, messages: tuple[str, ...] = (), patterns: tuple[str, ...] = ()) -> RuleMeta:
-        return RuleMeta(id=rid, slug="x", severity=Severity.ERROR, summary="x", what="x",
+        return RuleMeta(id=rid, slug="x", consequence=Consequence.NOTARY_REJECTS,
+                        evidence=(notary("x", "https://example.invalid/log"),),
+                        summary="x", what="x",
                         why="x", how_to_fix="x", notary_messages=messages,
                         notary_patterns=patterns)
 
@@ -259,9 +261,9 @@ def test_invalid_log_maps_each_issue_to_its_rule_with_the_fix(
         assert item["finding"]["message"] == item["apple"]["message"]  # Apple's words, verbatim
         assert item["finding"]["fix"]["text"] == rule.how_to_fix
         assert item["finding"]["severity"] == "error"
-    assert doc["issues"][4]["finding"]["fix"]["command"] == (
-        "go version -m Sample.app/Contents/Frameworks/libold.dylib  "
-        "# then rebuild with a current Go release")
+    assert doc["issues"][4]["finding"]["fix"]["command"] == (  # not a Go hint: not known Go
+        "vtool -show-build Sample.app/Contents/Frameworks/libold.dylib  "
+        "# then relink against a current SDK")
     assert doc["issues"][0]["apple"]["doc_url"] == f"{DOC}#3087721"
     assert doc["issues"][7]["finding"]["message"] == UNKNOWN
     assert doc["summary"] == {"issues": 8, "errors": 8, "warnings": 0, "unrecognised": 1}

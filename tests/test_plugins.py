@@ -13,11 +13,11 @@ from bundlelint.errors import RegistryError
 from bundlelint.rules import _may_have_plugins, load_registry
 
 PLUGIN = '''
-from bundlelint.findings import Severity
-from bundlelint.rules.base import RuleMeta, rule
+from bundlelint.rules.base import Consequence, RuleMeta, doc, rule
 
 
-@rule(RuleMeta(id="{rid}", slug="sample-plugin-rule", severity=Severity.WARNING,
+@rule(RuleMeta(id="{rid}", slug="sample-plugin-rule", consequence=Consequence.MAY_FAIL,
+               evidence=(doc("https://example.invalid/doc", "a page"),),
                summary="A rule from a plugin", what="w", why="y", how_to_fix="h"))
 def check(ctx):
     yield ctx.finding(path=ctx.bundle.name, message="plugin was here")

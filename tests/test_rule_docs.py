@@ -41,7 +41,8 @@ def test_page_has_the_fixed_sections() -> None:
     page = rule_page_markdown(REGISTRY.meta("BL301"))
     headings = [line for line in page.splitlines() if line.startswith(("# BL", "## "))]
     assert headings == ["# BL301: get-task-allow", "## What it checks", "## Why it matters",
-                        "## How to fix", "## Apple notary messages", "## Configuration"]
+                        "## Evidence", "## How to fix", "## Apple notary messages",
+                        "## Configuration"]
     assert ("- `The executable requests the com.apple.security.get-task-allow entitlement.`"
             in page)
 

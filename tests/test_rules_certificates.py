@@ -169,7 +169,7 @@ def test_notary_messages_are_mapped() -> None:
     assert SIGNATURE_INVALID in metas["BL222"].notary_messages
     assert NO_TIMESTAMP in metas["BL223"].notary_messages
     assert NO_TIMESTAMP in metas["BL224"].notary_messages
-    assert all(metas[i].severity.value == "warning" for i in WEAKENING)
+    assert all(metas[i].severity.value == "info" for i in WEAKENING)
 
 
 # --- entitlements ---------------------------------------------------------------------------
@@ -198,7 +198,8 @@ def test_weakening_entitlement_fires_alone(tmp_path: Path, rule_id: str, key: st
     ents = {key: True, "com.apple.security.network.client": True}
     report = lint(make(tmp_path, entitlements=ents, der=der_payload(ents)))
     (finding,) = by_rule(report, rule_id)
-    assert key in finding.message and "Metal" in finding.message
+    assert key in finding.message
+    assert "Metal" not in finding.message  # not a Go binary: no Go/Metal note (issue 11)
     assert {f.rule_id for f in report.findings} == {rule_id}
     quiet = lint(make(tmp_path, "off", entitlements={key: False}))
     assert by_rule(quiet, rule_id) == []

@@ -59,11 +59,17 @@ def test_bl403_names_no_file(tmp_path: Path) -> None:
     assert finding.message == "CFBundleExecutable is 'other' but Contents/MacOS/ holds app"
 
 
-def test_bl403_case_only_mismatch_has_its_own_message(tmp_path: Path) -> None:
+def test_bl409_case_only_mismatch_is_a_warning_of_its_own(tmp_path: Path) -> None:
+    # Works on the default case-insensitive APFS; fails only on a case-sensitive volume.
     report = lint(make_app(tmp_path, exe_name="App"))
-    [finding] = by_rule(report, "BL403")
+    assert not by_rule(report, "BL403")
+    [finding] = by_rule(report, "BL409")
+    assert finding.severity.value == "warning"
     assert "differ only in case" in finding.message
     assert finding.evidence == {"CFBundleExecutable": "app", "file": "App"}
+    assert finding.fix is not None
+    assert "plutil -replace CFBundleExecutable -string App" in (finding.fix.command or "")
+    assert not by_rule(lint(make_app(tmp_path / "exact")), "BL409")
 
 
 def test_bl404_not_macho(tmp_path: Path) -> None:
@@ -117,6 +123,7 @@ def test_bl407_minimum_system_version_below_minos(tmp_path: Path) -> None:
     assert finding.message == (
         "Sample.app declares LSMinimumSystemVersion 10.13 but its binaries require macOS 11.0 "
         "(LC_BUILD_VERSION minos): Contents/MacOS/app [arm64] 11.0")
+    assert finding.severity.value == "warning"  # dyld has no minimum-OS gate (issue 11)
 
 
 def test_bl407_one_finding_per_bundle_for_every_binary_and_slice(tmp_path: Path) -> None:

@@ -18,10 +18,10 @@ Toolkit facts (``TOOLKITS``) and where they come from:
   (the tracking issue hajimehoshi/ebiten#1162 is still open), so bundlelint claims nothing
   for older versions.
 
-All four render with Metal (Fyne and Ebiten can also use OpenGL), which needs no entitlement
-under the hardened runtime: none of them needs ``allow-jit``,
-``allow-unsigned-executable-memory`` or ``disable-library-validation``, and Go itself
-generates no code at run time.
+How they draw: Fyne through OpenGL (go-gl), Wails through WKWebView (whose JavaScript JIT runs
+in WebKit's own process), Gio and Ebitengine through Metal. None of these needs ``allow-jit``,
+``allow-unsigned-executable-memory`` or ``disable-library-validation`` under the hardened
+runtime, and Go itself generates no code at run time.
 """
 
 from __future__ import annotations
@@ -38,6 +38,14 @@ from bundlelint.parsers.gobuildinfo import (
     version_key,
 )
 from bundlelint.parsers.macho import Slice
+
+
+def renderer_note(toolkits: tuple[Toolkit, ...] | list[Toolkit]) -> str:
+    """Why a Go app needs no JIT entitlement, naming how each of its toolkits draws."""
+    drawn = "; ".join(f"{tk.name} draws with {tk.facts.renders_with}" for tk in toolkits)
+    return ("Go generates no code at run time" + (f" and {drawn}" if drawn else "")
+            + ": none of that needs a JIT or unsigned-memory entitlement.")
+
 
 #: Entitlements people add "for Go" or "for Metal" that neither needs.
 UNNEEDED_ENTITLEMENTS = (
@@ -56,17 +64,21 @@ class ToolkitFacts:
     #: True: cannot open a window without cgo; False: works without; None: not established.
     needs_cgo: bool | None
     cgo_note: str
-    #: Entitlements the toolkit needs under the hardened runtime (all empty: Metal needs none).
+    #: How it draws on macOS ("Metal", "OpenGL via go-gl", "WKWebView").
+    renders_with: str = "Metal"
+    #: Entitlements the toolkit needs under the hardened runtime (none of the four needs one).
     entitlements: tuple[str, ...] = ()
 
 
 TOOLKITS: tuple[ToolkitFacts, ...] = (
     ToolkitFacts("Fyne", "fyne.io/fyne/v2", True,
-                 "Fyne opens windows through GLFW (github.com/go-gl/glfw), a cgo package"),
+                 "Fyne opens windows through GLFW (github.com/go-gl/glfw), a cgo package",
+                 renders_with="OpenGL via go-gl"),
     ToolkitFacts("Gio", "gioui.org", True,
                  "Gio's macOS backend (gioui.org/app) calls Cocoa through cgo and Objective-C"),
     ToolkitFacts("Wails", "github.com/wailsapp/wails/v2", True,
-                 "Wails' macOS frontend drives WKWebView through cgo and Objective-C"),
+                 "Wails' macOS frontend drives WKWebView through cgo and Objective-C",
+                 renders_with="WKWebView"),
     ToolkitFacts("Ebitengine", "github.com/hajimehoshi/ebiten/v2", None,
                  "Ebitengine calls Cocoa and Metal through purego on macOS; cgo-less builds "
                  "open windows in recent releases (ebiten issue #3503)"),

@@ -14,8 +14,13 @@ Matching priority (documented for ``bundlelint explain`` and the tests):
    the longest pattern wins (the most specific), then the lowest rule ID;
 3. otherwise BL790.
 
-Every rule that answers the message is kept as a candidate: a local finding of any candidate
-counts as a prediction when the log is compared with a lint of the bundle.
+Every rule that answers the message is kept as a candidate. Some messages cannot tell the
+candidates apart ("The binary is not signed with a valid Developer ID certificate." is said of
+ad-hoc code, of a wrong certificate and of an untrusted chain alike): the finding then names the
+first candidate, every output shows them all, and ``choose_by_evidence`` picks the one a local
+lint of the same bundle found at the same place. A log whose status is Invalid or Rejected but
+none of whose issues is an error (status 7000, "Team is not yet configured for notarization.")
+gets one finding for the job itself (BL791), so that the exit status and the report agree.
 """
 
 from __future__ import annotations
@@ -32,6 +37,11 @@ from bundlelint.findings import Applicability, Finding, Fix, Location, Severity
 from bundlelint.parsers.notary import NotaryIssue, NotaryLog, TicketItem
 
 UNRECOGNISED_RULE = "BL790"
+JOB_REJECTED_RULE = "BL791"
+#: How the rule of a mapped issue was chosen.
+ONLY_CANDIDATE = "only candidate"
+FIRST_CANDIDATE = "first candidate"
+BY_LOCAL_LINT = "local lint"
 #: Extensions of the file people upload to the notary: the first path component of an issue.
 UPLOAD_EXTENSIONS = (".zip", ".pkg", ".mpkg", ".dmg")
 
@@ -70,6 +80,7 @@ class NotaryMatcher:
     def __init__(self, metas: Iterable[AnswersNotary]) -> None:
         self._metas = sorted(metas, key=lambda m: m.id)
         by_id = {m.id: m for m in self._metas}
+        self.by_id = by_id
         if UNRECOGNISED_RULE not in by_id:
             raise KeyError(f"{UNRECOGNISED_RULE} (unrecognised notary issue) is not registered")
         self.fallback = by_id[UNRECOGNISED_RULE]
@@ -138,6 +149,12 @@ class MappedIssue:
     bundle_path: str | None
     matched_by: str
     candidates: tuple[str, ...]
+    chosen_by: str = ONLY_CANDIDATE
+
+    @property
+    def ambiguous(self) -> bool:
+        """Whether Apple's message fits several rules (all of them are shown)."""
+        return len(self.candidates) > 1
 
 
 @dataclass(frozen=True)
@@ -155,14 +172,17 @@ class NotaryMapping:
     log: NotaryLog
     issues: tuple[MappedIssue, ...]
     ticket: tuple[MappedTicketItem, ...] | None
+    job: Finding | None = None  # the submission itself, when it failed with no error issue
 
     @property
     def findings(self) -> tuple[Finding, ...]:
-        return tuple(m.finding for m in self.issues)
+        own = (self.job,) if self.job is not None else ()
+        return own + tuple(m.finding for m in self.issues)
 
     @property
     def has_errors(self) -> bool:
-        return any(m.finding.severity is Severity.ERROR for m in self.issues)
+        """Exactly when the report shows an error finding (the exit status follows it)."""
+        return any(f.severity is Severity.ERROR for f in self.findings)
 
 
 def finding_severity(apple_severity: str, rule_severity: Severity) -> Severity:
@@ -175,9 +195,14 @@ def finding_severity(apple_severity: str, rule_severity: Severity) -> Severity:
 
 
 def map_issue(issue: NotaryIssue, matcher: NotaryMatcher,
-              archive_filename: str | None) -> MappedIssue:
+              archive_filename: str | None, rule: AnswersNotary | None = None,
+              chosen_by: str | None = None) -> MappedIssue:
+    """One issue as a finding of the rule that answers it (or of ``rule``, one of the
+    candidates, when the caller chose it by evidence)."""
     match = matcher.match(issue.message)
-    meta = match.rule
+    meta = rule or match.rule
+    if chosen_by is None:
+        chosen_by = FIRST_CANDIDATE if len(match.candidates) > 1 else ONLY_CANDIDATE
     path = bundle_path(issue.path, archive_filename)
     shown = path or issue.path or archive_filename or "(upload)"
     command = None
@@ -186,17 +211,18 @@ def map_issue(issue: NotaryIssue, matcher: NotaryMatcher,
             command = meta.fix_command.format(target=shlex.quote(shown))
         except (KeyError, IndexError):
             command = meta.fix_command
+    # Only what Apple wrote: a null docUrl or architecture is left out, never turned into "";
+    # the candidates are a list on the mapped issue, not a joined string here.
     evidence = {
         "apple_severity": issue.severity,
         "apple_message": issue.message,
-        "apple_path": issue.path or "",
-        "doc_url": issue.doc_url or "",
-        "architecture": issue.architecture or "",
         "matched_by": match.matched_by,
-        "candidates": ",".join(match.candidates),
+        "chosen_by": chosen_by,
     }
-    if issue.code is not None:
-        evidence["code"] = str(issue.code)
+    optional = {"apple_path": issue.path, "doc_url": issue.doc_url,
+                "architecture": issue.architecture,
+                "code": None if issue.code is None else str(issue.code)}
+    evidence.update({k: v for k, v in optional.items() if v is not None})
     finding = Finding(
         rule_id=meta.id,
         severity=finding_severity(issue.severity, meta.severity),
@@ -205,18 +231,67 @@ def map_issue(issue: NotaryIssue, matcher: NotaryMatcher,
         fix=Fix(text=meta.how_to_fix, command=command, applicability=meta.fix_applicability),
         evidence=evidence,
     )
-    return MappedIssue(issue, finding, path, match.matched_by, match.candidates)
+    return MappedIssue(issue, finding, path, match.matched_by, match.candidates, chosen_by)
+
+
+def job_finding(log: NotaryLog, meta: AnswersNotary) -> Finding:
+    """The submission itself as a finding: Apple's status, code and summary, verbatim."""
+    parts = [f"the notary marked the submission {log.status}"]
+    if log.status_code is not None:
+        parts.append(f"(status code {log.status_code})")
+    text = " ".join(parts)
+    if log.status_summary:
+        text += f": {log.status_summary}"
+    elif log.message:
+        text += f": {log.message}"
+    evidence = {"apple_status": log.status or ""}
+    optional = {"status_code": None if log.status_code is None else str(log.status_code),
+                "status_summary": log.status_summary, "job_id": log.job_id}
+    evidence.update({k: v for k, v in optional.items() if v is not None})
+    return Finding(
+        rule_id=meta.id,
+        severity=max(meta.severity, Severity.ERROR),
+        location=Location(path=log.archive_filename or log.name or log.source),
+        message=text,
+        fix=Fix(text=meta.how_to_fix, command=None, applicability=meta.fix_applicability),
+        evidence=evidence,
+    )
 
 
 def map_log(log: NotaryLog, metas: Iterable[AnswersNotary]) -> NotaryMapping:
-    """Every issue of ``log`` as a finding (in log order), and its ticket with bundle paths."""
+    """Every issue of ``log`` as a finding (in log order), its ticket with bundle paths, and a
+    finding for the job when Apple failed it without an error issue."""
     matcher = NotaryMatcher(metas)
     issues = tuple(map_issue(i, matcher, log.archive_filename) for i in log.issues)
     ticket = None
     if log.ticket_contents is not None:
         ticket = tuple(MappedTicketItem(t, bundle_path(t.path, log.archive_filename))
                        for t in log.ticket_contents)
-    return NotaryMapping(log=log, issues=issues, ticket=ticket)
+    job = None
+    if log.is_rejected and not any(m.finding.severity is Severity.ERROR for m in issues):
+        job_meta = matcher.by_id.get(JOB_REJECTED_RULE, matcher.fallback)
+        job = job_finding(log, job_meta)
+    return NotaryMapping(log=log, issues=issues, ticket=ticket, job=job)
+
+
+def choose_by_evidence(mapping: NotaryMapping, local: Sequence[Finding],
+                       metas: Iterable[AnswersNotary]) -> NotaryMapping:
+    """The mapping with each ambiguous issue given the candidate rule that a local lint of the
+    same bundle found at the same place (the first such candidate in ID order); an issue no
+    local finding explains keeps its first candidate, and every candidate stays listed."""
+    matcher = NotaryMatcher(metas)
+    issues = []
+    for mapped in mapping.issues:
+        if mapped.ambiguous:
+            found = {f.rule_id for f in local
+                     if f.rule_id in mapped.candidates and _same_place(mapped, f)}
+            chosen = next((rid for rid in mapped.candidates if rid in found), None)
+            if chosen is not None:
+                mapped = map_issue(mapped.issue, matcher, mapping.log.archive_filename,
+                                   rule=matcher.by_id[chosen], chosen_by=BY_LOCAL_LINT)
+        issues.append(mapped)
+    return NotaryMapping(log=mapping.log, issues=tuple(issues), ticket=mapping.ticket,
+                         job=mapping.job)
 
 
 @dataclass(frozen=True)

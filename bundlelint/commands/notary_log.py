@@ -1,9 +1,10 @@
 """``bundlelint notary-log LOG.json [--bundle PATH]``: Apple's verdict as bundlelint findings.
 
-Exit status: 1 if any of Apple's issues maps to an error (an Invalid or Rejected log always has
-one, or its status says so), 0 for an Accepted log without errors, 2 if the log cannot be read
-or is not a notary log, 3 if a rule crashed while linting ``--bundle``. The local lint only adds
-the comparison; the exit status follows Apple's verdict.
+Exit status: 1 exactly when the report shows an error finding (an Invalid or Rejected log always
+has one: an issue, or BL791 for the job itself), 0 otherwise (an Accepted log, Apple's warnings),
+2 if the log cannot be read or is not a notary log, 3 if a rule crashed while linting
+``--bundle``. The local lint only chooses among the rules an ambiguous message fits and adds the
+comparison; the exit status follows Apple's verdict.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def _read_log(name: str) -> NotaryLog:
 
 
 def run(args: argparse.Namespace, registry: Registry) -> int:
-    from bundlelint.analysis.notary import compare, map_log
+    from bundlelint.analysis.notary import choose_by_evidence, compare, map_log
     from bundlelint.engine import Selection, run_rules
     from bundlelint.reporters.notary_log import (
         NotaryResult,
@@ -76,11 +77,12 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
         if bundle is None:
             return EXIT_USAGE
         local = run_rules(bundle, registry, Selection())
+        mapping = choose_by_evidence(mapping, local.findings, (rule.meta for rule in registry))
         result = NotaryResult(mapping, local, compare(mapping, local.findings))
     render = render_notary_json if args.format == "json" else render_notary_text
     render(result, registry, sys.stdout, color=use_color(args.no_color))
     if result.local is not None and result.local.has_internal_error:
         return EXIT_INTERNAL
-    if mapping.has_errors or log.is_rejected:
+    if mapping.has_errors:
         return EXIT_FINDINGS
     return EXIT_CLEAN

@@ -201,15 +201,16 @@ def _executable_of(bundle: Bundle, path: str) -> Entry | None:
 
 def _main_entitlements(bundle: Bundle, name: str, notes: list[str]) -> EntitlementsFile:
     """What the main app should be signed with: its current entitlements minus the ones no
-    release needs (and, for Go GUI toolkits, minus JIT/unsigned memory, which Metal does not
-    need)."""
+    release needs (and, for Go GUI toolkits, minus JIT/unsigned memory, which neither Metal,
+    OpenGL nor WKWebView needs in the app's process)."""
     toolkits = bundle_toolkits(bundle)
     current = _current_entitlements(bundle, bundle.main_executable, notes) or {}
     drop = set(DROPPED_ENTITLEMENTS) | (set(UNNEEDED_ENTITLEMENTS) if toolkits else set())
     values = {k: v for k, v in current.items() if k not in drop}
     if toolkits:
         names = ", ".join(f"{tk.name} {tk.version}" for tk in toolkits)
-        source = (f"Go app using {names}: Metal rendering needs no entitlement under the "
+        drawn = "; ".join(f"{tk.name} draws with {tk.facts.renders_with}" for tk in toolkits)
+        source = (f"Go app using {names} ({drawn}): none needs an entitlement under the "
                   "hardened runtime (no allow-jit, no allow-unsigned-executable-memory)")
     elif current:
         source = "the entitlements the app is signed with today, minus get-task-allow"

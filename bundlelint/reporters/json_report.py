@@ -23,6 +23,7 @@ def finding_to_dict(finding: Finding, registry: Registry) -> dict[str, Any]:
         "rule_id": finding.rule_id,
         "slug": rule.meta.slug if rule else None,
         "severity": finding.severity.value,
+        "consequence": rule.meta.consequence.key if rule else None,
         "path": finding.location.path,
         "arch": finding.location.arch,
         "offset": finding.location.offset,

@@ -16,7 +16,13 @@ from rich.table import Table
 from rich.text import Text
 
 from bundlelint import __version__
-from bundlelint.analysis.notary import UNRECOGNISED_RULE, Comparison, MappedIssue, NotaryMapping
+from bundlelint.analysis.notary import (
+    BY_LOCAL_LINT,
+    UNRECOGNISED_RULE,
+    Comparison,
+    MappedIssue,
+    NotaryMapping,
+)
 from bundlelint.display import json_safe, printable
 from bundlelint.engine import Report
 from bundlelint.findings import Finding, Severity
@@ -57,7 +63,9 @@ def _plural(n: int, word: str) -> str:
 
 
 def _t(value: str, style: str = "") -> Text:
-    return Text(printable(value), style)
+    """An untrusted string as inert text: escaped, and with no ``::`` left that could start a
+    CI workflow command where the string begins a line (a path heading, a ticket line)."""
+    return Text(printable(value).replace("::", ":\\x3a"), style)
 
 
 def render_notary_text(result: NotaryResult, registry: Registry, out: TextIO, *,
@@ -92,6 +100,13 @@ def render_notary_text(result: NotaryResult, registry: Registry, out: TextIO, *,
         + (f" ({unknown} not recognised by bundlelint)" if unknown else "")
     ))
     console.print()
+    job = result.mapping.job
+    if job is not None:
+        console.print(_t(job.location.path, "bold underline"), soft_wrap=True)
+        print_prose(console, finding_lead(job), finding_body(job, registry))
+        if job.fix is not None:
+            print_prose(console, Text.assemble("    ", ("fix:", "dim"), " "), _t(job.fix.text))
+        console.print()
     ordered = sorted(result.mapping.issues, key=lambda m: m.finding.sort_key())
     for path, group in groupby(ordered, key=lambda m: m.finding.location.path):
         print_line(console, _t(path, "bold underline"))
@@ -110,22 +125,36 @@ def _print_issue(console: Console, registry: Registry, mapped: MappedIssue,
     label = Text.assemble("    ", ("apple:", "dim"), " ")
     if f.rule_id == UNRECOGNISED_RULE:
         print_prose(console, label, Text("no bundlelint rule answers this message"))
+    if mapped.ambiguous:
+        names = ", ".join(_rule_name(registry, rid) for rid in mapped.candidates)
+        if mapped.chosen_by == BY_LOCAL_LINT:
+            why = f"{f.rule_id} chosen because the local lint found it here"
+        else:
+            why = "Apple's message does not say which; --bundle chooses by a local lint"
+        print_prose(console, Text.assemble("    ", ("could be:", "dim"), " "),
+                    _t(f"{names} ({why})"))
     if mapped.issue.path and mapped.issue.path != f.location.path:
         print_command(console, Text.assemble("    ", ("apple path:", "dim"), " "),
                       _t(mapped.issue.path))
     if mapped.issue.doc_url:
         print_command(console, Text.assemble("    ", ("doc:", "dim"), " "),
                       _t(mapped.issue.doc_url))
-    command = f.fix.command if f.fix else None
-    if comparison is not None:  # the local finding knows the exact command for this file
+    chosen = f.fix
+    if comparison is not None:  # the local finding's fix fits this very file (a Go hint
+        # only for a Go binary, the exact command)
         local = next((loc for m, loc in comparison.predicted if m is mapped), None)
-        if local is not None and local.fix is not None and local.fix.command:
-            command = local.fix.command
+        if local is not None and local.fix is not None:
+            chosen = local.fix
     fix = Text.assemble("    ", ("fix:", "dim"), " ")
-    if command:
-        print_command(console, fix, _t(command, "green"))
-    elif f.fix is not None:
-        print_prose(console, fix, _t(f.fix.text))
+    if chosen is not None and chosen.command:
+        print_command(console, fix, _t(chosen.command, "green"))
+    elif chosen is not None:
+        print_prose(console, fix, _t(chosen.text))
+
+
+def _rule_name(registry: Registry, rule_id: str) -> str:
+    rule = registry.get(rule_id)
+    return f"{rule_id} {rule.meta.slug}" if rule is not None else rule_id
 
 
 def _print_ticket(console: Console, mapping: NotaryMapping) -> None:
@@ -199,6 +228,7 @@ def _issue_to_dict(mapped: MappedIssue, registry: Registry) -> dict[str, Any]:
         "bundle_path": mapped.bundle_path,
         "matched_by": mapped.matched_by,
         "candidates": list(mapped.candidates),
+        "chosen_by": mapped.chosen_by,
     }
 
 
@@ -226,11 +256,12 @@ def notary_document(result: NotaryResult, registry: Registry) -> dict[str, Any]:
             "created_date": log.created_date,
         },
         "summary": {
-            "issues": len(findings),
+            "issues": len(mapping.issues),
             "errors": _count(findings, Severity.ERROR),
             "warnings": _count(findings, Severity.WARNING),
             "unrecognised": sum(1 for f in findings if f.rule_id == UNRECOGNISED_RULE),
         },
+        "job": None if mapping.job is None else finding_to_dict(mapping.job, registry),
         "issues": [_issue_to_dict(m, registry) for m in mapping.issues],
         "ticket": None if mapping.ticket is None else [
             {

@@ -10,7 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from bundlelint.rules import Registry
-from bundlelint.rules.base import RuleMeta
+from bundlelint.rules.base import SEVERITY_POLICY, Consequence, Evidence, RuleMeta
+
+
+def evidence_to_dict(evidence: Evidence) -> dict[str, str]:
+    return {"kind": evidence.kind.value, "text": evidence.text, "where": evidence.where}
 
 
 def meta_to_dict(meta: RuleMeta) -> dict[str, Any]:
@@ -19,6 +23,9 @@ def meta_to_dict(meta: RuleMeta) -> dict[str, Any]:
         "slug": meta.slug,
         "family": meta.family,
         "severity": meta.severity.value,
+        "consequence": meta.consequence.key,
+        "consequence_text": meta.consequence.value,
+        "evidence": [evidence_to_dict(e) for e in meta.evidence],
         "summary": meta.summary,
         "what": meta.what,
         "why": meta.why,
@@ -38,10 +45,11 @@ def rules_json(registry: Registry) -> str:
 
 def rules_markdown_table(registry: Registry) -> str:
     """The rule table as it appears in README.md (a test keeps the two in sync)."""
-    lines = ["| ID | Name | Severity | Summary |", "| --- | --- | --- | --- |"]
+    lines = ["| ID | Name | Severity | If ignored | Summary |", "| --- | --- | --- | --- | --- |"]
     for r in registry:
         m = r.meta
-        lines.append(f"| {m.id} | {m.slug} | {m.severity.value} | {m.summary} |")
+        lines.append(f"| {m.id} | {m.slug} | {m.severity.value} | {m.consequence.value} "
+                     f"| {m.summary} |")
     return "\n".join(lines) + "\n"
 
 
@@ -57,10 +65,28 @@ def rules_text(registry: Registry) -> str:
     return "".join(f"{lead}{summary}\n" for lead, summary in rules_rows(registry))
 
 
+def _evidence_line(evidence: Evidence) -> str:
+    return f"{EVIDENCE_LABEL[evidence.kind.value]}: {evidence.text} ({evidence.where})"
+
+
+#: How each kind of evidence is introduced in explain and the docs.
+EVIDENCE_LABEL = {
+    "apple-source": "Apple source",
+    "apple-doc": "Apple documentation",
+    "notary-message": "Notary message",
+    "toolchain": "Toolchain",
+    "policy": "bundlelint policy",
+}
+
+
 def explain_text(meta: RuleMeta) -> str:
     parts = [
         f"{meta.id} ({meta.slug}): {meta.summary}",
         f"Family: {meta.family}. Default severity: {meta.severity.value}.",
+        f"If ignored: {meta.consequence.value} (so: {meta.severity.value}).",
+        "",
+        "Evidence",
+        *(f"  - {_evidence_line(e)}" for e in meta.evidence),
         "",
         "What it checks",
         f"  {meta.what}",
@@ -82,6 +108,79 @@ def explain_text(meta: RuleMeta) -> str:
     if meta.aliases:
         parts += ["", f"Also answers to: {', '.join(meta.aliases)}"]
     return "\n".join(parts) + "\n"
+
+
+# --- docs/consequences.md: the severity policy and every rule's consequence -----------------
+
+CONSEQUENCES_PAGE = "docs/consequences.md"
+REGENERATE_CONSEQUENCES = (
+    f"python -m bundlelint.reporters.rules_doc --consequences {CONSEQUENCES_PAGE}"
+)
+
+#: What each consequence means, for the policy table of docs/consequences.md.
+CONSEQUENCE_MEANING = {
+    Consequence.NOTARY_REJECTS: "Apple's notary service marks the submission Invalid.",
+    Consequence.CODESIGN_REFUSES: "`codesign` fails to sign (or to verify strictly) the bundle.",
+    Consequence.GATEKEEPER_BLOCKS: "Apple's verifier fails the signature, so Gatekeeper refuses "
+                                   "the first launch.",
+    Consequence.CANNOT_START: "The kernel or dyld kills the process, or it never starts.",
+    Consequence.MAY_FAIL: "Apple lets it through; it fails at run time in some cases.",
+    Consequence.ADVICE: "Nothing fails; the finding is a better way to do it.",
+    Consequence.NOT_CHECKED: "bundlelint's own verdict: part of the input could not be checked, "
+                             "so a CI gate must not pass it.",
+    Consequence.EXPECTATION_BROKEN: "bundlelint's own verdict: the build differs from a value "
+                                    "your configuration requires.",
+}
+
+
+def short_evidence(evidence: Evidence) -> str:
+    """One line naming the evidence: the Apple function, the page, the notary message."""
+    kind = evidence.kind.value
+    if kind == "apple-source":
+        file_name = evidence.where.rsplit("/", 1)[-1]
+        return f"{file_name} {evidence.text.split(': ', 1)[0]}"
+    if kind == "notary-message":
+        return f"notary: \"{evidence.text}\""
+    if kind == "policy":
+        return "bundlelint policy"
+    page = evidence.where.rstrip("/").rsplit("/", 1)[-1]
+    return f"{EVIDENCE_LABEL[kind]}: {page}"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def consequences_markdown(registry: Registry) -> str:
+    """docs/consequences.md: the policy, then every rule with its consequence and evidence."""
+    lines = [
+        "# What happens if a finding is ignored",
+        "",
+        f"<!-- Generated from the rule metadata by `{REGENERATE_CONSEQUENCES}`. Do not edit. -->",
+        "",
+        "Every rule states its consequence: what Apple's tools or macOS do if the finding is "
+        "ignored, with the evidence (Apple's open source, Apple's documentation, or Apple's exact "
+        "notary message as real logs show it). The severity is not chosen per rule: it follows "
+        "from the consequence by this one policy.",
+        "",
+        "| If ignored | Severity | Meaning |",
+        "| --- | --- | --- |",
+        *(f"| {c.value} | {SEVERITY_POLICY[c].value} | {CONSEQUENCE_MEANING[c]} |"
+          for c in Consequence),
+        "",
+        "The last two rows are bundlelint's own verdicts, not Apple's, and their evidence says "
+        "so (`bundlelint policy`). Where Apple's source or a real artifact showed that Apple "
+        "does not act on a finding, the rule says what may fail instead, at the lower severity.",
+        "",
+        "| ID | Name | If ignored | Severity | Evidence |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for r in registry:
+        m = r.meta
+        evidence = "; ".join(_cell(short_evidence(e)) for e in m.evidence)
+        lines.append(f"| {m.id} | {m.slug} | {m.consequence.value} | {m.severity.value} "
+                     f"| {evidence} |")
+    return "\n".join(lines) + "\n"
 
 
 # --- one Markdown page per rule (docs/rules/BLxxx.md) -------------------------------------------
@@ -114,11 +213,13 @@ def rule_page_markdown(meta: RuleMeta) -> str:
         "",
         f"- Family: {meta.family}",
         f"- Default severity: {meta.severity.value}",
+        f"- If ignored: {meta.consequence.value}",
         f"- Fix applicability: {meta.fix_applicability.value}",
     ]
     if meta.aliases:
         lines.append(f"- Also answers to: {', '.join(meta.aliases)}")
     lines += ["", "## What it checks", "", meta.what, "", "## Why it matters", "", meta.why, "",
+              "## Evidence", "", *(f"- {_evidence_line(e)}" for e in meta.evidence), "",
               "## How to fix", "", meta.how_to_fix]
     if meta.fix_command:
         lines += ["", *_fenced(meta.fix_command)]
@@ -147,12 +248,13 @@ def rules_index_markdown(registry: Registry) -> str:
         "",
         f"<!-- Generated from the rule metadata by `{REGENERATE}`. Do not edit. -->",
         "",
-        "| ID | Name | Severity | Summary |",
-        "| --- | --- | --- | --- |",
+        "| ID | Name | Severity | If ignored | Summary |",
+        "| --- | --- | --- | --- | --- |",
     ]
     for r in registry:
         m = r.meta
-        lines.append(f"| [{m.id}]({m.id}.md) | {m.slug} | {m.severity.value} | {m.summary} |")
+        lines.append(f"| [{m.id}]({m.id}.md) | {m.slug} | {m.severity.value} "
+                     f"| {m.consequence.value} | {m.summary} |")
     return "\n".join(lines) + "\n"
 
 
@@ -206,8 +308,14 @@ def main(argv: list[str] | None = None) -> int:
     group.add_argument("--write", metavar="DIR", type=Path, help="write the pages into DIR")
     group.add_argument("--check", metavar="DIR", type=Path,
                        help="exit 1 if DIR is missing a page or has a stale one")
+    group.add_argument("--consequences", metavar="FILE", type=Path,
+                       help="write the consequence table (docs/consequences.md) to FILE")
     args = parser.parse_args(argv)
     registry = load_registry(plugins=False)
+    if args.consequences is not None:
+        args.consequences.write_text(consequences_markdown(registry), encoding="utf-8")
+        print(f"wrote {args.consequences}")
+        return 0
     if args.write is not None:
         changed = write_pages(registry, args.write)
         for line in changed:

@@ -24,7 +24,7 @@ from bundlelint.baseline import fingerprint
 from bundlelint.display import json_safe, os_bytes
 from bundlelint.engine import INTERNAL_ERROR_RULE, Report
 from bundlelint.findings import Finding, Severity
-from bundlelint.reporters.rules_doc import PROJECT_URL, rule_doc_url
+from bundlelint.reporters.rules_doc import PROJECT_URL, evidence_to_dict, rule_doc_url
 from bundlelint.reporters.summary import InputProblem
 from bundlelint.rules import Registry
 from bundlelint.rules.base import RuleMeta
@@ -49,6 +49,10 @@ def rule_descriptor(meta: RuleMeta) -> dict[str, Any]:
     if meta.notary_messages:
         markdown += ["", "## Apple notary messages", ""]
         markdown += [f"- `{m}`" for m in meta.notary_messages]
+    text[1:1] = ["", f"If ignored: {meta.consequence.value}."]
+    markdown[1:1] = ["", f"If ignored: **{meta.consequence.value}**."]
+    markdown += ["", "## Evidence", ""]
+    markdown += [f"- {e.text} ({e.where})" for e in meta.evidence]
     return {
         "id": meta.id,
         "name": meta.slug,
@@ -60,6 +64,9 @@ def rule_descriptor(meta: RuleMeta) -> dict[str, Any]:
         "properties": {
             "tags": [meta.family, meta.severity.value],
             "fixApplicability": meta.fix_applicability.value,
+            "consequence": meta.consequence.key,
+            "consequenceText": meta.consequence.value,
+            "evidence": [evidence_to_dict(e) for e in meta.evidence],
             **({"deprecatedIds": list(meta.aliases)} if meta.aliases else {}),
         },
     }

@@ -14,8 +14,9 @@ import unicodedata
 from collections.abc import Iterator
 
 from bundlelint.bundle import BUNDLE_EXTENSIONS, Bundle, BundleDir, EntryKind
-from bundlelint.findings import Applicability, Finding, Severity
-from bundlelint.rules.base import RuleContext, RuleMeta, rule
+from bundlelint.findings import Applicability, Finding
+from bundlelint.rules import _evidence as E
+from bundlelint.rules.base import Consequence, RuleContext, RuleMeta, doc, policy, rule, source
 from bundlelint.zipsource import ZipMember, ZipReport, resolve_in_archive
 
 DITTO = "ditto -c -k --keepParent {app} {zip}"
@@ -47,7 +48,10 @@ def _shown(report: ZipReport, member: ZipMember) -> str:
     RuleMeta(
         id="BL701",
         slug="archive-unreadable",
-        severity=Severity.ERROR,
+        consequence=Consequence.NOT_CHECKED,
+        evidence=(
+            E.NOT_CHECKED,
+        ),
         summary="The zip archive cannot be read",
         what="Reports a .zip input whose central directory cannot be read (truncated, corrupt, "
         "or not a zip at all).",
@@ -123,7 +127,17 @@ def _relink_command(bundle: Bundle, fw: BundleDir, version: str, names: list[str
     RuleMeta(
         id="BL702",
         slug="framework-symlink-flattened",
-        severity=Severity.ERROR,
+        consequence=Consequence.NOTARY_REJECTS,
+        evidence=(
+            E.SIGNATURE_INVALID,
+            source(
+                "Security",
+                "StaticCode.cpp",
+                "SecStaticCode::validateResource",
+                "a sealed symlink that is now a regular file changed type: errSecCSBadResource "
+                "(kSecCFErrorResourceAltered)",
+            ),
+        ),
         summary="A framework's symlinks were replaced by copies or by files holding their text",
         what=(
             "In every versioned .framework (of a zip or a directory), checks that "
@@ -202,15 +216,32 @@ def framework_symlink_flattened(ctx: RuleContext) -> Iterator[Finding]:
     RuleMeta(
         id="BL703",
         slug="appledouble-in-archive",
-        severity=Severity.ERROR,
+        consequence=Consequence.MAY_FAIL,
+        evidence=(
+            source(
+                "Security",
+                "resources.cpp",
+                "ResourceBuilder::hashFile",
+                "under strict checking only the com.apple.ResourceFork and com.apple.FinderInfo "
+                "attributes are 'detritus' (errSecCSInvalidAssociatedFileData); other extended "
+                "attributes are allowed",
+            ),
+            doc(
+                "https://developer.apple.com/documentation/security/customizing-the-notarization-workflow",
+                "Apple documents `ditto -c -k --keepParent` for the upload zip; it stores "
+                "extended attributes as ._ entries",
+            ),
+        ),
         summary="The zip contains AppleDouble files (__MACOSX/ or ._*)",
         what="Reports a `__MACOSX/` directory and `._name` files anywhere in the archive.",
         why=(
-            "AppleDouble files carry extended attributes and resource forks as separate files. "
-            "Unpacked inside the app they are files the signature does not seal (codesign: "
-            "'resource fork, Finder information, or similar detritus not allowed'); they come "
-            "from zipping with Finder-era tools or `zip` on a copy made by `cp` to a "
-            "non-Apple file system."
+            "AppleDouble entries carry extended attributes as separate files. `ditto -c -k "
+            "--keepParent` (what Apple documents) writes `._` entries whenever a file has "
+            "extended attributes, and ditto or Archive Utility turn them back into attributes "
+            "when unpacking, so most are harmless. Only a resource fork or Finder information "
+            "is 'detritus' codesign refuses under strict validation (errSecCSInvalidAssociated"
+            "FileData); unpacked by a plain unzip, the entries become files the seal does not "
+            "list. Which attributes an entry holds is not checked yet, so this is a warning."
         ),
         how_to_fix=REZIP + " Run `xattr -cr MyApp.app` before signing if the app itself has "
         "stray extended attributes.",
@@ -239,7 +270,17 @@ def appledouble_in_archive(ctx: RuleContext) -> Iterator[Finding]:
     RuleMeta(
         id="BL704",
         slug="ds-store-symlink",
-        severity=Severity.ERROR,
+        consequence=Consequence.CODESIGN_REFUSES,
+        evidence=(
+            source(
+                "Security",
+                "resources.cpp",
+                "ResourceBuilder::scan",
+                "a symlink named .DS_Store is errSecCSDSStoreSymlink, '.DS_Store files cannot "
+                "be a symlink', when signing and when verifying; a regular .DS_Store is omitted "
+                "by the default seal rules",
+            ),
+        ),
         summary="A .DS_Store inside a bundle is a symlink",
         what=(
             "Reports a `.DS_Store` (any case) inside a bundle that is a symlink, in a zip or a "
@@ -276,7 +317,14 @@ def ds_store_symlink(ctx: RuleContext) -> Iterator[Finding]:
     RuleMeta(
         id="BL705",
         slug="no-single-app",
-        severity=Severity.ERROR,
+        consequence=Consequence.ADVICE,
+        evidence=(
+            doc(
+                "https://developer.apple.com/documentation/security/customizing-the-notarization-workflow",
+                "the notary accepts a zip of an app, a bare tool or several items; Apple "
+                "documents `ditto -c -k --keepParent` to zip the app",
+            ),
+        ),
         summary="The zip does not hold exactly one .app at its top level",
         what=(
             "A zip for notarization should hold `MyApp.app/...` at its top level (what "
@@ -286,9 +334,10 @@ def ds_store_symlink(ctx: RuleContext) -> Iterator[Finding]:
             "file."
         ),
         why=(
-            "Without the .app directory the bundle has no name and no structure for the notary "
-            "to recognise; with several, each must be notarized and stapled, which is easy to "
-            "get wrong. bundlelint lints the whole archive in that case."
+            "The notary accepts a zip of an app, of a bare tool or of several items, so this is "
+            "advice: without the .app directory the bundle has no name when unpacked, and with "
+            "several apps each must be stapled on its own, which is easy to get wrong. "
+            "bundlelint lints the whole archive in that case."
         ),
         how_to_fix=REZIP,
         fix_command=DITTO,
@@ -314,7 +363,13 @@ def no_single_app(ctx: RuleContext) -> Iterator[Finding]:
     RuleMeta(
         id="BL706",
         slug="unsafe-archive-path",
-        severity=Severity.ERROR,
+        consequence=Consequence.NOT_CHECKED,
+        evidence=(
+            policy(
+                "an entry that would unpack outside its folder is never mapped into the bundle, "
+                "so it is not checked; no Apple tool writes one",
+            ),
+        ),
         summary="A zip entry's name escapes the folder it unpacks into or is ambiguous",
         what="Reports entries whose names start with `/` or a drive letter, contain a "
         "backslash, have a `..` component or a NUL byte, or differ from the name in their local "
@@ -325,8 +380,10 @@ def no_single_app(ctx: RuleContext) -> Iterator[Finding]:
             "unpacks differently depending on the tool: C-string tools cut a name at its NUL "
             "(`a\\0b/../../etc/passwd` becomes `a`), some tools read the local header's name "
             "and others the central directory's, and a second entry of the same name replaces "
-            "the first. What was checked or signed is then not necessarily what is unpacked; "
-            "no honest build produces such an archive."
+            "the first. What was checked or signed is then not necessarily what is unpacked, "
+            "and bundlelint never maps such an entry into the bundle, so it is not checked: an "
+            "error by bundlelint's policy (nothing public shows what Apple's service does with "
+            "one). No honest build produces such an archive."
         ),
         how_to_fix=REZIP,
         fix_command=DITTO,
@@ -370,7 +427,10 @@ def unsafe_archive_path(ctx: RuleContext) -> Iterator[Finding]:
     RuleMeta(
         id="BL707",
         slug="archive-too-large",
-        severity=Severity.ERROR,
+        consequence=Consequence.NOT_CHECKED,
+        evidence=(
+            E.NOT_CHECKED,
+        ),
         summary="The zip is a zip bomb: over the configured limits, or its members overlap",
         what=(
             "Sums the uncompressed sizes in the central directory and compares them, the "
@@ -436,7 +496,16 @@ def _form(name: str) -> str | None:
     RuleMeta(
         id="BL708",
         slug="mixed-unicode-normalisation",
-        severity=Severity.WARNING,
+        consequence=Consequence.MAY_FAIL,
+        evidence=(
+            source(
+                "Security",
+                "StaticCode.cpp",
+                "SecStaticCode::validateResource",
+                "the seal looks files up by their names as stored; a name in another "
+                "normalisation form is not found and is reported as missing or added",
+            ),
+        ),
         summary="Entry names in the zip mix Unicode normalisation forms",
         what=(
             "Compares the names of entries with accented characters: the same name stored in "

@@ -15,9 +15,10 @@ from bundlelint.analysis.cms import (
     verify_signature,
 )
 from bundlelint.bundle import Entry
-from bundlelint.findings import Finding, Severity
+from bundlelint.findings import Finding
+from bundlelint.rules import _evidence as E
 from bundlelint.rules._commands import codesign_command
-from bundlelint.rules.base import RuleContext, RuleMeta, rule
+from bundlelint.rules.base import Consequence, RuleContext, RuleMeta, doc, policy, rule, source
 
 NOT_DEVELOPER_ID = "The binary is not signed with a valid Developer ID certificate."
 SIGNATURE_INVALID = "The signature of the binary is invalid."
@@ -43,7 +44,11 @@ def _verified(ctx: RuleContext) -> Iterator[tuple[Entry, CmsVerification]]:
     RuleMeta(
         id="BL220",
         slug="not-developer-id",
-        severity=Severity.ERROR,
+        consequence=Consequence.NOTARY_REJECTS,
+        evidence=(
+            E.NOT_DEVELOPER_ID,
+            E.DEVELOPER_ID_ONLY,
+        ),
         summary="Code is signed with a certificate that is not a Developer ID Application",
         what=(
             "Classifies the signing (leaf) certificate by Apple's extension OIDs: Developer ID "
@@ -87,7 +92,11 @@ def not_developer_id(ctx: RuleContext) -> Iterator[Finding]:
     RuleMeta(
         id="BL221",
         slug="certificate-chain-untrusted",
-        severity=Severity.ERROR,
+        consequence=Consequence.NOTARY_REJECTS,
+        evidence=(
+            E.NOT_DEVELOPER_ID,
+            E.DEVELOPER_ID_ONLY,
+        ),
         summary="The signing certificate does not chain to an Apple root",
         what=(
             "Builds the path from the signer's certificate through the certificates in the "
@@ -129,7 +138,11 @@ def certificate_chain_untrusted(ctx: RuleContext) -> Iterator[Finding]:
     RuleMeta(
         id="BL222",
         slug="cms-signature-invalid",
-        severity=Severity.ERROR,
+        consequence=Consequence.NOTARY_REJECTS,
+        evidence=(
+            E.SIGNATURE_INVALID,
+            E.VERIFY_SIGNATURE,
+        ),
         summary="The CMS signature does not verify against this code",
         what=(
             "Checks the CMS signature: it must parse; the signer's signature over the signed "
@@ -177,7 +190,14 @@ def _tri(value: bool | None) -> str:
     RuleMeta(
         id="BL223",
         slug="secure-timestamp-missing",
-        severity=Severity.ERROR,
+        consequence=Consequence.NOTARY_REJECTS,
+        evidence=(
+            E.NO_TIMESTAMP,
+            doc(
+                f'{E.RESOLVING}#Include-a-secure-timestamp',
+                "the notary requires a secure timestamp in the code signature",
+            ),
+        ),
         summary="The signature has no secure timestamp",
         what=(
             "Requires an RFC 3161 timestamp token (the unsigned attribute "
@@ -212,7 +232,22 @@ def secure_timestamp_missing(ctx: RuleContext) -> Iterator[Finding]:
     RuleMeta(
         id="BL224",
         slug="secure-timestamp-invalid",
-        severity=Severity.ERROR,
+        consequence=Consequence.GATEKEEPER_BLOCKS,
+        evidence=(
+            source(
+                "Security",
+                "StaticCode.cpp",
+                "SecStaticCode::verifySignature / createTimeStampingAndRevocationPolicies",
+                "the timestamp is read with CMSDecoderCopySignerTimestampWithPolicy under "
+                "SecPolicyCreateAppleTimeStamping; any failure other than a missing timestamp "
+                "fails the whole signature",
+            ),
+            policy(
+                "requiring the TSA certificate to chain to Apple's pinned roots is bundlelint's "
+                "policy: Apple's verifier applies its time-stamping policy, which we do not "
+                "reproduce",
+            ),
+        ),
         summary="The signature's timestamp is not a valid Apple timestamp of this signature",
         what=(
             "Checks the RFC 3161 token: its messageImprint must be the hash of this "
@@ -220,8 +255,12 @@ def secure_timestamp_missing(ctx: RuleContext) -> Iterator[Finding]:
             "chain to a pinned Apple root (via Apple Timestamp Certification Authority)."
         ),
         why=(
-            "A timestamp copied from another signature, or issued by a TSA other than Apple's, "
-            "does not count: the notary treats the signature as having no secure timestamp."
+            "Apple's verifier reads the timestamp under its time-stamping policy and fails the "
+            "whole signature when the token does not verify (a timestamp copied from another "
+            "signature, a TSA signature that does not check out). Requiring the TSA certificate "
+            "to chain to Apple's roots is bundlelint's policy, stricter than Apple's: codesign "
+            "--timestamp always uses Apple's TSA, so any other TSA means a tool we cannot vouch "
+            "for made the signature."
         ),
         how_to_fix="Re-sign with `--timestamp` so Apple's TSA timestamps the new signature.",
         notary_messages=(NO_TIMESTAMP,),
@@ -251,7 +290,18 @@ def secure_timestamp_invalid(ctx: RuleContext) -> Iterator[Finding]:
     RuleMeta(
         id="BL225",
         slug="team-id-mismatch",
-        severity=Severity.ERROR,
+        consequence=Consequence.NOTARY_REJECTS,
+        evidence=(
+            E.SIGNATURE_INVALID,
+            source(
+                "Security",
+                "StaticCode.cpp",
+                "SecStaticCode::verifySignature",
+                "a CodeDirectory Team ID that differs from the certificate's OU fails "
+                "verification ('Team identifier in the signing certificate ... does not match "
+                "the team identifier ... in the code directory')",
+            ),
+        ),
         summary="The CodeDirectory's Team ID differs from the signing certificate's",
         what=(
             "Compares the Team ID in the primary CodeDirectory with the signing certificate's "

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from bundlelint.analysis.entitlements import slice_entitlements
-from bundlelint.findings import Finding, Severity
+from bundlelint.analysis.golang import UNNEEDED_ENTITLEMENTS, renderer_note, slice_go_info
+from bundlelint.findings import Finding
+from bundlelint.parsers.macho import MH_EXECUTE
+from bundlelint.rules import _evidence as E
 from bundlelint.rules._commands import codesign_command
-from bundlelint.rules.base import Rule, RuleContext, RuleMeta, rule
+from bundlelint.rules.base import Consequence, Rule, RuleContext, RuleMeta, doc, rule, source
 
 GET_TASK_ALLOW = "com.apple.security.get-task-allow"
 
@@ -16,7 +19,10 @@ GET_TASK_ALLOW = "com.apple.security.get-task-allow"
     RuleMeta(
         id="BL301",
         slug="get-task-allow",
-        severity=Severity.ERROR,
+        consequence=Consequence.NOTARY_REJECTS,
+        evidence=(
+            E.GET_TASK_ALLOW,
+        ),
         summary="The signature grants com.apple.security.get-task-allow",
         what="Reports embedded entitlements in which `com.apple.security.get-task-allow` is true.",
         why=(
@@ -51,7 +57,17 @@ def get_task_allow(ctx: RuleContext) -> Iterator[Finding]:
     RuleMeta(
         id="BL302",
         slug="entitlements-malformed",
-        severity=Severity.ERROR,
+        consequence=Consequence.NOTARY_REJECTS,
+        evidence=(
+            E.ENTITLEMENTS_INVALID,
+            source(
+                "Security",
+                "signer.cpp",
+                "SecCodeSigner::Signer::cookEntitlements",
+                "codesign refuses entitlements that are not a plist dictionary with "
+                "errSecCSInvalidEntitlements",
+            ),
+        ),
         summary="Embedded entitlements are not a well-formed XML plist dictionary",
         what=(
             "The entitlements blob (slot 5) must be an XML property list whose top level is a "
@@ -96,7 +112,15 @@ def entitlements_malformed(ctx: RuleContext) -> Iterator[Finding]:
     RuleMeta(
         id="BL303",
         slug="entitlements-der-mismatch",
-        severity=Severity.ERROR,
+        consequence=Consequence.MAY_FAIL,
+        evidence=(
+            doc(
+                "https://developer.apple.com/documentation/xcode/using-the-latest-code-signature-format",
+                "the DER entitlements requirement was announced for iOS 15, iPadOS 15, tvOS 15 "
+                "and watchOS 8; on macOS a disagreement means the running code may get other "
+                "entitlements than the reviewed XML says",
+            ),
+        ),
         summary="The XML and DER entitlements in a signature disagree",
         what=(
             "Decodes the DER entitlements blob (slot 7) and compares it by meaning with the XML "
@@ -104,9 +128,11 @@ def entitlements_malformed(ctx: RuleContext) -> Iterator[Finding]:
             "not decode is reported too."
         ),
         why=(
-            "Since macOS 12 the kernel enforces the DER entitlements while the notary and people "
-            "read the XML. When they differ (a tool edited one, or a stale blob was kept), the "
-            "app runs with entitlements nobody reviewed, or fails to launch."
+            "codesign writes the entitlements twice, as XML (slot 5) and DER (slot 7). Apple "
+            "announced the DER form as required for iOS 15, iPadOS 15, tvOS 15 and watchOS 8 "
+            "(not for a macOS release). When the two disagree (a tool edited one, or a stale "
+            "blob was kept), what the OS enforces may differ from the XML that people and the "
+            "notary read."
         ),
         how_to_fix=(
             "Re-sign with a current codesign (macOS 11 or later) and your entitlements file: it "
@@ -139,9 +165,11 @@ def entitlements_der_mismatch(ctx: RuleContext) -> Iterator[Finding]:
             )
 
 
-METAL_NOTE = (
-    "Metal rendering (Fyne, Gio, Ebiten, Wails and other Go GUI toolkits) needs none of the "
-    "hardened-runtime exception entitlements."
+#: Said of entitlements in the signature of a dylib or bundle, which the OS does not apply.
+LIBRARY_NOTE = (
+    "Entitlements in a library's signature do nothing: the process gets the entitlements of "
+    "its main executable. Remove them from the library; if the app needs the exception, the "
+    "main executable must carry it."
 )
 
 
@@ -150,13 +178,13 @@ def _weakening_rule(rule_id: str, slug: str, key: str, weakens: str) -> Rule:
     meta = RuleMeta(
         id=rule_id,
         slug=slug,
-        severity=Severity.WARNING,
+        consequence=Consequence.ADVICE,
+        evidence=(E.EXCEPTIONS_OPT_IN,),
         summary=f"The signature grants {key}",
         what=f"Reports signed code whose entitlements set `{key}` to true.",
         why=(
             f"`{key}` is a hardened-runtime exception: it {weakens}. The notary accepts it, but "
-            f"every exception widens what an attacker who gets code into the process can do. "
-            f"{METAL_NOTE}"
+            f"every exception widens what an attacker who gets code into the process can do."
         ),
         how_to_fix=(
             f"Remove `{key}` from the entitlements file unless the app really needs it (a "
@@ -166,18 +194,29 @@ def _weakening_rule(rule_id: str, slug: str, key: str, weakens: str) -> Rule:
 
     def check(ctx: RuleContext) -> Iterator[Finding]:
         for entry, macho in ctx.bundle.machos():
-            arches = [
-                sl.arch for sl in macho.slices
+            granted = [
+                sl for sl in macho.slices
                 if sl.signature is not None
                 and slice_entitlements(ctx.bundle, entry, sl).effective.get(key) is True
             ]
-            if not arches:
+            if not granted:
                 continue
+            arches = [sl.arch for sl in granted]
+            message = f"{', '.join(arches)}: entitlements set {key} to true; it {weakens}."
+            fix_text = None
+            if all(sl.filetype != MH_EXECUTE for sl in granted):
+                message += " " + LIBRARY_NOTE
+                fix_text = LIBRARY_NOTE
+            else:
+                go = next((info for sl in granted
+                           if (info := slice_go_info(ctx.bundle, entry, sl)) is not None), None)
+                if go is not None and key in UNNEEDED_ENTITLEMENTS:
+                    message += " " + renderer_note(go.toolkits)
             yield ctx.finding(
                 path=entry.display,
                 arch=arches[0] if len(arches) == 1 else None,
-                message=f"{', '.join(arches)}: entitlements set {key} to true; it {weakens}. "
-                        f"{METAL_NOTE}",
+                message=message,
+                fix_text=fix_text,
                 command=codesign_command(ctx.bundle, entry, entitlements=True),
                 evidence={"entitlement": key, "arches": ",".join(arches)},
             )
@@ -198,7 +237,7 @@ allow_unsigned_executable_memory = _weakening_rule(
 disable_library_validation = _weakening_rule(
     "BL306", "disable-library-validation", "com.apple.security.cs.disable-library-validation",
     "lets the process load libraries and plug-ins signed by anyone (or ad hoc), not only by "
-    "Apple or your own team",
+    "Apple or your own team; it exists for apps that host third-party plug-ins",
 )
 allow_dyld_environment_variables = _weakening_rule(
     "BL307", "allow-dyld-environment-variables",

@@ -15,16 +15,20 @@ from typing import Any
 
 from bundlelint.bundle import EntryKind
 from bundlelint.errors import ParseError
-from bundlelint.findings import Applicability, Finding, Severity
+from bundlelint.findings import Applicability, Finding
+from bundlelint.rules import _evidence as E
 from bundlelint.rules._commands import codesign_command
-from bundlelint.rules.base import RuleContext, RuleMeta, rule
+from bundlelint.rules.base import Consequence, RuleContext, RuleMeta, rule
 
 
 @rule(
     RuleMeta(
         id="BL240",
         slug="team-id-unexpected",
-        severity=Severity.ERROR,
+        consequence=Consequence.EXPECTATION_BROKEN,
+        evidence=(
+            E.YOUR_EXPECTATION,
+        ),
         summary="Code is signed by a Team ID other than the expected one",
         what=(
             "With `expected-team-id` set, reports every certificate-signed Mach-O slice whose "
@@ -77,7 +81,10 @@ DEEP_NOTE = (
     RuleMeta(
         id="BL310",
         slug="entitlements-unexpected",
-        severity=Severity.ERROR,
+        consequence=Consequence.EXPECTATION_BROKEN,
+        evidence=(
+            E.YOUR_EXPECTATION,
+        ),
         summary="An executable's embedded entitlements differ from the expected ones",
         what=(
             "With `expected-entitlements` set for an executable (a path inside the bundle such "
@@ -182,7 +189,10 @@ def show(value: Any) -> str:
     RuleMeta(
         id="BL410",
         slug="bundle-identifier-unexpected",
-        severity=Severity.ERROR,
+        consequence=Consequence.EXPECTATION_BROKEN,
+        evidence=(
+            E.YOUR_EXPECTATION,
+        ),
         summary="CFBundleIdentifier differs from the expected bundle identifier",
         what=(
             "With `bundle-identifier` set, compares the app's CFBundleIdentifier (the root "

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from bundlelint.analysis.golang import UNNEEDED_ENTITLEMENTS, go_info
-from bundlelint.findings import Applicability, Finding, Severity
+from bundlelint.analysis.golang import UNNEEDED_ENTITLEMENTS, go_info, renderer_note
+from bundlelint.findings import Applicability, Finding
 from bundlelint.parsers.macho import MH_EXECUTE, PLATFORM_MACOS, Version
+from bundlelint.rules import _evidence as E
 from bundlelint.rules._commands import codesign_command
-from bundlelint.rules.base import RuleContext, RuleMeta, rule
+from bundlelint.rules.base import Consequence, RuleContext, RuleMeta, rule, toolchain
 
 #: The first Go release whose linker writes a 10.9 SDK (docs/formats.md 5.5).
 FIRST_NOTARIZABLE_GO_MINOR = 13
@@ -27,7 +28,16 @@ MIN_NOTARY_SDK = Version(10, 9)
     RuleMeta(
         id="BL601",
         slug="go-toolchain-too-old",
-        severity=Severity.WARNING,
+        consequence=Consequence.ADVICE,
+        evidence=(
+            toolchain(
+                "Go 1.12 point releases already write SDK 10.9 (golang/go#33968: the linker's "
+                "minimum changed between 1.12.5 and 1.12.9), so a pre-1.13 toolchain is not by "
+                "itself a notary problem; BL101 reports an SDK that is too old",
+                "https://github.com/golang/go/issues/33968",
+            ),
+            E.SDK_10_9,
+        ),
         summary="A Go binary was built by a Go release older than 1.13",
         what=(
             "Reads the Go version of every Go slice (from its build info, or from the runtime's "
@@ -36,10 +46,10 @@ MIN_NOTARY_SDK = Version(10, 9)
             "too old, BL101 reports it instead."
         ),
         why=(
-            "Go's internal linker wrote LC_VERSION_MIN_MACOSX with SDK 10.7 up to Go 1.12, and "
-            "the notary rejects anything below the 10.9 SDK. A slice from such a toolchain that "
-            "passes today was linked externally (cgo); the next pure-Go build will be rejected. "
-            "These releases also get no security fixes."
+            "Go's internal linker wrote SDK 10.7 until the fix for golang/go#30488, which also "
+            "reached a Go 1.12 point release (the linker's minimum changed between 1.12.5 and "
+            "1.12.9, golang/go#33968); when a slice still carries an old SDK, BL101 reports "
+            "that. What is left is advice: these releases get no security fixes."
         ),
         how_to_fix="Rebuild with a current Go release (1.13 or later; ideally a supported one).",
         fix_command="go version -m {target}  # then rebuild with a current Go release",
@@ -71,7 +81,20 @@ def go_toolchain_too_old(ctx: RuleContext) -> Iterator[Finding]:
     RuleMeta(
         id="BL602",
         slug="go-gui-without-cgo",
-        severity=Severity.ERROR,
+        consequence=Consequence.ADVICE,
+        evidence=(
+            toolchain(
+                "with CGO_ENABLED=0 the go command builds no file that imports C: a toolkit "
+                "that reaches Cocoa through cgo loses its window code (Fyne and Wails then fail "
+                "to compile; Ebitengine uses purego and needs no cgo)",
+                "https://pkg.go.dev/cmd/cgo",
+            ),
+            toolchain(
+                "Gio's macOS window code (app/os_macos.go) is cgo and Objective-C with no "
+                "cgo-less fallback, so gioui.org/app does not compile without cgo either",
+                "https://github.com/gioui/gio/blob/main/app/os_macos.go",
+            ),
+        ),
         summary="A Go GUI app whose toolkit needs cgo on macOS was built with CGO_ENABLED=0",
         what=(
             "For every Go executable slice whose build info lists Fyne, Gio or Wails, reads the "
@@ -79,10 +102,12 @@ def go_toolchain_too_old(ctx: RuleContext) -> Iterator[Finding]:
             "Cocoa and Metal through purego."
         ),
         why=(
-            "These toolkits open windows through C and Objective-C code called via cgo (GLFW "
-            "for Fyne, Cocoa for Gio, WKWebView for Wails). Built without cgo, usually by "
-            "cross-compiling with CGO_ENABLED=0, the app signs and notarizes but cannot open "
-            "a window."
+            "Fyne (GLFW through go-gl), Wails (WKWebView) and Gio (gioui.org/app) reach Cocoa "
+            "through cgo; with CGO_ENABLED=0 their window code does not compile at all. A "
+            "binary that lists them and was built without cgo therefore contains none of that "
+            "code: it cannot open a window through them, usually because a helper or CLI was "
+            "built from the GUI's module. Ebitengine reaches Cocoa through purego and is not "
+            "reported."
         ),
         how_to_fix=(
             "Build on macOS (or cross-compile with a macOS-capable C toolchain such as "
@@ -118,7 +143,10 @@ def go_gui_without_cgo(ctx: RuleContext) -> Iterator[Finding]:
     RuleMeta(
         id="BL603",
         slug="go-unneeded-entitlements",
-        severity=Severity.WARNING,
+        consequence=Consequence.ADVICE,
+        evidence=(
+            E.EXCEPTIONS_OPT_IN,
+        ),
         summary="A Go executable is signed with JIT or unsigned-memory entitlements it does not "
         "need",
         what=(
@@ -152,12 +180,12 @@ def go_unneeded_entitlements(ctx: RuleContext) -> Iterator[Finding]:
             if not extra:
                 continue
             toolkit = ", ".join(f"{tk.name} {tk.version}" for tk in info.toolkits)
-            context = f" (uses {toolkit}, which renders with Metal)" if toolkit else ""
+            context = f" (uses {toolkit})" if toolkit else ""
             yield ctx.finding(
                 path=entry.display,
                 arch=sl.arch,
-                message=f"Go executable{context} is signed with {', '.join(extra)}, which "
-                "neither Go nor Metal rendering needs",
+                message=f"Go executable{context} is signed with {', '.join(extra)}. "
+                + renderer_note(info.toolkits),
                 command=codesign_command(bundle, entry, entitlements=True),
                 evidence={"entitlements": ",".join(extra)},
             )

@@ -7,12 +7,12 @@ import shlex
 from collections.abc import Iterator
 
 from bundlelint.bundle import APP_LIKE_EXTENSIONS as APP_LIKE
-from bundlelint.bundle import Bundle, BundleDir, EntryKind
+from bundlelint.bundle import Bundle, BundleDir, Entry, EntryKind
 from bundlelint.errors import FileSkipped, ParseError
-from bundlelint.findings import Applicability, Finding, Severity
+from bundlelint.findings import Applicability, Finding
 from bundlelint.identifiers import BUNDLE_IDENTIFIER_PATTERN
 from bundlelint.parsers.macho import PLATFORM_MACOS, Version
-from bundlelint.rules.base import RuleContext, RuleMeta, rule
+from bundlelint.rules.base import Consequence, RuleContext, RuleMeta, doc, policy, rule, source
 
 RESIGN = "then re-sign the bundle (the Info.plist is sealed by the signature)"
 #: Binaries named in one finding before "and N more".
@@ -46,7 +46,16 @@ def _plutil(bundle: Bundle, bd: BundleDir, key: str, value: str) -> str:
     RuleMeta(
         id="BL401",
         slug="info-plist-missing",
-        severity=Severity.ERROR,
+        consequence=Consequence.CODESIGN_REFUSES,
+        evidence=(
+            source(
+                "Security",
+                "bundlediskrep.cpp",
+                "BundleDiskRep::setup",
+                "a bundle in which CFBundle finds no Info.plist and no executable is "
+                "errSecCSBadBundleFormat, 'bundle format unrecognized, invalid, or unsuitable'",
+            ),
+        ),
         summary="A bundle has no Contents/Info.plist",
         what=(
             "The app, and every nested .app, .appex and .xpc bundle, must have "
@@ -77,7 +86,16 @@ def info_plist_missing(ctx: RuleContext) -> Iterator[Finding]:
     RuleMeta(
         id="BL402",
         slug="info-plist-invalid",
-        severity=Severity.ERROR,
+        consequence=Consequence.CODESIGN_REFUSES,
+        evidence=(
+            source(
+                "Security",
+                "bundlediskrep.cpp",
+                "BundleDiskRep::setup",
+                "CFBundle cannot read an Info.plist CoreFoundation rejects, finds no "
+                "executable, and signing fails with errSecCSBadBundleFormat",
+            ),
+        ),
         summary="Info.plist cannot be parsed or is not a dictionary",
         what="Parses each bundle's Info.plist (XML or binary) and reports syntax errors.",
         why="macOS ignores a bundle whose Info.plist does not parse; the app will not launch.",
@@ -109,7 +127,13 @@ def info_plist_invalid(ctx: RuleContext) -> Iterator[Finding]:
     RuleMeta(
         id="BL408",
         slug="info-plist-nonstandard-prologue",
-        severity=Severity.INFO,
+        consequence=Consequence.ADVICE,
+        evidence=(
+            policy(
+                "macOS reads such an Info.plist the way CoreFoundation does, so nothing fails; "
+                "only strict plist readers (other tools) refuse it",
+            ),
+        ),
         summary="Info.plist is read by macOS but not by strict plist readers",
         what=(
             "Reports an XML Info.plist that only a CoreFoundation-style reading accepts: no "
@@ -150,16 +174,25 @@ def info_plist_nonstandard_prologue(ctx: RuleContext) -> Iterator[Finding]:
     RuleMeta(
         id="BL403",
         slug="bundle-executable-missing",
-        severity=Severity.ERROR,
+        consequence=Consequence.CODESIGN_REFUSES,
+        evidence=(
+            source(
+                "Security",
+                "bundlediskrep.cpp",
+                "BundleDiskRep::setup",
+                "CFBundleCopyExecutableURL finds no file of that name, and a bundle without its "
+                "main executable is errSecCSBadBundleFormat",
+            ),
+        ),
         summary="CFBundleExecutable is missing or names no file in Contents/MacOS",
         what=(
-            "CFBundleExecutable must be set and must name a file in Contents/MacOS, compared "
-            "exactly. A name that matches only when case is ignored gets its own message."
+            "CFBundleExecutable must be set and must name a file in Contents/MacOS. A name that "
+            "matches a file only when case is ignored is BL409's (a warning), not this rule's."
         ),
         why=(
-            "LaunchServices and codesign look the executable up by this exact name. A case-only "
-            "mismatch works on the developer's case-insensitive APFS volume and breaks on a "
-            "case-sensitive one, and codesign then seals the wrong file."
+            "CFBundle looks the executable up by this name; when no file answers, codesign "
+            "finds no main executable and refuses the bundle (errSecCSBadBundleFormat), and "
+            "LaunchServices cannot launch it."
         ),
         how_to_fix="Make CFBundleExecutable equal the executable's file name exactly; re-sign.",
         fix_applicability=Applicability.UNSAFE,
@@ -186,18 +219,9 @@ def bundle_executable_missing(ctx: RuleContext) -> Iterator[Finding]:
             continue
         if bundle.entry(f"{macos_dir}/{name}") is not None:
             continue
-        folded = [e for e in candidates if e.name.casefold() == name.casefold()]
-        if folded:
-            actual = folded[0].name
-            yield ctx.finding(
-                path=plist_path,
-                message=f"CFBundleExecutable is {name!r} but the file is {actual!r}: the names "
-                "differ only in case, which works on a case-insensitive disk and fails on a "
-                "case-sensitive one",
-                command=_plutil(bundle, bd, "CFBundleExecutable", actual),
-                evidence={"CFBundleExecutable": name, "file": actual},
-            )
-        elif len(candidates) == 1:  # one other file there: point the key at it
+        if _case_only_match(candidates, name) is not None:
+            continue  # BL409
+        if len(candidates) == 1:  # one other file there: point the key at it
             yield ctx.finding(
                 path=plist_path,
                 message=f"CFBundleExecutable is {name!r} but {bd.contents}MacOS/ holds "
@@ -217,11 +241,75 @@ def bundle_executable_missing(ctx: RuleContext) -> Iterator[Finding]:
             )
 
 
+def _case_only_match(candidates: list[Entry], name: str) -> Entry | None:
+    """The file whose name equals ``name`` only when case is ignored (there is no exact one)."""
+    return next((e for e in candidates if e.name.casefold() == name.casefold()), None)
+
+
+@rule(
+    RuleMeta(
+        id="BL409",
+        slug="bundle-executable-case-mismatch",
+        consequence=Consequence.MAY_FAIL,
+        evidence=(
+            doc(
+                "https://support.apple.com/guide/disk-utility/"
+                "file-system-formats-available-in-disk-utility-dsku19ed921c/mac",
+                "Disk Utility offers APFS and APFS (Case-sensitive) as separate formats: a "
+                "volume distinguishes case only when formatted with the case-sensitive one",
+            ),
+        ),
+        summary="CFBundleExecutable matches the executable's name only when case is ignored",
+        what=(
+            "Reports a CFBundleExecutable that names no file in Contents/MacOS exactly but "
+            "matches one when case is ignored (`MyApp` against `myapp`)."
+        ),
+        why=(
+            "On the default, case-insensitive APFS volume the lookup finds the file, so the app "
+            "signs, notarizes and launches; on a case-sensitive volume (a choice when a volume "
+            "is formatted) it finds nothing and the app does not launch. It may fail, so this "
+            "is a warning."
+        ),
+        how_to_fix="Make CFBundleExecutable equal the executable's file name exactly; re-sign.",
+        fix_applicability=Applicability.UNSAFE,
+    )
+)
+def bundle_executable_case_mismatch(ctx: RuleContext) -> Iterator[Finding]:
+    bundle = ctx.bundle
+    for bd in _app_like_bundles(bundle):
+        info = bundle.valid_info_plist(bd)
+        if info is None or not info.executable:
+            continue
+        name = info.executable
+        macos_dir = bd.child("MacOS")
+        if bundle.entry(f"{macos_dir}/{name}") is not None:
+            continue
+        candidates = [e for e in bundle.children(macos_dir)
+                      if e.kind is not EntryKind.DIRECTORY]
+        match = _case_only_match(candidates, name)
+        if match is None:
+            continue
+        yield ctx.finding(
+            path=bundle.display(bd.child("Info.plist")),
+            message=f"CFBundleExecutable is {name!r} but the file is {match.name!r}: the names "
+            "differ only in case, which works on a case-insensitive volume (the default) and "
+            "fails on a case-sensitive one",
+            command=_plutil(bundle, bd, "CFBundleExecutable", match.name),
+            evidence={"CFBundleExecutable": name, "file": match.name},
+        )
+
+
 @rule(
     RuleMeta(
         id="BL404",
         slug="bundle-executable-invalid",
-        severity=Severity.ERROR,
+        consequence=Consequence.CANNOT_START,
+        evidence=(
+            doc(
+                "https://developer.apple.com/documentation/bundleresources/information-property-list/cfbundleexecutable",
+                "CFBundleExecutable names the executable that launches the bundle",
+            ),
+        ),
         summary="The bundle's executable is not a Mach-O file or lacks the execute bit",
         what=(
             "The file CFBundleExecutable names must be a Mach-O executable with its execute "
@@ -266,7 +354,14 @@ def bundle_executable_invalid(ctx: RuleContext) -> Iterator[Finding]:
     RuleMeta(
         id="BL405",
         slug="bundle-identifier-invalid",
-        severity=Severity.ERROR,
+        consequence=Consequence.MAY_FAIL,
+        evidence=(
+            doc(
+                "https://developer.apple.com/documentation/bundleresources/information-property-list/cfbundleidentifier",
+                "the identifier may contain only alphanumerics (A-Z, a-z, 0-9), hyphens and "
+                "periods; nothing in Apple's open-source signing code rejects other characters",
+            ),
+        ),
         summary="CFBundleIdentifier is missing or has characters outside A-Z a-z 0-9 . -",
         what=(
             "CFBundleIdentifier must be present and use only letters, digits, hyphens and "
@@ -274,8 +369,9 @@ def bundle_executable_invalid(ctx: RuleContext) -> Iterator[Finding]:
         ),
         why=(
             "The identifier becomes the signing identifier and the key for TCC permissions, "
-            "preferences and notarization tickets; underscores, spaces and other characters are "
-            "rejected by App Store tooling and break designated requirements."
+            "preferences and notarization tickets. Apple documents only letters, digits, "
+            "hyphens and periods; nothing in Apple's signing code rejects other characters, but "
+            "App Store tooling does and other tools may, so this is a warning."
         ),
         how_to_fix="Use a reverse-DNS identifier such as com.example.myapp; then re-sign.",
     )
@@ -310,7 +406,13 @@ def bundle_identifier_invalid(ctx: RuleContext) -> Iterator[Finding]:
     RuleMeta(
         id="BL406",
         slug="package-type-not-appl",
-        severity=Severity.WARNING,
+        consequence=Consequence.MAY_FAIL,
+        evidence=(
+            doc(
+                "https://developer.apple.com/documentation/bundleresources/information-property-list/cfbundlepackagetype",
+                "APPL identifies the bundle as an app to LaunchServices",
+            ),
+        ),
         summary="An .app's CFBundlePackageType is not APPL",
         what="An .app bundle's Info.plist should set CFBundlePackageType to APPL.",
         why=(
@@ -343,7 +445,21 @@ def package_type_not_appl(ctx: RuleContext) -> Iterator[Finding]:
     RuleMeta(
         id="BL407",
         slug="minimum-system-version-too-low",
-        severity=Severity.ERROR,
+        consequence=Consequence.MAY_FAIL,
+        evidence=(
+            source(
+                "dyld",
+                "dyld/Loader.cpp",
+                "Loader::resolveSymbol / Loader::tooNewErrorAddendum",
+                "dyld has no minimum-OS gate: a binary built for a newer macOS starts and fails "
+                "only on a missing symbol ('Symbol not found')",
+            ),
+            policy(
+                "a notarized, stapled Developer ID app with binary minos 26.0 and "
+                "LSMinimumSystemVersion 14.0 was accepted by Apple, so this is not a notary or "
+                "Gatekeeper error",
+            ),
+        ),
         summary="LSMinimumSystemVersion is lower than the minimum OS a binary in the bundle needs",
         what=(
             "Compares the bundle's LSMinimumSystemVersion with the minimum macOS version (minos) "
@@ -351,9 +467,12 @@ def package_type_not_appl(ctx: RuleContext) -> Iterator[Finding]:
             "Info.plist, every binary and architecture that needs more."
         ),
         why=(
-            "macOS offers to launch the app on any version from LSMinimumSystemVersion on, but "
-            "a binary built for a newer minimum crashes at launch or fails to load there. Go "
-            "writes its own minimum (11.0 or later) regardless of what Info.plist says."
+            "macOS offers to launch the app on any version from LSMinimumSystemVersion on. dyld "
+            "has no minimum-OS gate: a binary built for a newer minimum starts there and fails "
+            "only if it calls something the older OS lacks ('Symbol not found'). Neither the "
+            "notary nor Gatekeeper checks this (a notarized app ships binaries with minos 26.0 "
+            "and LSMinimumSystemVersion 14.0), so it is a warning. Go writes its own minimum "
+            "(11.0 or later) regardless of what Info.plist says."
         ),
         how_to_fix=(
             "Raise LSMinimumSystemVersion to the highest minos in the bundle (or build the "

@@ -6,15 +6,19 @@ from collections.abc import Iterator
 
 from bundlelint.bundle import EntryKind
 from bundlelint.errors import FileSkipped, ParseError
-from bundlelint.findings import Applicability, Finding, Severity
-from bundlelint.rules.base import RuleContext, RuleMeta, rule
+from bundlelint.findings import Applicability, Finding
+from bundlelint.rules import _evidence as E
+from bundlelint.rules.base import Consequence, RuleContext, RuleMeta, rule, source
 
 
 @rule(
     RuleMeta(
         id="BL001",
         slug="parse-error",
-        severity=Severity.ERROR,
+        consequence=Consequence.NOT_CHECKED,
+        evidence=(
+            E.NOT_CHECKED,
+        ),
         summary="A Mach-O file or its code signature is malformed and cannot be parsed",
         what=(
             "Every Mach-O file in the input is parsed: fat header, each slice's header and load "
@@ -63,7 +67,10 @@ def parse_error(ctx: RuleContext) -> Iterator[Finding]:
     RuleMeta(
         id="BL002",
         slug="unsupported-input",
-        severity=Severity.ERROR,
+        consequence=Consequence.NOT_CHECKED,
+        evidence=(
+            E.NOT_CHECKED,
+        ),
         summary="The input file is not a Mach-O file (or is empty)",
         what=(
             "A single file given on the command line must be a Mach-O executable, library or "
@@ -99,7 +106,10 @@ def unsupported_input(ctx: RuleContext) -> Iterator[Finding]:
     RuleMeta(
         id="BL003",
         slug="internal-error",
-        severity=Severity.ERROR,
+        consequence=Consequence.NOT_CHECKED,
+        evidence=(
+            E.NOT_CHECKED,
+        ),
         summary="A bundlelint rule crashed (a bug in bundlelint, not in your app)",
         what=(
             "Reported by the engine when a rule raises an unexpected exception. The other rules "
@@ -122,7 +132,18 @@ def internal_error(ctx: RuleContext) -> Iterator[Finding]:
     RuleMeta(
         id="BL004",
         slug="symlink-escapes-bundle",
-        severity=Severity.ERROR,
+        consequence=Consequence.NOTARY_REJECTS,
+        evidence=(
+            source(
+                "Security",
+                "StaticCode.cpp",
+                "SecStaticCode::validateSymlinkResource",
+                "a symlink whose target leaves the bundle (other than into /System/ or "
+                "/Library/) is errSecCSInvalidSymlink, 'invalid destination for symbolic link "
+                "in bundle', under strict validation",
+            ),
+            E.MODIFIED_AFTER_SIGNING,
+        ),
         summary="A symlink points outside the bundle",
         what=(
             "Resolves every symlink in the input lexically (never following it on disk) and "
@@ -157,7 +178,17 @@ def symlink_escapes_bundle(ctx: RuleContext) -> Iterator[Finding]:
     RuleMeta(
         id="BL005",
         slug="symlink-loop",
-        severity=Severity.ERROR,
+        consequence=Consequence.NOTARY_REJECTS,
+        evidence=(
+            source(
+                "Security",
+                "StaticCode.cpp",
+                "SecStaticCode::validateSymlinkResource",
+                "the link target is resolved with realpath(); a target that does not resolve "
+                "inside the bundle is errSecCSInvalidSymlink under strict validation",
+            ),
+            E.MODIFIED_AFTER_SIGNING,
+        ),
         summary="A symlink is part of a loop",
         what="Reports symlinks whose chain of targets comes back to itself (or exceeds 40 hops).",
         why="The kernel gives up with ELOOP; codesign and the notary fail on the bundle.",
@@ -180,7 +211,17 @@ def symlink_loop(ctx: RuleContext) -> Iterator[Finding]:
     RuleMeta(
         id="BL006",
         slug="special-file",
-        severity=Severity.ERROR,
+        consequence=Consequence.CODESIGN_REFUSES,
+        evidence=(
+            source(
+                "Security",
+                "resources.cpp",
+                "ResourceBuilder::scan",
+                "an entry that is not a file, directory or symlink is "
+                "errSecCSResourceNotSupported, 'unsupported resource found (something not a "
+                "directory, file or symlink)', when signing or verifying strictly",
+            ),
+        ),
         summary="The bundle contains a FIFO, socket or device file",
         what=(
             "Reports entries that are neither regular files, directories nor symlinks. They are "
@@ -207,7 +248,17 @@ def special_file(ctx: RuleContext) -> Iterator[Finding]:
     RuleMeta(
         id="BL007",
         slug="unreadable-entry",
-        severity=Severity.ERROR,
+        consequence=Consequence.NOT_CHECKED,
+        evidence=(
+            E.NOT_CHECKED,
+            source(
+                "Security",
+                "CSCommon.h",
+                "errSecCSSignatureNotVerifiable",
+                "Apple's verifier fails the same way: 'the code cannot be read by the verifier "
+                "(file system permissions etc.)'",
+            ),
+        ),
         summary="A file or directory in the bundle cannot be read",
         what=(
             "Reports entries that could not be read (permission denied, I/O error) or that are "
@@ -232,7 +283,8 @@ def unreadable_entry(ctx: RuleContext) -> Iterator[Finding]:
     RuleMeta(
         id="BL008",
         slug="file-skipped",
-        severity=Severity.ERROR,
+        consequence=Consequence.NOT_CHECKED,
+        evidence=(E.NOT_CHECKED,),
         summary="A file is larger than --max-file-size and was not checked",
         what=(
             "With `--max-file-size`, no file larger than the limit is read for any purpose: not "

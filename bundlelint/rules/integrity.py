@@ -14,9 +14,10 @@ from bundlelint.analysis.codehash import (
     SlotStatus,
     code_verifications,
 )
-from bundlelint.findings import Finding, Severity
+from bundlelint.findings import Finding
+from bundlelint.rules import _evidence as E
 from bundlelint.rules._commands import IDENTITY, codesign_command
-from bundlelint.rules.base import RuleContext, RuleMeta, rule
+from bundlelint.rules.base import Consequence, RuleContext, RuleMeta, rule, source
 
 INVALID = "The signature of the binary is invalid."
 RESIGN_BUNDLE = (
@@ -51,7 +52,18 @@ def _cd_label(cd: CDVerification) -> str:
     RuleMeta(
         id="BL210",
         slug="code-modified-after-signing",
-        severity=Severity.ERROR,
+        consequence=Consequence.NOTARY_REJECTS,
+        evidence=(
+            E.SIGNATURE_INVALID,
+            E.MODIFIED_AFTER_SIGNING,
+            source(
+                "Security",
+                "StaticCode.cpp",
+                "SecStaticCode::validateExecutable",
+                "a code page whose hash differs from its slot fails validation with "
+                "errSecCSSignatureFailed",
+            ),
+        ),
         summary="Code pages do not match their signed hashes",
         what=(
             "Hashes every code page of every slice over [0, codeLimit) with each CodeDirectory's "
@@ -101,7 +113,17 @@ def code_modified(ctx: RuleContext) -> Iterator[Finding]:
     RuleMeta(
         id="BL211",
         slug="code-directory-inconsistent",
-        severity=Severity.ERROR,
+        consequence=Consequence.NOTARY_REJECTS,
+        evidence=(
+            E.SIGNATURE_INVALID,
+            source(
+                "Security",
+                "codedirectory.cpp",
+                "CodeDirectory::checkIntegrity",
+                "a CodeDirectory whose arrays or limits fall outside its blob is "
+                "errSecCSSignatureFailed",
+            ),
+        ),
         summary="A CodeDirectory does not describe the file it is in",
         what=(
             "Checks that nCodeSlots equals ceil(codeLimit / pageSize), that codeLimit does not "
@@ -156,7 +178,18 @@ def _slot_findings(ctx: RuleContext, slots: tuple[int, ...], *, unbound: bool,
     RuleMeta(
         id="BL212",
         slug="info-plist-modified",
-        severity=Severity.ERROR,
+        consequence=Consequence.NOTARY_REJECTS,
+        evidence=(
+            E.SIGNATURE_INVALID,
+            E.MODIFIED_AFTER_SIGNING,
+            source(
+                "Security",
+                "StaticCode.cpp",
+                "errorForSlot / SecStaticCode::validateComponent",
+                "a special slot 1 mismatch is errSecCSInfoPlistFailed, 'invalid Info.plist "
+                "(plist or signature have been modified)'",
+            ),
+        ),
         summary="Info.plist changed after signing",
         what=(
             "Compares special slot 1 of each CodeDirectory with the hash of the bundle's "
@@ -185,7 +218,16 @@ def info_plist_modified(ctx: RuleContext) -> Iterator[Finding]:
     RuleMeta(
         id="BL213",
         slug="requirements-modified",
-        severity=Severity.ERROR,
+        consequence=Consequence.NOTARY_REJECTS,
+        evidence=(
+            E.SIGNATURE_INVALID,
+            source(
+                "Security",
+                "StaticCode.cpp",
+                "errorForSlot / SecStaticCode::validateComponent",
+                "a special slot mismatch is errSecCSSignatureFailed",
+            ),
+        ),
         summary="The requirements blob does not match its signed hash",
         what="Compares special slot 2 with the hash of the embedded Requirements blob.",
         why=(
@@ -210,7 +252,17 @@ def requirements_modified(ctx: RuleContext) -> Iterator[Finding]:
     RuleMeta(
         id="BL214",
         slug="code-resources-modified",
-        severity=Severity.ERROR,
+        consequence=Consequence.NOTARY_REJECTS,
+        evidence=(
+            E.SIGNATURE_INVALID,
+            E.MODIFIED_AFTER_SIGNING,
+            source(
+                "Security",
+                "StaticCode.cpp",
+                "errorForSlot / SecStaticCode::validateComponent",
+                "a special slot 3 mismatch is errSecCSResourceDirectoryFailed",
+            ),
+        ),
         summary="The resource seal (_CodeSignature/CodeResources) changed after signing",
         what=(
             "For a bundle's main executable, compares special slot 3 with the hash of the "
@@ -243,7 +295,16 @@ def code_resources_modified(ctx: RuleContext) -> Iterator[Finding]:
     RuleMeta(
         id="BL215",
         slug="entitlements-modified",
-        severity=Severity.ERROR,
+        consequence=Consequence.NOTARY_REJECTS,
+        evidence=(
+            E.SIGNATURE_INVALID,
+            source(
+                "Security",
+                "StaticCode.cpp",
+                "errorForSlot / SecStaticCode::validateComponent",
+                "an entitlements slot mismatch is errSecCSSignatureFailed",
+            ),
+        ),
         summary="The entitlements blob does not match its signed hash",
         what=(
             "Compares special slots 5 (XML entitlements) and 7 (DER entitlements) with the "
@@ -272,16 +333,28 @@ def entitlements_modified(ctx: RuleContext) -> Iterator[Finding]:
     RuleMeta(
         id="BL216",
         slug="sha1-only-signature",
-        severity=Severity.ERROR,
+        consequence=Consequence.MAY_FAIL,
+        evidence=(
+            source(
+                "Security",
+                "codedirectory.cpp",
+                "CodeDirectory::bestHashOf",
+                "Apple's verifier picks the strongest hash type present and still accepts "
+                "SHA-1; we found no public notary log that rejects a SHA-1-only signature",
+            ),
+        ),
         summary="A signature has only SHA-1 CodeDirectories",
         what=(
             "Reports signed slices none of whose CodeDirectories (primary or alternate) uses "
             "SHA-256."
         ),
         why=(
-            "The notary requires a SHA-256 CodeDirectory. codesign adds one automatically "
-            "(beside a SHA-1 primary when the deployment target is older than 10.11.4); a "
-            "SHA-1-only signature comes from a very old codesign or another tool."
+            "codesign adds a SHA-256 CodeDirectory automatically (beside a SHA-1 primary when "
+            "the deployment target is older than 10.11.4); a SHA-1-only signature comes from a "
+            "very old codesign or another tool. Apple's verifier still accepts SHA-1 "
+            "(CodeDirectory::bestHashOf picks the strongest hash present) and we found no public "
+            "notary log that rejects it, so this is a warning: SHA-1 is broken and newer OS "
+            "releases may stop accepting it."
         ),
         how_to_fix="Re-sign with a current codesign (Xcode 7.3 or later).",
         notary_messages=("The signature algorithm used is too weak.",),

@@ -20,10 +20,10 @@ from collections.abc import Iterator
 from bundlelint.analysis.linkage import Dependency, bundled, linkage, slice_for_arch
 from bundlelint.bundle import APP_LIKE_EXTENSIONS, Bundle, Entry
 from bundlelint.errors import ParseError
-from bundlelint.findings import Applicability, Finding, Severity
+from bundlelint.findings import Applicability, Finding
 from bundlelint.parsers.macho import PLATFORM_MACOS, Slice, Version
 from bundlelint.rules._commands import codesign_command
-from bundlelint.rules.base import RuleContext, RuleMeta, rule
+from bundlelint.rules.base import Consequence, RuleContext, RuleMeta, doc, rule, source
 
 DISABLE_LV = "com.apple.security.cs.disable-library-validation"
 CS_LIBRARY_VALIDATION = 0x2000
@@ -49,7 +49,16 @@ def _edge(bundle: Bundle, loader: Entry, arch: str, ref: str, target: Entry | No
     RuleMeta(
         id="BL103",
         slug="dylib-not-found",
-        severity=Severity.ERROR,
+        consequence=Consequence.CANNOT_START,
+        evidence=(
+            source(
+                "dyld",
+                "dyld/JustInTimeLoader.cpp",
+                "JustInTimeLoader::loadDependents",
+                "a non-weak dependency that is not found stops the launch with 'Library not "
+                "loaded'",
+            ),
+        ),
         summary="A dylib dependency resolves to nothing inside the bundle",
         what=(
             "Resolves every @rpath/, @executable_path/ and @loader_path/ dependency of every "
@@ -102,7 +111,16 @@ def dylib_not_found(ctx: RuleContext) -> Iterator[Finding]:
     RuleMeta(
         id="BL104",
         slug="dylib-outside-os",
-        severity=Severity.ERROR,
+        consequence=Consequence.CANNOT_START,
+        evidence=(
+            source(
+                "dyld",
+                "dyld/JustInTimeLoader.cpp",
+                "JustInTimeLoader::loadDependents",
+                "a non-weak dependency at a path the user's Mac lacks stops the launch with "
+                "'Library not loaded'",
+            ),
+        ),
         summary="A dylib dependency is an absolute path outside the OS",
         what=(
             "Reports non-weak dylib load commands with an absolute path that is not under "
@@ -147,7 +165,16 @@ def dylib_outside_os(ctx: RuleContext) -> Iterator[Finding]:
     RuleMeta(
         id="BL105",
         slug="dylib-arch-missing",
-        severity=Severity.ERROR,
+        consequence=Consequence.CANNOT_START,
+        evidence=(
+            source(
+                "dyld",
+                "common/MachOFile.cpp",
+                "MachOFile::compatibleSlice",
+                "a library without a slice for the process's architecture fails with 'mach-o "
+                "file, but is an incompatible architecture'",
+            ),
+        ),
         summary="A bundled dylib lacks the architecture of the slice that loads it",
         what=(
             "For each dependency that resolves to a Mach-O inside the bundle, checks that the "
@@ -205,7 +232,17 @@ def _macos_minos(sl: Slice) -> Version | None:
     RuleMeta(
         id="BL106",
         slug="dylib-minos-newer",
-        severity=Severity.ERROR,
+        consequence=Consequence.MAY_FAIL,
+        evidence=(
+            source(
+                "dyld",
+                "dyld/Loader.cpp",
+                "Loader::resolveSymbol / Loader::tooNewErrorAddendum",
+                "dyld has no minimum-OS gate for libraries: a library built for a newer macOS "
+                "loads, and only a missing symbol fails ('Symbol not found', with 'built for "
+                "... which is newer than running OS' added)",
+            ),
+        ),
         summary="A bundled dylib needs a newer macOS than the code that loads it",
         what=(
             "Compares the minos of each bundled dylib slice with the minos of the slice that "
@@ -213,8 +250,9 @@ def _macos_minos(sl: Slice) -> Version | None:
             "every binary with LSMinimumSystemVersion)."
         ),
         why=(
-            "The loader promises to run on its minimum macOS, but on anything older than the "
-            "library's minimum, dyld refuses the library (or it crashes on a missing symbol)."
+            "dyld has no minimum-OS gate for libraries: on a macOS between the two minimums the "
+            "library loads, and the process fails only when it calls something the older OS "
+            "lacks ('Symbol not found'). It may never happen, so this is a warning."
         ),
         how_to_fix=(
             "Rebuild the library for the loader's deployment target "
@@ -299,7 +337,21 @@ def _describe_signer(sl: Slice) -> str:
     RuleMeta(
         id="BL107",
         slug="library-validation-mismatch",
-        severity=Severity.ERROR,
+        consequence=Consequence.CANNOT_START,
+        evidence=(
+            source(
+                "dyld",
+                "dyld/Loader.cpp",
+                "Loader::mapSegments",
+                "a library the kernel refuses under library validation fails with 'code "
+                "signature in ... not valid for use in process'",
+            ),
+            doc(
+                "https://developer.apple.com/documentation/bundleresources/entitlements/com.apple.security.cs.disable-library-validation",
+                "under the hardened runtime, library validation loads only code signed by Apple "
+                "or by the same team as the process's main executable",
+            ),
+        ),
         summary="Library validation will refuse a bundled dylib: unsigned or another Team ID",
         what=(
             "For a process whose main executable is signed with the hardened runtime (or the "

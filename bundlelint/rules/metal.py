@@ -13,10 +13,11 @@ from bundlelint.analysis.metal import metal_libraries
 from bundlelint.analysis.seal import IssueKind, verify_seal
 from bundlelint.bundle import Bundle, Entry, Place
 from bundlelint.errors import ParseError
-from bundlelint.findings import Applicability, Finding, Severity
+from bundlelint.findings import Applicability, Finding
 from bundlelint.parsers.macho import Version
 from bundlelint.parsers.metallib import MetalLibrary
-from bundlelint.rules.base import RuleContext, RuleMeta, rule
+from bundlelint.rules import _evidence as E
+from bundlelint.rules.base import Consequence, RuleContext, RuleMeta, doc, rule, source
 
 UNCONFIRMED = (
     " The meaning of this header field comes from reverse engineering (YuAo's "
@@ -45,7 +46,14 @@ def _minimum_system_version(bundle: Bundle, entry: Entry) -> tuple[str, Version]
     RuleMeta(
         id="BL501",
         slug="metallib-invalid",
-        severity=Severity.ERROR,
+        consequence=Consequence.MAY_FAIL,
+        evidence=(
+            doc(
+                "https://developer.apple.com/documentation/metal/mtldevice/makelibrary(url:)",
+                "a library Metal cannot load is an error returned at run time when the app "
+                "creates it, not a launch or signing failure",
+            ),
+        ),
         summary="A Metal library is truncated or its header is inconsistent",
         what=(
             "Reads the 88-byte header of every file with the MTLB magic: the declared file "
@@ -88,7 +96,14 @@ def metallib_invalid(ctx: RuleContext) -> Iterator[Finding]:
     RuleMeta(
         id="BL502",
         slug="metallib-wrong-platform",
-        severity=Severity.ERROR,
+        consequence=Consequence.MAY_FAIL,
+        evidence=(
+            doc(
+                "https://developer.apple.com/documentation/metal/mtldevice/makelibrary(url:)",
+                "Metal reports a library it cannot load as an error at run time, when the app "
+                "creates it",
+            ),
+        ),
         summary="A Metal library inside a Mac app was built for another platform",
         what=(
             "Reports metallib files whose platform field lacks the macOS bit (0x8000; iOS, "
@@ -125,7 +140,14 @@ def metallib_wrong_platform(ctx: RuleContext) -> Iterator[Finding]:
     RuleMeta(
         id="BL503",
         slug="metallib-target-too-new",
-        severity=Severity.ERROR,
+        consequence=Consequence.MAY_FAIL,
+        evidence=(
+            doc(
+                "https://developer.apple.com/documentation/metal/mtldevice/makelibrary(url:)",
+                "Metal reports a library it cannot load as an error at run time, when the app "
+                "creates it",
+            ),
+        ),
         summary="A Metal library targets a newer macOS than LSMinimumSystemVersion",
         what=(
             "Compares the target OS version in a macOS metallib's header with the "
@@ -173,7 +195,21 @@ def metallib_target_too_new(ctx: RuleContext) -> Iterator[Finding]:
     RuleMeta(
         id="BL504",
         slug="metallib-in-code-location",
-        severity=Severity.ERROR,
+        consequence=Consequence.CODESIGN_REFUSES,
+        evidence=(
+            doc(
+                "https://developer.apple.com/documentation/bundleresources/placing-content-in-a-bundle",
+                "code locations such as Contents/MacOS and Contents/Frameworks are for code; "
+                "other files placed there break code signing",
+            ),
+            source(
+                "Security",
+                "CSCommon.h",
+                "errSecCSUnsigned",
+                "what is found in a nested-code place must be signed code: 'code object is not "
+                "signed at all'",
+            ),
+        ),
         summary="A Metal library sits where the signer expects code (Contents/MacOS, "
         "Frameworks)",
         what=(
@@ -213,7 +249,11 @@ def metallib_in_code_location(ctx: RuleContext) -> Iterator[Finding]:
     RuleMeta(
         id="BL505",
         slug="metallib-unsealed",
-        severity=Severity.ERROR,
+        consequence=Consequence.NOTARY_REJECTS,
+        evidence=(
+            E.SIGNATURE_INVALID,
+            E.MODIFIED_AFTER_SIGNING,
+        ),
         summary="A Metal library is not covered by the bundle's resource seal",
         what=(
             "Verifies the resource seal (_CodeSignature/CodeResources) of the bundle around "

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from bundlelint.findings import Applicability, Finding, Severity
-from bundlelint.rules.base import RuleContext, RuleMeta, rule
+from bundlelint.findings import Applicability, Finding
+from bundlelint.rules import _evidence as E
+from bundlelint.rules.base import Consequence, RuleContext, RuleMeta, doc, notary, rule
 
 RESOLVING_ISSUES_URL = (
     "https://developer.apple.com/documentation/security/resolving-common-notarization-issues"
@@ -21,7 +22,14 @@ RESOLVING_ISSUES_URL = (
     RuleMeta(
         id="BL790",
         slug="unrecognised-notary-issue",
-        severity=Severity.ERROR,
+        consequence=Consequence.NOTARY_REJECTS,
+        evidence=(
+            doc(
+                E.RESOLVING,
+                "the notary service reports the problems that made a submission fail as issues "
+                "in its log; fix them and notarize again",
+            ),
+        ),
         summary="Apple's notary log reports an issue no bundlelint rule answers",
         what=(
             "`bundlelint notary-log` maps every issue in Apple's log to the rule whose metadata "
@@ -44,5 +52,45 @@ RESOLVING_ISSUES_URL = (
     )
 )
 def unrecognised_notary_issue(ctx: RuleContext) -> Iterator[Finding]:
+    """Made by the notary-log mapping only; this check itself finds nothing in a bundle."""
+    return iter(())
+
+
+@rule(
+    RuleMeta(
+        id="BL791",
+        slug="notary-submission-rejected",
+        consequence=Consequence.NOTARY_REJECTS,
+        evidence=(
+            notary("Team is not yet configured for notarization.",
+                   "https://github.com/electron/notarize/issues/132 (status Rejected)"),
+            doc(
+                E.RESOLVING,
+                "a submission that is not Accepted is not notarized; the log says why in its "
+                "status and issues",
+            ),
+        ),
+        summary="Apple's notary did not accept the submission, and no issue in its log says why",
+        what=(
+            "`bundlelint notary-log` reports the submission itself when its status is Invalid "
+            "or Rejected but none of the log's issues is an error: Apple's reason is then only "
+            "in statusCode and statusSummary (status code 7000, 'Team is not yet configured for "
+            "notarization.', is one). Apple's status, code and summary are quoted verbatim."
+        ),
+        why=(
+            "The upload was not notarized, so the app will not pass Gatekeeper; the exit status "
+            "says so, and this finding is the reason in the report."
+        ),
+        how_to_fix=(
+            "Read Apple's status summary. For 7000 ('Team is not yet configured for "
+            "notarization.') the account, not the app, needs attention: accept the latest "
+            "agreements in your developer account, or ask Apple Developer Support to enable "
+            "notarization for the team. Otherwise fix what the summary names and submit again."
+        ),
+        fix_applicability=Applicability.DISPLAY,
+        references=(RESOLVING_ISSUES_URL,),
+    )
+)
+def notary_submission_rejected(ctx: RuleContext) -> Iterator[Finding]:
     """Made by the notary-log mapping only; this check itself finds nothing in a bundle."""
     return iter(())

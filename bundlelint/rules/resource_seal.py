@@ -13,9 +13,10 @@ from bundlelint.analysis.codehash import BundleLayout, bundle_layouts
 from bundlelint.analysis.seal import IssueKind, SealIssue, sealed_bundles, unsealed_content
 from bundlelint.bundle import BUNDLE_EXTENSIONS, Bundle, EntryKind
 from bundlelint.errors import FileSkipped, ParseError
-from bundlelint.findings import Applicability, Finding, Severity
+from bundlelint.findings import Applicability, Finding
+from bundlelint.rules import _evidence as E
 from bundlelint.rules._commands import codesign_command
-from bundlelint.rules.base import RuleContext, RuleMeta, rule
+from bundlelint.rules.base import Consequence, RuleContext, RuleMeta, doc, rule, source
 from bundlelint.rules.integrity import BUNDLE_SIGN_COMMAND, INVALID, RESIGN_BUNDLE
 
 
@@ -51,7 +52,18 @@ def _seal_findings(ctx: RuleContext, kind: IssueKind) -> Iterator[Finding]:
     RuleMeta(
         id="BL230",
         slug="sealed-resource-modified",
-        severity=Severity.ERROR,
+        consequence=Consequence.NOTARY_REJECTS,
+        evidence=(
+            E.SIGNATURE_INVALID,
+            E.MODIFIED_AFTER_SIGNING,
+            source(
+                "Security",
+                "StaticCode.cpp",
+                "SecStaticCode::validateResource",
+                "a changed sealed file is errSecCSBadResource, 'a sealed resource is missing or "
+                "invalid'",
+            ),
+        ),
         summary="A sealed resource changed after signing",
         what=(
             "Hashes every regular file listed in files2 of _CodeSignature/CodeResources "
@@ -74,7 +86,18 @@ def sealed_resource_modified(ctx: RuleContext) -> Iterator[Finding]:
     RuleMeta(
         id="BL231",
         slug="sealed-resource-missing",
-        severity=Severity.ERROR,
+        consequence=Consequence.NOTARY_REJECTS,
+        evidence=(
+            E.SIGNATURE_INVALID,
+            E.MODIFIED_AFTER_SIGNING,
+            source(
+                "Security",
+                "StaticCode.cpp",
+                "SecStaticCode::checkOptionalResource",
+                "a sealed, non-optional file that is gone is errSecCSBadResource "
+                "(kSecCFErrorResourceMissing)",
+            ),
+        ),
         summary="A sealed resource is missing",
         what=(
             "Reports files2 entries that are not on disk, unless the entry or the rule that "
@@ -94,7 +117,18 @@ def sealed_resource_missing(ctx: RuleContext) -> Iterator[Finding]:
     RuleMeta(
         id="BL232",
         slug="file-added-after-signing",
-        severity=Severity.ERROR,
+        consequence=Consequence.NOTARY_REJECTS,
+        evidence=(
+            E.SIGNATURE_INVALID,
+            E.MODIFIED_AFTER_SIGNING,
+            source(
+                "Security",
+                "StaticCode.cpp",
+                "SecStaticCode::validateResource",
+                "a file the rules seal but the seal does not list is errSecCSBadResource "
+                "(kSecCFErrorResourceAdded)",
+            ),
+        ),
         summary="A file was added to the bundle after signing",
         what=(
             "Evaluates the seal's rules2 against every file under the seal base (highest weight "
@@ -119,7 +153,17 @@ def file_added_after_signing(ctx: RuleContext) -> Iterator[Finding]:
     RuleMeta(
         id="BL233",
         slug="nested-code-modified",
-        severity=Severity.ERROR,
+        consequence=Consequence.NOTARY_REJECTS,
+        evidence=(
+            E.SIGNATURE_INVALID,
+            E.MODIFIED_AFTER_SIGNING,
+            source(
+                "Security",
+                "StaticCode.cpp",
+                "SecStaticCode::validateNestedCode",
+                "nested code whose cdhash no longer matches the seal is errSecCSBadNestedCode",
+            ),
+        ),
         summary="Nested code was changed or re-signed after the bundle was sealed",
         what=(
             "For each nested-code entry in files2 (a bundle directory or a Mach-O in a code "
@@ -147,7 +191,17 @@ def nested_code_modified(ctx: RuleContext) -> Iterator[Finding]:
     RuleMeta(
         id="BL234",
         slug="resources-unsealed",
-        severity=Severity.ERROR,
+        consequence=Consequence.NOTARY_REJECTS,
+        evidence=(
+            E.SIGNATURE_INVALID,
+            source(
+                "Security",
+                "StaticCode.cpp",
+                "SecStaticCode::loadResources",
+                "a bundle with a resource directory and no sealed resources is "
+                "errSecCSResourcesNotFound",
+            ),
+        ),
         summary="A signed bundle has no resource seal",
         what=(
             "Reports a bundle (.app, .framework, .appex, .xpc, ...) whose main executable "
@@ -201,7 +255,13 @@ def resources_unsealed(ctx: RuleContext) -> Iterator[Finding]:
     RuleMeta(
         id="BL235",
         slug="stapled-ticket-present",
-        severity=Severity.INFO,
+        consequence=Consequence.ADVICE,
+        evidence=(
+            doc(
+                "https://developer.apple.com/documentation/security/customizing-the-notarization-workflow",
+                "stapling attaches the ticket so that Gatekeeper can find it offline",
+            ),
+        ),
         summary="A notarization ticket is stapled to the bundle",
         what=(
             "Reports a regular file Contents/CodeResources (where `xcrun stapler staple` puts "
@@ -238,7 +298,17 @@ def stapled_ticket_present(ctx: RuleContext) -> Iterator[Finding]:
     RuleMeta(
         id="BL236",
         slug="code-resources-invalid",
-        severity=Severity.ERROR,
+        consequence=Consequence.NOTARY_REJECTS,
+        evidence=(
+            E.SIGNATURE_INVALID,
+            source(
+                "Security",
+                "StaticCode.cpp",
+                "SecStaticCode::loadResources",
+                "a seal without rules/files dictionaries is errSecCSResourcesInvalid, 'the "
+                "sealed resource directory is invalid'",
+            ),
+        ),
         summary="The resource seal (_CodeSignature/CodeResources) cannot be read",
         what=(
             "Reports a CodeResources file that is not a plist dictionary of files/files2/"

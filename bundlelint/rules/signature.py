@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from bundlelint.analysis.golang import slice_go_info
-from bundlelint.findings import Applicability, Finding, Severity
+from bundlelint.findings import Applicability, Finding
 from bundlelint.parsers.macho import MH_BUNDLE, MH_DYLIB, MH_EXECUTE, MachOFile
+from bundlelint.rules import _evidence as E
 from bundlelint.rules._commands import codesign_command
-from bundlelint.rules.base import RuleContext, RuleMeta, rule
+from bundlelint.rules.base import Consequence, RuleContext, RuleMeta, doc, notary, rule, source
 
 SIGNABLE_FILETYPES = (MH_EXECUTE, MH_DYLIB, MH_BUNDLE)
 SIGN_FIX = (
@@ -32,7 +33,16 @@ GO_SIGN_FIX = (
     RuleMeta(
         id="BL201",
         slug="unsigned-code",
-        severity=Severity.ERROR,
+        consequence=Consequence.NOTARY_REJECTS,
+        evidence=(
+            E.NOT_SIGNED,
+            source(
+                "Security",
+                "StaticCode.cpp",
+                "SecStaticCode::codeDirectories",
+                "code without a signature is errSecCSUnsigned, 'code object is not signed at all'",
+            ),
+        ),
         summary="A Mach-O slice has no code signature",
         what=(
             "Every slice of every Mach-O file in the input (executables, dylibs, .node/.so "
@@ -64,16 +74,22 @@ def unsigned_code(ctx: RuleContext) -> Iterator[Finding]:
     RuleMeta(
         id="BL202",
         slug="adhoc-signature",
-        severity=Severity.ERROR,
+        consequence=Consequence.NOTARY_REJECTS,
+        evidence=(
+            E.NOT_DEVELOPER_ID,
+            E.DEVELOPER_ID_ONLY,
+        ),
         summary="Code is signed ad hoc or only by the linker, not with a Developer ID",
         what=(
             "Reports slices whose primary CodeDirectory has the adhoc (0x2) or linker-signed "
             "(0x20000) flag, or that carry no CMS signature at all."
         ),
         why=(
-            "Notarization needs a Developer ID Application signature. Go's linker and Apple's "
-            "ld64 sign arm64 output ad hoc (flags 0x20002, identifier a.out) only so that it can "
-            "run locally: that signature is not a Developer ID signature and must be replaced."
+            "Notarization needs a Developer ID Application signature. Linkers sign arm64 output "
+            "ad hoc (flags 0x20002) only so that it can run locally: Apple's ld64 names the "
+            "identifier after the output file (or the dylib's install name), Go's internal "
+            "linker always writes `a.out`. That signature is not a Developer ID signature and "
+            "must be replaced."
         ),
         how_to_fix=SIGN_FIX,
         notary_messages=(
@@ -97,8 +113,8 @@ def adhoc_signature(ctx: RuleContext) -> Iterator[Finding]:
             if kind == "linker-signed":
                 message = (
                     f"{sl.arch} slice carries only the linker's ad-hoc signature (flags {flags}, "
-                    f"identifier {cd.identifier!r}); this is what Go's linker and ld64 write "
-                    "for arm64, not a Developer ID signature"
+                    f"identifier {cd.identifier!r}); linkers write it for arm64 so the file "
+                    "runs locally, it is not a Developer ID signature"
                 )
             else:
                 message = (
@@ -125,15 +141,22 @@ def adhoc_signature(ctx: RuleContext) -> Iterator[Finding]:
     RuleMeta(
         id="BL203",
         slug="hardened-runtime-missing",
-        severity=Severity.ERROR,
+        consequence=Consequence.NOTARY_REJECTS,
+        evidence=(
+            E.NO_HARDENED_RUNTIME,
+            doc(
+                E.HARDENED_RUNTIME,
+                "the notary service requires the hardened runtime for executables",
+            ),
+        ),
         summary="An executable is signed without the hardened runtime",
         what=(
             "Every signed MH_EXECUTE slice must have the runtime flag (0x10000) in its "
             "CodeDirectory, which `codesign --options runtime` sets."
         ),
         why=(
-            "The notary rejects executables without the hardened runtime. Metal rendering (Fyne, "
-            "Gio, Ebiten, Wails) works under it with no extra entitlements."
+            "The notary rejects executables without the hardened runtime. An app that draws with "
+            "Metal, OpenGL or WebKit needs no extra entitlement under it."
         ),
         how_to_fix=(
             "Re-sign with `--options runtime`. Add entitlements only for what the app really "
@@ -186,7 +209,16 @@ def _describe(states: list[tuple[str, str, str | None, str | None]]) -> str:
     RuleMeta(
         id="BL204",
         slug="universal-signing-inconsistent",
-        severity=Severity.ERROR,
+        consequence=Consequence.NOTARY_REJECTS,
+        evidence=(
+            E.NOT_SIGNED,
+            notary(
+                "The binary is not signed with a valid Developer ID certificate.",
+                "https://github.com/hisgarden/QuickRecorder/blob/"
+                "b9e08755d4b68fe4c402ff88be0124bc6df52b18/developer_log.json (the notary reports "
+                "each architecture of a universal file on its own)",
+            ),
+        ),
         summary="The slices of a universal file are not all signed the same way",
         what=(
             "In a universal (fat) file, compares the slices: one signed and another not, one "
@@ -234,7 +266,14 @@ def universal_signing_inconsistent(ctx: RuleContext) -> Iterator[Finding]:
     RuleMeta(
         id="BL205",
         slug="universal-identifier-mismatch",
-        severity=Severity.WARNING,
+        consequence=Consequence.MAY_FAIL,
+        evidence=(
+            doc(
+                "https://developer.apple.com/documentation/technotes/tn3127-inside-code-signing-requirements",
+                "a designated requirement names the signing identifier, so a slice with another "
+                "identifier does not satisfy it",
+            ),
+        ),
         summary="The slices of a universal file carry different signing identifiers",
         what=(
             "In a universal file whose slices are all signed the same way, compares the "
