@@ -63,9 +63,7 @@ def _plural(n: int, word: str) -> str:
 
 
 def _t(value: str, style: str = "") -> Text:
-    """An untrusted string as inert text: escaped, and with no ``::`` left that could start a
-    CI workflow command where the string begins a line (a path heading, a ticket line)."""
-    return Text(printable(value).replace("::", ":\\x3a"), style)
+    return Text(printable(value), style)
 
 
 def render_notary_text(result: NotaryResult, registry: Registry, out: TextIO, *,
@@ -102,7 +100,7 @@ def render_notary_text(result: NotaryResult, registry: Registry, out: TextIO, *,
     console.print()
     job = result.mapping.job
     if job is not None:
-        console.print(_t(job.location.path, "bold underline"), soft_wrap=True)
+        print_line(console, _t(job.location.path, "bold underline"))
         print_prose(console, finding_lead(job), finding_body(job, registry))
         if job.fix is not None:
             print_prose(console, Text.assemble("    ", ("fix:", "dim"), " "), _t(job.fix.text))
