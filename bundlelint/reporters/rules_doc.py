@@ -143,7 +143,9 @@ def short_evidence(evidence: Evidence) -> str:
         return f"notary: \"{evidence.text}\""
     if kind == "policy":
         return "bundlelint policy"
-    page = evidence.where.rstrip("/").rsplit("/", 1)[-1]
+    # the page's own name: the last path segment that is more than a platform tag ("mac")
+    segments = [p for p in evidence.where.split("://", 1)[-1].split("/")[1:] if len(p) > 3]
+    page = segments[-1] if segments else evidence.where
     return f"{EVIDENCE_LABEL[kind]}: {page}"
 
 
