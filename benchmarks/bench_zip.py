@@ -75,7 +75,8 @@ def build(path: Path, big_mb: int, small: int) -> bytes:
         zf.writestr("Bench.app/Contents/Info.plist", b"<plist version='1.0'><dict/></plist>")
         zf.writestr("Bench.app/Contents/MacOS/bench", big)
         for i in range(small):
-            zf.writestr(f"Bench.app/Contents/Resources/r{i:05d}.txt", bytes(text[i * 100:][:16384]))
+            piece = bytes(text[i * 100 : i * 100 + 16384])
+            zf.writestr(f"Bench.app/Contents/Resources/r{i:05d}.txt", piece)
     return big
 
 

@@ -338,11 +338,13 @@ class InflatingStream(io.RawIOBase):
 
     def _cursor_at(self, pos: int) -> _Cursor:
         cursor = self._cursor
-        if cursor is None or cursor.out_pos > pos:
-            start = None
-            for mark in self._checkpoints:  # few (bounded by the caller's budget)
-                if mark.out_pos <= pos:
-                    start = mark
+        start = None
+        for mark in self._checkpoints:  # few (bounded by the caller's budget)
+            if mark.out_pos <= pos:
+                start = mark
+        nearest = start.out_pos if start is not None else 0
+        # Resume from the nearest checkpoint unless the current cursor is already closer.
+        if cursor is None or cursor.out_pos > pos or cursor.out_pos < nearest:
             cursor = self._cursor = _Cursor(self._fh, self._member, start)
         while cursor.out_pos < pos:  # inflate and drop up to the position
             if not cursor.next_chunk(min(OUTPUT_STEP, pos - cursor.out_pos)):
