@@ -333,3 +333,32 @@ def test_a_truncated_zip_is_bl701_only(tmp_path: Path) -> None:
         archive = tmp_path / "truncated.zip"
         archive.write_bytes(good[:cut])
         assert rule_ids(lint(archive)) == {"BL701"}, cut
+
+
+def test_a_forward_seek_resumes_from_the_nearest_checkpoint(tmp_path: Path) -> None:
+    from bundlelint.zipstream import DEFLATED, InflatingStream, MemberData, measure
+
+    blob = random.Random(12).randbytes(64 * 1024) * 96  # 6 MiB, compresses about 16:1
+    packed = deflated(blob)
+    path = tmp_path / "member.bin"
+    path.write_bytes(packed)
+    member = MemberData("m", DEFLATED, 0, len(packed), len(blob), zlib.crc32(blob))
+
+    class Counting(io.FileIO):
+        consumed = 0
+
+        def read(self, size: int = -1) -> bytes:
+            data = super().read(size)
+            Counting.consumed += len(data)
+            return data
+
+    with Counting(path) as fh:
+        marks = measure(fh, member, max_ratio=200, keep=8, spacing=1024 * 1024).checkpoints
+        assert [m.out_pos for m in marks] == [i * 1024 * 1024 for i in range(1, 7)]
+        stream = InflatingStream(fh, member, marks)
+        stream.seek(10)
+        assert stream.read(10) == blob[10:20]
+        Counting.consumed = 0
+        stream.seek(5 * 1024 * 1024 + 100)  # far ahead of the cursor: jump to the 5 MiB mark
+        assert stream.read(100) == blob[5 * 1024 * 1024 + 100 :][:100]
+        assert Counting.consumed <= len(packed) // 4  # not the 5 MiB in between
