@@ -13,7 +13,6 @@ import enum
 import errno
 import heapq
 import os
-import shlex
 import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from bundlelint.errors import FileSkipped, ParseError
 from bundlelint.options import Options
 from bundlelint.parsers.macho import MachOFile, parse_macho, sniff_macho
 from bundlelint.parsers.plist import MAX_PLIST_BYTES, InfoPlist, parse_plist
+from bundlelint.shellquote import ShellWord, quote_path
 
 if TYPE_CHECKING:
     from bundlelint.zipsource import ZipReport
@@ -338,10 +338,10 @@ class Bundle:
 
     # --- structure -------------------------------------------------------------------------
 
-    def shell_path(self, relpath: str) -> str:
+    def shell_path(self, relpath: str) -> ShellWord:
         """``relpath`` as a shell-quoted path through the input the user gave."""
         full = f"{self.input_path}/{relpath}" if relpath else self.input_path
-        return shlex.quote(full)
+        return quote_path(full)
 
     def display(self, relpath: str) -> str:
         if not relpath:

@@ -128,7 +128,7 @@ def test_cli_text_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     app = _rich_app(tmp_path)
     assert main(["plan", "--identity", IDENTITY, str(app)]) == 0
     text = capsys.readouterr().out
-    assert "cat > MyApp.entitlements <<'EOF'" in text and "<dict/>" in text
+    assert "printf '%s\\n' > MyApp.entitlements" in text and "'<dict/>'" in text
     assert text.index("Foo.framework/Versions/A/Libraries/libbar.dylib") < text.index(
         "Foo.framework\n") < text.index("xcrun notarytool submit")
     assert main(["plan", "--format", "json", str(app)]) == 0

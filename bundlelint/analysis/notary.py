@@ -26,7 +26,6 @@ gets one finding for the job itself (BL791), so that the exit status and the rep
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -35,6 +34,7 @@ from typing import Protocol
 from bundlelint.bundle import BUNDLE_EXTENSIONS
 from bundlelint.findings import Applicability, Finding, Fix, Location, Severity
 from bundlelint.parsers.notary import NotaryIssue, NotaryLog, TicketItem
+from bundlelint.shellquote import fill_template, quote_path
 
 UNRECOGNISED_RULE = "BL790"
 JOB_REJECTED_RULE = "BL791"
@@ -207,10 +207,7 @@ def map_issue(issue: NotaryIssue, matcher: NotaryMatcher,
     shown = path or issue.path or archive_filename or "(upload)"
     command = None
     if meta.fix_command is not None:
-        try:
-            command = meta.fix_command.format(target=shlex.quote(shown))
-        except (KeyError, IndexError):
-            command = meta.fix_command
+        command = fill_template(meta.fix_command, target=quote_path(shown))
     # Only what Apple wrote: a null docUrl or architecture is left out, never turned into "";
     # the candidates are a list on the mapped issue, not a joined string here.
     evidence = {

@@ -18,9 +18,8 @@ import argparse
 import json
 import plistlib
 import posixpath
-import shlex
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -31,6 +30,7 @@ from bundlelint.display import printable
 from bundlelint.errors import ParseError
 from bundlelint.parsers.macho import MH_BUNDLE, MH_DYLIB, MH_EXECUTE
 from bundlelint.rules import Registry
+from bundlelint.shellquote import comment, quote, quote_path
 
 NAME = "plan"
 HELP = "print the signing and notarization commands for a bundle, inside-out"
@@ -222,11 +222,22 @@ def _main_entitlements(bundle: Bundle, name: str, notes: list[str]) -> Entitleme
     return EntitlementsFile(f"{name}.entitlements", "", values, source)
 
 
+def _file_name(stem: str, taken: list[EntitlementsFile]) -> str:
+    """``stem.entitlements``, numbered when another target with the same name (a helper
+    called like the app) already has that file: each target keeps its own entitlements."""
+    names = {ef.name for ef in taken}
+    name, n = f"{stem}.entitlements", 1
+    while name in names:
+        n += 1
+        name = f"{stem}-{n}.entitlements"
+    return name
+
+
 def build_plan(bundle: Bundle, *, identity: str = DEFAULT_IDENTITY,
                keychain_profile: str = DEFAULT_PROFILE) -> Plan:
     """The signing, notarization and verification plan for ``bundle`` (pure: no I/O beyond
     reading the bundle model)."""
-    q = shlex.quote
+    q = quote_path
     sign_prefix = "codesign --force --options runtime --timestamp"
     steps: list[SignStep] = []
     ent_files: list[EntitlementsFile] = []
@@ -237,28 +248,29 @@ def build_plan(bundle: Bundle, *, identity: str = DEFAULT_IDENTITY,
             current = _current_entitlements(bundle, _executable_of(bundle, target.path), notes)
             if current:
                 kept = {k: v for k, v in current.items() if k not in DROPPED_ENTITLEMENTS}
-                ents_file = f"{PurePosixPath(target.path).stem}.entitlements"
+                ents_file = _file_name(PurePosixPath(target.path).stem, ent_files)
                 ent_files.append(EntitlementsFile(ents_file, target.path, kept,
                                                   "its current entitlements, kept"))
         flag = f" --entitlements {q(ents_file)}" if ents_file else ""
         steps.append(SignStep(target.path, target.kind, ents_file,
-                              f"{sign_prefix}{flag} --sign {q(identity)} "
+                              f"{sign_prefix}{flag} --sign {quote(identity)} "
                               f"{bundle.shell_path(target.path)}"))
     input_path = bundle.input_path
     stem = PurePosixPath(bundle.name).stem
     main = _main_entitlements(bundle, stem, notes)
+    main = replace(main, name=_file_name(stem, ent_files))
     ent_files.append(main)
     root_kind = "executable" if bundle.is_single_file else (
         bundle.root_bundle.extension if bundle.root_bundle else "bundle")
     steps.append(SignStep("", root_kind, main.name,
-                          f"{sign_prefix} --entitlements {q(main.name)} --sign {q(identity)} "
+                          f"{sign_prefix} --entitlements {q(main.name)} --sign {quote(identity)} "
                           f"{q(input_path)}"))
     zip_path = str(Path(input_path).with_name(f"{stem}.zip"))
     if zip_path.casefold() == input_path.casefold():  # never write the archive over the input
         zip_path = str(Path(input_path).with_name(f"{stem}-notarize.zip"))
     notarize = [
         f"ditto -c -k --keepParent {q(input_path)} {q(zip_path)}",
-        f"xcrun notarytool submit {q(zip_path)} --keychain-profile {q(keychain_profile)} "
+        f"xcrun notarytool submit {q(zip_path)} --keychain-profile {quote(keychain_profile)} "
         "--wait",
     ]
     verify = [f"codesign --verify --deep --strict --verbose=2 {q(input_path)}"]
@@ -275,13 +287,17 @@ def build_plan(bundle: Bundle, *, identity: str = DEFAULT_IDENTITY,
 
 
 def render_text(plan: Plan) -> str:
-    lines = [f"# Signing and notarization plan for {plan.input}", ""]
+    """The plan as a shell script that stays inert whatever the bundle's names and values hold:
+    every name is a quoted word (``bundlelint.shellquote``), comment lines are escaped, and the
+    entitlements are written by ``printf`` from quoted lines (no heredoc a key could close)."""
+    lines = [comment(f"Signing and notarization plan for {quote(plan.input)}"), ""]
     for ef in plan.entitlements:
-        target = ef.for_path or "the app"
-        lines.append(f"# {ef.name} (for {target}; {ef.source}):")
-        lines.append(f"cat > {shlex.quote(ef.name)} <<'EOF'")
-        lines.extend(ef.xml.rstrip("\n").splitlines())
-        lines.append("EOF")
+        target = quote(ef.for_path) if ef.for_path else "the app"
+        lines.append(comment(f"{quote(ef.name)} (for {target}; {ef.source}):"))
+        lines.append(f"printf '%s\\n' > {quote_path(ef.name)} \\")
+        xml_lines = ef.xml.removesuffix("\n").split("\n")
+        lines.extend(f"  {quote(line)} \\" for line in xml_lines[:-1])
+        lines.append(f"  {quote(xml_lines[-1])}")
         lines.append("")
     lines.append("# 1. Sign inside-out: nested code first, the app last.")
     lines.extend(step.command for step in plan.sign)
@@ -291,7 +307,7 @@ def render_text(plan: Plan) -> str:
     lines.append("")
     lines.append("# 3. Verify.")
     lines.extend(plan.verify)
-    lines.extend(f"# Note: {note}" for note in plan.notes)
+    lines.extend(comment(f"Note: {note}") for note in plan.notes)
     return "\n".join(lines) + "\n"
 
 

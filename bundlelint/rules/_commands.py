@@ -7,10 +7,9 @@ the file is that bundle's main executable, else the file itself.
 
 from __future__ import annotations
 
-import shlex
-
 from bundlelint.bundle import Bundle, Entry
 from bundlelint.errors import ParseError
+from bundlelint.shellquote import quote
 
 IDENTITY = '"Developer ID Application: YOUR NAME (TEAMID)"'
 
@@ -65,7 +64,7 @@ def _sign_archive_member(bundle: Bundle, entry: Entry) -> str:
     """Code inside a nested archive (a dylib in a .jar) is signed outside it and put back;
     the bundle must then be re-signed, since its seal covers the archive file."""
     assert entry.container is not None
-    member = shlex.quote(entry.relpath[len(entry.container) + 1 :])
+    member = quote(entry.relpath[len(entry.container) + 1 :])
     return (
         f"jar=$(realpath {bundle.shell_path(entry.container)}) && tmp=$(mktemp -d) && "
         f'unzip -q "$jar" {member} -d "$tmp" && '

@@ -9,7 +9,6 @@ Apple documents: ``ditto -c -k --keepParent MyApp.app MyApp.zip``.
 
 from __future__ import annotations
 
-import shlex
 import unicodedata
 from collections.abc import Iterator
 
@@ -17,6 +16,7 @@ from bundlelint.bundle import BUNDLE_EXTENSIONS, Bundle, BundleDir, EntryKind
 from bundlelint.findings import Applicability, Finding
 from bundlelint.rules import _evidence as E
 from bundlelint.rules.base import Consequence, RuleContext, RuleMeta, doc, policy, rule, source
+from bundlelint.shellquote import fill_template, quote_path
 from bundlelint.zipsource import ZipMember, ZipReport, resolve_in_archive
 
 DITTO = "ditto -c -k --keepParent {app} {zip}"
@@ -33,7 +33,7 @@ def _ditto(report: ZipReport) -> str:
     """The exact ditto command for this archive's app and name."""
     apps = [t for t in report.top_level if t.endswith(".app")]
     app = report.app_name or (apps[0] if apps else "MyApp.app")
-    return DITTO.format(app=shlex.quote(app), zip=shlex.quote(report.archive_name))
+    return fill_template(DITTO, app=quote_path(app), zip=quote_path(report.archive_name))
 
 
 def _shown(report: ZipReport, member: ZipMember) -> str:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from bundlelint.findings import Applicability, Finding, Fix, Location, Severity
 from bundlelint.options import Options
+from bundlelint.shellquote import fill_template
 
 if TYPE_CHECKING:
     from bundlelint.bundle import Bundle
@@ -257,13 +258,12 @@ class RuleContext:
         **placeholders: str,
     ) -> Finding:
         """A finding of this rule. The fix command defaults to the metadata's template,
-        formatted with ``placeholders``; a template whose placeholders are not all given is
-        shown as written (with its ``{names}``) rather than failing."""
+        filled with ``placeholders``: raw values, each shell-quoted here (``fill_template``);
+        a template whose placeholders are not all given is shown as written (with its
+        ``{names}``) rather than failing. A hand-built ``command`` quotes its own values with
+        ``bundlelint.shellquote``."""
         if command is None and self.meta.fix_command is not None:
-            try:
-                command = self.meta.fix_command.format(**placeholders)
-            except (KeyError, IndexError):
-                command = self.meta.fix_command
+            command = fill_template(self.meta.fix_command, **placeholders)
         fix = Fix(
             text=fix_text or self.meta.how_to_fix,
             command=command,

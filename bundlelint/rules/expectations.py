@@ -9,7 +9,6 @@ identifier that changed and lost every user's preferences and privacy grants.
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -228,6 +227,6 @@ def bundle_identifier_unexpected(ctx: RuleContext) -> Iterator[Finding]:
             path=entry.display,
             message=f"CFBundleIdentifier is {info.identifier!r}, expected {expected!r}",
             evidence={"identifier": info.identifier, "expected": expected},
-            expected=shlex.quote(expected),
+            expected=expected,
             plist=ctx.bundle.shell_path(entry.relpath),
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Iterator
 
 from bundlelint.bundle import APP_LIKE_EXTENSIONS as APP_LIKE
@@ -13,6 +12,7 @@ from bundlelint.findings import Applicability, Finding
 from bundlelint.identifiers import BUNDLE_IDENTIFIER_PATTERN
 from bundlelint.parsers.macho import PLATFORM_MACOS, Version
 from bundlelint.rules.base import Consequence, RuleContext, RuleMeta, doc, policy, rule, source
+from bundlelint.shellquote import quote
 
 RESIGN = "then re-sign the bundle (the Info.plist is sealed by the signature)"
 #: Binaries named in one finding before "and N more".
@@ -39,7 +39,7 @@ def _root_is_bundle(bundle: Bundle, root: BundleDir) -> bool:
 
 def _plutil(bundle: Bundle, bd: BundleDir, key: str, value: str) -> str:
     path = bundle.shell_path(bd.child("Info.plist"))
-    return f"plutil -replace {key} -string {shlex.quote(value)} {path}"
+    return f"plutil -replace {quote(key)} -string {quote(value)} {path}"
 
 
 @rule(

@@ -18,6 +18,7 @@ from bundlelint.rules import _evidence as E
 from bundlelint.rules._commands import codesign_command
 from bundlelint.rules.base import Consequence, RuleContext, RuleMeta, doc, rule, source
 from bundlelint.rules.integrity import BUNDLE_SIGN_COMMAND, INVALID, RESIGN_BUNDLE
+from bundlelint.shellquote import fill_template
 
 
 def _bundle_command(bundle: Bundle, layout: BundleLayout) -> str:
@@ -25,7 +26,7 @@ def _bundle_command(bundle: Bundle, layout: BundleLayout) -> str:
         entry = bundle.entry(layout.main_executable)
         if entry is not None:
             return codesign_command(bundle, entry)
-    return BUNDLE_SIGN_COMMAND.format(target=bundle.shell_path(layout.bundle_dir.relpath))
+    return fill_template(BUNDLE_SIGN_COMMAND, target=bundle.shell_path(layout.bundle_dir.relpath))
 
 
 def _seal_findings(ctx: RuleContext, kind: IssueKind) -> Iterator[Finding]:
