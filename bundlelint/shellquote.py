@@ -39,10 +39,6 @@ class ShellWord(str):
     __slots__ = ()
 
 
-def _needs_ansi_c(text: str) -> bool:
-    return not text.isprintable()
-
-
 def _escape(char: str) -> str:
     """A character other than printable ASCII as the ``\\xHH`` bytes it stands for (UTF-8;
     a surrogate escape gives back its original byte), so no locale is involved."""
@@ -66,7 +62,7 @@ def quote(text: str) -> ShellWord:
     """``text`` as one inert shell word that bash expands back to exactly ``text``."""
     if isinstance(text, ShellWord):
         return text
-    return ShellWord(_ansi_c(text) if _needs_ansi_c(text) else shlex.quote(text))
+    return ShellWord(shlex.quote(text) if text.isprintable() else _ansi_c(text))
 
 
 def quote_path(path: str) -> ShellWord:
@@ -75,11 +71,6 @@ def quote_path(path: str) -> ShellWord:
     if isinstance(path, ShellWord):
         return path
     return quote(f"./{path}" if path.startswith("-") else path)
-
-
-def join(words: list[str]) -> str:
-    """A command line from ``words``, each quoted."""
-    return " ".join(quote(word) for word in words)
 
 
 def comment(text: str) -> str:

@@ -115,6 +115,9 @@ def _bundle_seeds() -> None:
     _write("notary", b'{"id": "1", "status": "Accepted", "name": "A.zip", "message": "ok"}')
     _write("gobuildinfo", b"\xff Go buildinf:\x08\x02" + b"\0" * 16 + b"\x08go1.22.5"
            + b"\x05hello")
+    # plan: app, helper, dylib names, entitlement key and value, NUL-separated
+    _write("plan", b"MyApp\0Helper\0libfoo\0com.apple.security.network.client\0yes")
+    _write("plan", b"$(touch PWNED)\nEOF\0-rf; `id`\0a'b\"c\0k\nEOF\n\0\x1b]0;t\x07")
 
 
 def main() -> None:

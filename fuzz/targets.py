@@ -334,6 +334,144 @@ def _notary_outputs(registry: object, name: str, path: str, message: str,
         check_inert(out.getvalue())
         outputs[label] = out.getvalue()
     return outputs
+#: Characters ``plistlib`` refuses in an XML string (entitlement keys and values must be
+#: writable by the signer; other hostile values come in through the names).
+_NOT_IN_XML = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20),
+                             *range(0xD800, 0xE000)])
+#: What may stand unquoted in a plan line: shlex's safe word characters and our operators.
+_BARE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./_-")
+_ANSI_C = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "'": "'"}
+
+
+class NotInert(AssertionError):
+    """Rendered shell text holds something outside quotes that a name could have put there."""
+
+
+def shell_words(text: str) -> list[str]:
+    """The words of shell text written the way ``bundlelint.shellquote`` writes it, decoded.
+
+    The oracle of the plan target: a strict reader of the only forms our output uses (bare safe
+    characters, ``'...'``, ``"'"``, ``$'...'`` with ``\\n \\t \\r \\\\ \\' \\xHH``, ``>``, ``&&``, a
+    trailing `` \\`` continuation, whole-line ``#`` comments with no control character). Any
+    other character outside quotes, or a quote left open at the end of a line, raises
+    ``NotInert``: that is where attacker text would become shell syntax."""
+    words: list[str] = []
+    for line in text.replace(" \\\n", " ").split("\n"):
+        if line.startswith("#"):
+            if not line.isprintable():
+                raise NotInert(f"control character in a comment: {line!r}")
+            continue
+        i = 0
+        while i < len(line):
+            if line[i] == " ":
+                i += 1
+                continue
+            word, i = _shell_word(line, i)
+            words.append(word)
+    return words
+
+
+def _shell_word(line: str, i: int) -> tuple[str, int]:
+    out: list[str] = []
+    raw = bytearray()  # $'...' escapes are bytes
+    while i < len(line) and line[i] != " ":
+        if line.startswith("$'", i):
+            i += 2
+            while True:
+                if i >= len(line):
+                    raise NotInert(f"unterminated $'...': {line!r}")
+                char = line[i]
+                if char == "'":
+                    break
+                if char == "\\":
+                    nxt = line[i + 1 : i + 2]
+                    if nxt == "x":
+                        raw.append(int(line[i + 2 : i + 4], 16))
+                        i += 4
+                        continue
+                    if nxt not in _ANSI_C:
+                        raise NotInert(f"unexpected escape in $'...': {line!r}")
+                    raw.extend(_ANSI_C[nxt].encode())
+                    i += 2
+                    continue
+                raw.extend(char.encode("utf-8", "surrogateescape"))
+                i += 1
+            out.append(raw.decode("utf-8", "surrogateescape"))
+            raw.clear()
+            i += 1
+        elif line[i] == "'":
+            end = line.find("'", i + 1)
+            if end < 0:
+                raise NotInert(f"unterminated quote: {line!r}")
+            out.append(line[i + 1 : end])
+            i = end + 1
+        elif line.startswith("\"'\"", i):  # how shlex.quote writes a quote inside '...'
+            out.append("'")
+            i += 3
+        elif line[i] in _BARE:
+            out.append(line[i])
+            i += 1
+        elif line.startswith("&&", i) or line[i] == ">":
+            if out:
+                raise NotInert(f"operator inside a word: {line!r}")
+            size = 2 if line[i] == "&" else 1
+            return line[i : i + size], i + size
+        else:
+            raise NotInert(f"unquoted {line[i]!r}: {line!r}")
+    return "".join(out), i
+
+
+def _fuzz_name(raw: bytes) -> str:
+    name = raw[:80].replace(b"/", b"_").decode("utf-8", "surrogateescape")
+    return name if name not in ("", ".", "..") else "x"
+
+
+_PLAN_BASE: list[bytes] = []
+
+
+def fuzz_plan(data: bytes) -> object:
+    """``plan`` for an app whose name, nested helper name, dylib name and entitlement key and
+    value come from ``data`` (NUL-separated). The text must parse under ``bash -n`` and be
+    inert: ``shell_words`` accepts it (nothing unquoted but safe characters) and every name
+    reaches its words intact."""
+    import plistlib
+    import subprocess
+
+    from bundlelint.bundle import open_input
+    from bundlelint.commands.plan import build_plan, render_text
+    from fixtures.signer import sign_macho
+
+    if not _PLAN_BASE:
+        from fixtures.macho_builder import MachOSpec, build_macho
+
+        _PLAN_BASE.append(build_macho(MachOSpec()))
+    app, helper, dylib, key, value = (data.split(b"\0", 4) + [b""] * 5)[:5]
+    names = [_fuzz_name(app), _fuzz_name(helper), _fuzz_name(dylib)]
+    ent_key = key.decode("utf-8", "replace").translate(_NOT_IN_XML) or "k"
+    ent_value = value.decode("utf-8", "replace").translate(_NOT_IN_XML)
+    exe = sign_macho(_PLAN_BASE[0], identifier="f", entitlements={ent_key: ent_value})
+    info = plistlib.dumps({"CFBundleExecutable": "e", "CFBundlePackageType": "APPL"})
+    directory = "/dev/shm" if os.path.isdir("/dev/shm") else None
+    with tempfile.TemporaryDirectory(dir=directory) as tmp:
+        root = Path(tmp) / f"{names[0]}.app"
+        files = {"Contents/MacOS/e": exe, "Contents/Info.plist": info,
+                 f"Contents/Helpers/{names[1]}.app/Contents/MacOS/e": exe,
+                 f"Contents/Helpers/{names[1]}.app/Contents/Info.plist": info,
+                 f"Contents/Frameworks/{names[2]}.dylib": _PLAN_BASE[0]}
+        for rel, content in files.items():
+            (root / rel).parent.mkdir(parents=True, exist_ok=True)
+            (root / rel).write_bytes(content)
+        text = render_text(build_plan(open_input(root), identity=names[1]))
+    words = shell_words(text)
+    joined = "\0".join(words)
+    for name in names:
+        if name not in joined:
+            raise NotInert(f"{name!r} does not reach the plan's words intact")
+    checked = subprocess.run(["bash", "-n"], input=text.encode("utf-8", "surrogateescape"),
+                             capture_output=True, check=False)
+    if checked.returncode != 0:
+        raise NotInert(f"bash -n: {checked.stderr!r}")
+    return words
 
 
 TARGETS: dict[str, Target] = {
@@ -353,6 +491,7 @@ TARGETS: dict[str, Target] = {
     "lint_macho": fuzz_lint_macho,
     "lint_zip": fuzz_lint_zip,
     "reporters": fuzz_reporters,
+    "plan": fuzz_plan,
 }
 
 

@@ -80,6 +80,8 @@ SEEDS: dict[str, list[bytes]] = {
                   "A\n::error file=a::x\x1b]0;t\x07\0b\u202e\xff\0[bold]m\r\0"
                   "c\x9b\0\0\0\0".encode("utf-8", "surrogateescape") + b"\xff\xfe\0\x80"],
     "zipmembers": [_zipped_app(), _stored_app()],
+    "plan": [b"MyApp\0Helper\0libfoo\0com.apple.security.network.client\0yes",
+             b"$(touch PWNED)\nEOF\0-rf; `id`\0a'b\"c\0k\nEOF\n\0\x1b]0;t\x07"],
 }
 INTERESTING_U32 = [b"\xff\xff\xff\xff", b"\x00\x00\x00\x00", b"\x7f\xff\xff\xff",
                    b"\x00\x00\x00\x01"]
@@ -127,3 +129,26 @@ def test_mutated_seeds(name: str, index: int, data: st.DataObject) -> None:
 
 def test_every_target_has_seeds() -> None:
     assert set(SEEDS) == set(TARGETS)
+
+
+#: Shell syntax and control characters, so the plan target meets them often.
+SHELL_HOSTILE = st.sampled_from([*"$()`;'\"\\\n\r\t\x1b|&<>*?[]{}~#!- ", "EOF", "\udcff"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(fields=st.lists(st.lists(SHELL_HOSTILE | st.characters(), max_size=8).map("".join),
+                       min_size=5, max_size=5))
+def test_plan_target_with_shell_syntax_in_every_name(fields: list[str]) -> None:
+    """The plan target's oracle (bash -n plus ``shell_words``: nothing unquoted but safe
+    characters, every name intact inside a word) on names made of shell syntax."""
+    run_one(TARGETS["plan"], b"\0".join(f.encode("utf-8", "surrogateescape") for f in fields))
+
+
+def test_plan_oracle_rejects_unquoted_text() -> None:
+    from fuzz.targets import NotInert, shell_words
+
+    assert shell_words("codesign --sign 'a b' $'x\\ny' > f\n# c\n") == [
+        "codesign", "--sign", "a b", "x\ny", ">", "f"]
+    for bad in ("cat > f <<'EOF'\n", "echo $(id)\n", "a 'open\n", "# a\x1bb\n", "x;y\n"):
+        with pytest.raises(NotInert):
+            shell_words(bad)
