@@ -323,3 +323,24 @@ def test_plan_json_keeps_names_as_data(tmp_path: Path,
     assert doc["entitlements"][-1]["values"] == ents
     assert f"Contents/Helpers/{value}.app" in [s["path"] for s in doc["sign"]]
 
+
+
+def test_plan_comments_hold_hostile_toolkit_versions(tmp_path: Path) -> None:
+    """The ``source`` note names Go toolkits and their versions, read from the binary's build
+    info (attacker text): render_text keeps it inside its ``#`` line."""
+    from dataclasses import replace
+
+    from bundlelint.bundle import open_input
+    from bundlelint.commands.plan import build_plan, render_text
+
+    root = tmp_path / "in"
+    root.mkdir()
+    plan = build_plan(open_input(make_app(root)))
+    hostile = "Go app using Fyne v2.5.0\ntouch PWNED\n\x1b[2J"
+    plan = replace(plan, entitlements=tuple(replace(e, source=hostile)
+                                            for e in plan.entitlements),
+                   notes=(*plan.notes, hostile))
+    text = render_text(plan)
+    assert all(line.isprintable() for line in text.splitlines())
+    assert "# Note: Go app using Fyne v2.5.0\\x0atouch PWNED\\x0a\\x1b[2J" in text
+    run_under_bash(text, tmp_path).assert_inert()
