@@ -421,8 +421,9 @@ def _shell_word(line: str, i: int) -> tuple[str, int]:
     return "".join(out), i
 
 
-def _fuzz_name(raw: bytes) -> str:
-    name = raw[:80].replace(b"/", b"_").decode("utf-8", "surrogateescape")
+def _fuzz_name(text: str) -> str:
+    """``text`` as one file name (no ``/``, not empty, not ``.`` or ``..``)."""
+    name = text[:80].replace("/", "_")
     return name if name not in ("", ".", "..") else "x"
 
 
@@ -445,10 +446,10 @@ def fuzz_plan(data: bytes) -> object:
         from fixtures.macho_builder import MachOSpec, build_macho
 
         _PLAN_BASE.append(build_macho(MachOSpec()))
-    app, helper, dylib, key, value = (data.split(b"\0", 4) + [b""] * 5)[:5]
+    app, helper, dylib, key, value = _fields(data, 5)
     names = [_fuzz_name(app), _fuzz_name(helper), _fuzz_name(dylib)]
-    ent_key = key.decode("utf-8", "replace").translate(_NOT_IN_XML) or "k"
-    ent_value = value.decode("utf-8", "replace").translate(_NOT_IN_XML)
+    ent_key = key.translate(_NOT_IN_XML) or "k"
+    ent_value = value.translate(_NOT_IN_XML)
     exe = sign_macho(_PLAN_BASE[0], identifier="f", entitlements={ent_key: ent_value})
     info = plistlib.dumps({"CFBundleExecutable": "e", "CFBundlePackageType": "APPL"})
     directory = "/dev/shm" if os.path.isdir("/dev/shm") else None
