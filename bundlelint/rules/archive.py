@@ -113,7 +113,7 @@ def _flattened_link_texts(report: ZipReport | None) -> dict[str, str]:
 
 def _relink_command(bundle: Bundle, fw: BundleDir, version: str, names: list[str]) -> str:
     """Commands that put the framework's symlinks back (for a directory input)."""
-    q = shlex.quote
+    q = quote_path  # a name starting with '-' must not read as an option of ln
     steps = [f"cd {bundle.shell_path(fw.relpath)}", "rm -rf -- " + " ".join(q(n) for n in names)]
     for name in names:
         if name == "Versions/Current":
