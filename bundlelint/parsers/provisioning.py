@@ -16,8 +16,6 @@ import datetime as _dt
 from dataclasses import dataclass
 from typing import Any
 
-from asn1crypto import cms
-
 from bundlelint.errors import ParseError
 from bundlelint.parsers.plist import parse_plist
 
@@ -53,6 +51,8 @@ def parse_provisioning_profile(data: bytes, path: str) -> ProvisioningProfile:
     if len(data) > MAX_PROFILE_BYTES:
         raise ParseError(_FMT, path, None, f"{len(data)} bytes is over the "
                          f"{MAX_PROFILE_BYTES} byte limit for a provisioning profile")
+    from asn1crypto import cms  # imported here: most inputs carry no profile (start-up time)
+
     try:
         info = cms.ContentInfo.load(data, strict=True)
         if info["content_type"].native != "signed_data":
