@@ -265,13 +265,12 @@ def measure(fh: BinaryIO, member: MemberData, *, max_ratio: float, keep: int,
     return found
 
 
-class StoredSlice(io.RawIOBase):
-    """A stored member: a window of the archive file, read in place."""
+class _MemberStream(io.RawIOBase):
+    """A read-only, seekable view of one member of ``size`` bytes: the position bookkeeping
+    both member streams share (they differ only in how ``readinto`` finds the bytes)."""
 
-    def __init__(self, fh: BinaryIO, offset: int, size: int) -> None:
+    def __init__(self, size: int) -> None:
         super().__init__()
-        self._fh = fh
-        self._offset = offset
         self._size = size
         self._pos = 0
 
@@ -291,6 +290,15 @@ class StoredSlice(io.RawIOBase):
         self._pos = base + pos
         return self._pos
 
+
+class StoredSlice(_MemberStream):
+    """A stored member: a window of the archive file, read in place."""
+
+    def __init__(self, fh: BinaryIO, offset: int, size: int) -> None:
+        super().__init__(size)
+        self._fh = fh
+        self._offset = offset
+
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
         view = memoryview(buffer).cast("B")
         n = max(min(len(view), self._size - self._pos), 0)
@@ -305,36 +313,18 @@ class StoredSlice(io.RawIOBase):
         return int(got)
 
 
-class InflatingStream(io.RawIOBase):
+class InflatingStream(_MemberStream):
     """A compressed member with random access: reads inflate from the nearest checkpoint at or
     before the position (the member's start when there is none); reading on from where the
     last read stopped inflates nothing twice. Holds one cursor, never the member."""
 
     def __init__(self, fh: BinaryIO, member: MemberData,
                  checkpoints: Sequence[Checkpoint] = ()) -> None:
-        super().__init__()
+        super().__init__(member.file_size)
         self._fh = fh
         self._member = member
         self._checkpoints = checkpoints
         self._cursor: _Cursor | None = None
-        self._pos = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, pos: int, whence: int = io.SEEK_SET) -> int:
-        size = self._member.file_size
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: size}[whence]
-        if base + pos < 0:
-            raise OSError(f"negative seek position {base + pos}")
-        self._pos = base + pos
-        return self._pos
 
     def _cursor_at(self, pos: int) -> _Cursor:
         cursor = self._cursor
