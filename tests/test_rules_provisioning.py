@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 from appbuilder import TEAM, developer_id_like, make_app
-from asn1crypto import cms
-from lintutil import by_rule, lint
+from lintutil import TEST_OPTIONS, by_rule, lint
 
 from bundlelint.errors import ParseError
 from bundlelint.parsers.provisioning import parse_provisioning_profile
+from fixtures import test_ca
+from fixtures.cms_signer import sign_content
 
 PROFILE = "Contents/embedded.provisionprofile"
 ICLOUD = "com.apple.developer.icloud-container-identifiers"
@@ -22,9 +23,8 @@ APP_ID = "com.apple.application-identifier"
 MIC = "com.apple.security.device.audio-input"
 
 
-def profile_bytes(**overrides: Any) -> bytes:
-    """A provisioning profile as Apple's portal issues it for Developer ID: a CMS SignedData
-    around an XML plist (the signature itself is not needed here: nothing verifies it)."""
+def profile_plist(**overrides: Any) -> bytes:
+    """The plist of a Developer ID provisioning profile as Apple's portal issues it."""
     values: dict[str, Any] = {
         "Name": "Example Developer ID", "Platform": ["OSX"], "TeamIdentifier": [TEAM],
         "ProvisionsAllDevices": True,
@@ -34,12 +34,13 @@ def profile_bytes(**overrides: Any) -> bytes:
     }
     values.update(overrides)
     values = {k: v for k, v in values.items() if v is not None}
-    signed = cms.SignedData({
-        "version": "v1", "digest_algorithms": [],
-        "encap_content_info": {"content_type": "data", "content": plistlib.dumps(values)},
-        "signer_infos": [],
-    })
-    return cms.ContentInfo({"content_type": "signed_data", "content": signed}).dump()
+    return plistlib.dumps(values)
+
+
+def profile_bytes(**overrides: Any) -> bytes:
+    """The profile: a CMS SignedData around the plist, signed under the test root (trusted by
+    ``lint`` as ``--trust-anchor`` would), as Apple's provisioning signer signs real ones."""
+    return sign_content(profile_plist(**overrides))
 
 
 def app_with(tmp_path: Path, entitlements: dict[str, Any], *, profile: bytes | None = None,
@@ -94,6 +95,46 @@ def test_bl312_profile_that_does_not_authorise(tmp_path: Path, overrides: dict[s
 def test_bl312_unreadable_profile(tmp_path: Path) -> None:
     [finding] = by_rule(lint(app_with(tmp_path, RESTRICTED, profile=b"not cms")), "BL312")
     assert finding.message.startswith("cannot be read: ")
+
+
+def test_bl312_quiet_for_a_profile_signed_under_a_trusted_root(tmp_path: Path) -> None:
+    from bundlelint.analysis.cms import ChainStatus, verify_signed_content
+
+    profile = parse_provisioning_profile(profile_bytes(), "p")
+    assert profile.signature is not None
+    verified = verify_signed_content(profile.signature, TEST_OPTIONS)  # test root trusted
+    assert verified.valid and verified.chain.status is ChainStatus.EXTRA_ANCHOR
+    assert not by_rule(lint(app_with(tmp_path, RESTRICTED, profile=profile_bytes())), "BL312")
+
+
+def test_bl312_profile_changed_after_signing(tmp_path: Path) -> None:
+    signed = profile_bytes()
+    at = signed.index(b"Example Developer ID")
+    tampered = signed[:at] + b"X" + signed[at + 1:]  # one byte of the plist, same length
+    [finding] = by_rule(lint(app_with(tmp_path, RESTRICTED, profile=tampered)), "BL312")
+    assert finding.location.path == f"Sample.app/{PROFILE}"
+    assert "is not validly signed by Apple" in finding.message
+    assert "messageDigest is not the hash of the content" in finding.message
+
+
+def test_bl312_profile_signed_by_an_untrusted_ca(tmp_path: Path) -> None:
+    rogue = test_ca.rogue_developer_id_leaf()
+    profile = sign_content(profile_plist(), leaf=rogue, chain=(rogue, test_ca.other_root()))
+    [finding] = by_rule(lint(app_with(tmp_path, RESTRICTED, profile=profile)), "BL312")
+    assert "is not validly signed by Apple" in finding.message
+    assert "rooted at a certificate that is not an Apple root" in finding.message
+    assert "signer's signature does not verify" not in finding.message  # only the chain fails
+
+
+def test_bl312_unsigned_profile(tmp_path: Path) -> None:
+    from asn1crypto import cms
+
+    unsigned = cms.ContentInfo({"content_type": "signed_data", "content": cms.SignedData({
+        "version": "v1", "digest_algorithms": [],
+        "encap_content_info": {"content_type": "data", "content": profile_plist()},
+        "signer_infos": []})}).dump()
+    [finding] = by_rule(lint(app_with(tmp_path, RESTRICTED, profile=unsigned)), "BL312")
+    assert "the SignedData has no SignerInfo" in finding.message
 
 
 def test_bl313_entitlement_without_usage_string(tmp_path: Path) -> None:

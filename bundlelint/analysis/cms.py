@@ -14,6 +14,9 @@ certificate (that is decided by Apple's extension OIDs), and they add no trust t
 not end in them. Validity periods are reported, not enforced (Apple judges them at the
 timestamp's time, and expired Developer ID certificates keep timestamped code valid).
 
+Attached content (a provisioning profile: Apple's signature over the plist it carries) is
+verified by ``verify_signed_content`` with the same signer, digest and chain checks.
+
 Not here: code-page hashes, CodeResources (other analyses).
 """
 
@@ -294,6 +297,52 @@ def _verify(entry: Entry, sl: Slice, options: Options) -> CmsVerification:
         timestamp=timestamp,
         timestamp_problem=signer.timestamp_error,
     )
+
+
+@dataclass(frozen=True)
+class SignedContentVerification:
+    """A SignedData that carries its content (a provisioning profile): whether the signer's
+    signature covers *this* content and whether the signer chains to a trusted root."""
+
+    chain: ChainResult
+    problems: tuple[str, ...]
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
+
+
+def verify_signed_content(parsed: CmsSignature,
+                          options: Options | None = None) -> SignedContentVerification:
+    """Verify an attached-content SignedData: the signer's signature (over its signed
+    attributes, or over the content without them), ``messageDigest`` over the encapsulated
+    content, and the chain to a pinned Apple root or an extra trust anchor."""
+    anchors = _anchors(options or Options())
+    signer = parsed.signer
+    if signer is None:
+        return SignedContentVerification(ChainResult((), ChainStatus.NO_LEAF, (), None),
+                                         ("the SignedData has no SignerInfo",))
+    leaf = _find_signer_cert(signer, parsed.certificates)
+    chain = build_chain(leaf, parsed.certificates, anchors)
+    content = parsed.econtent
+    problems: list[str] = []
+    sig_problem = (verify_signer(signer, leaf, content) if leaf is not None
+                   else "the signer's certificate is not in the signature")
+    if sig_problem:
+        problems.append(f"the signer's signature does not verify: {sig_problem}")
+    if content is None:
+        problems.append("the SignedData carries no content")
+    elif signer.signed_attrs_der is not None:
+        md_ok = _message_digest_ok(signer, content)
+        if md_ok is False:
+            problems.append("messageDigest is not the hash of the content "
+                            "(the content changed after signing)")
+        elif md_ok is None:
+            problems.append("the signature has no messageDigest attribute")
+    if not chain.trusted:
+        problems.append(f"the certificate chain is {chain.status.value}"
+                        + (f" ({'; '.join(chain.problems)})" if chain.problems else ""))
+    return SignedContentVerification(chain, tuple(problems))
 
 
 def _requirements(sig: EmbeddedSignature,

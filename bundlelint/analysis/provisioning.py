@@ -12,10 +12,13 @@ application identifier are restricted.
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 from typing import Any
 
+from bundlelint.analysis.cms import SignedContentVerification, verify_signed_content
 from bundlelint.bundle import Bundle, BundleDir, EntryKind
 from bundlelint.errors import ParseError
+from bundlelint.options import Options
 from bundlelint.parsers.provisioning import (
     MAX_PROFILE_BYTES,
     ProvisioningProfile,
@@ -77,3 +80,18 @@ def embedded_profile(bundle: Bundle, bundle_dir: BundleDir
                               f"cannot read: {err.strerror}")
 
     return bundle.memo("provisioning", bundle_dir.relpath, compute)
+
+
+def profile_signature(bundle: Bundle, bundle_dir: BundleDir,
+                      options: Options | None = None) -> SignedContentVerification | None:
+    """Apple's CMS signature over the bundle's embedded profile: valid over this plist and
+    chained to a trusted root (cached per bundle directory and trust anchors), or ``None``
+    when there is no readable profile. AMFI rejects a profile whose signature fails."""
+    opts = options or Options()
+    profile = embedded_profile(bundle, bundle_dir)
+    if not isinstance(profile, ProvisioningProfile) or profile.signature is None:
+        return None
+    signature = profile.signature
+    anchors_key = hashlib.sha256(b"".join(opts.extra_trust_anchors)).hexdigest()[:16]
+    return bundle.memo("provisioning-signature", f"{bundle_dir.relpath}:{anchors_key}",
+                       lambda: verify_signed_content(signature, opts))

@@ -6,18 +6,22 @@ Why: on macOS a program that claims a restricted entitlement (``com.apple.develo
 authorises it for the signing team, and is killed at launch otherwise (Apple, TN3125 "Inside
 Code Signing: Provisioning Profiles"). Rules need the few fields that decide that: the
 entitlements the profile allows, its Team IDs, its expiry and whether it is tied to listed
-devices (a development profile) or to every Mac (Developer ID). This module decodes them; the
-CMS signature itself is not verified here.
+devices (a development profile) or to every Mac (Developer ID). This module decodes them and
+keeps the decoded CMS (``bundlelint.parsers.cms``) so that ``analysis.cms`` can verify Apple's
+signature over the plist; nothing is verified here.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from bundlelint.errors import ParseError
 from bundlelint.parsers.plist import parse_plist
+
+if TYPE_CHECKING:
+    from bundlelint.parsers.cms import CmsSignature
 
 _FMT = "provisioning profile"
 #: Larger than any real profile (they are a few to a few dozen KiB).
@@ -35,6 +39,8 @@ class ProvisioningProfile:
     provisions_all_devices: bool
     device_count: int
     platforms: tuple[str, ...]
+    #: The SignedData around the plist, for signature verification (``analysis.cms``).
+    signature: CmsSignature | None = field(default=None, compare=False, repr=False)
 
     @property
     def kind(self) -> str:
@@ -53,6 +59,8 @@ def parse_provisioning_profile(data: bytes, path: str) -> ProvisioningProfile:
                          f"{MAX_PROFILE_BYTES} byte limit for a provisioning profile")
     from asn1crypto import cms  # imported here: most inputs carry no profile (start-up time)
 
+    from bundlelint.parsers.cms import parse_cms
+
     try:
         info = cms.ContentInfo.load(data, strict=True)
         if info["content_type"].native != "signed_data":
@@ -63,6 +71,7 @@ def parse_provisioning_profile(data: bytes, path: str) -> ProvisioningProfile:
         raise ParseError(_FMT, path, 0, f"not a CMS SignedData: {exc}") from None
     if not isinstance(payload, bytes):
         raise ParseError(_FMT, path, None, "the CMS SignedData carries no content")
+    signature = parse_cms(data, path=path)  # its certificates and SignerInfo
     doc = parse_plist(payload, path).value
     if not isinstance(doc, dict):
         raise ParseError(_FMT, path, None, f"its plist is a {type(doc).__name__}, not a dict")
@@ -82,4 +91,5 @@ def parse_provisioning_profile(data: bytes, path: str) -> ProvisioningProfile:
         device_count=len(devices) if isinstance(devices, list) else 0,
         platforms=tuple(p for p in platforms if isinstance(p, str))
         if isinstance(platforms, list) else (),
+        signature=signature,
     )

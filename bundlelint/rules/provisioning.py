@@ -17,6 +17,7 @@ from bundlelint.analysis.provisioning import (
     PROFILE_NAME,
     embedded_profile,
     profile_allows,
+    profile_signature,
     restricted_entitlements,
 )
 from bundlelint.bundle import APP_LIKE_EXTENSIONS, Bundle, BundleDir, Entry
@@ -33,6 +34,9 @@ TN3125 = ("https://developer.apple.com/documentation/technotes/"
           "tn3125-inside-code-signing-provisioning-profiles")
 E_PROFILE = doc(TN3125, "a restricted entitlement must be authorised by an embedded "
                 "provisioning profile, or the program does not run")
+E_PROFILE_SIGNATURE = doc(TN3125, "a provisioning profile is a CMS-signed property list "
+                          "issued by Apple; the system honours it only if Apple's signature "
+                          "over it verifies")
 E_USAGE = doc(MEDIA_CAPTURE, "without the usage string the system terminates the app when "
               "it asks for access")
 E_RESOURCE = doc(HARDENED_RUNTIME, "under the hardened runtime, camera, microphone and "
@@ -144,13 +148,14 @@ def restricted_entitlement_unprovisioned(ctx: RuleContext) -> Iterator[Finding]:
         id="BL312",
         slug="provisioning-profile-invalid",
         consequence=Consequence.CANNOT_START,
-        evidence=(E_PROFILE,),
+        evidence=(E_PROFILE, E_PROFILE_SIGNATURE),
         summary="The embedded provisioning profile does not authorise the app",
         what=(
             "Reads Contents/embedded.provisionprofile (a CMS-signed plist) and reports one that "
-            "cannot be read, has expired, names other Team IDs than the executable's signature, "
-            "lists devices (a development profile, not Developer ID), or does not allow a "
-            "restricted entitlement the executable claims."
+            "cannot be read, whose CMS signature does not verify over its plist or does not "
+            "chain to Apple's root, has expired, names other Team IDs than the executable's "
+            "signature, lists devices (a development profile, not Developer ID), or does not "
+            "allow a restricted entitlement the executable claims."
         ),
         why=(
             "The profile is what authorises restricted entitlements; one that does not cover "
@@ -183,6 +188,9 @@ def provisioning_profile_invalid(ctx: RuleContext) -> Iterator[Finding]:
                               profile=profile_arg, resign=resign)
             continue
         problems = []
+        signature = profile_signature(bundle, bd, ctx.options)
+        if signature is not None and not signature.valid:
+            problems.append(f"is not validly signed by Apple ({'; '.join(signature.problems)})")
         if profile.expiration is not None and profile.expiration < now:
             problems.append(f"expired on {profile.expiration:%Y-%m-%d}")
         team = _team(bundle, entry)
