@@ -34,9 +34,10 @@ TN3125 = ("https://developer.apple.com/documentation/technotes/"
           "tn3125-inside-code-signing-provisioning-profiles")
 E_PROFILE = doc(TN3125, "a restricted entitlement must be authorised by an embedded "
                 "provisioning profile, or the program does not run")
-E_PROFILE_SIGNATURE = doc(TN3125, "a provisioning profile is a CMS-signed property list "
-                          "issued by Apple; the system honours it only if Apple's signature "
-                          "over it verifies")
+E_PROFILE_SIGNATURE = doc(TN3125, "'When the Apple Developer website creates a profile for "
+                          "you, it cryptographically signs it. When you run an app on a "
+                          "device, the device checks this signature to determine if the "
+                          "profile is valid'")
 E_USAGE = doc(MEDIA_CAPTURE, "without the usage string the system terminates the app when "
               "it asks for access")
 E_RESOURCE = doc(HARDENED_RUNTIME, "under the hardened runtime, camera, microphone and "
