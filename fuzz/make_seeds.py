@@ -93,6 +93,11 @@ def _bundle_seeds() -> None:
     from fixtures.sealer import seal_bundle
 
     _write("metallib", build_metallib())
+    from fixtures.appledouble_builder import FINDER_INFO, PROVENANCE_ONLY, build_appledouble
+
+    _write("appledouble", build_appledouble(PROVENANCE_ONLY))
+    _write("appledouble", build_appledouble({"com.apple.FinderInfo": FINDER_INFO},
+                                            resource_fork=b"rsrc"))
     with tempfile.TemporaryDirectory() as tmp:
         app = make_app(Path(tmp), files={"Contents/Resources/a.txt": b"a"})
         _write("coderesources", seal_bundle(app))

@@ -21,6 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from bundlelint.errors import ParseError
+from bundlelint.parsers.appledouble import parse_appledouble
 from bundlelint.parsers.cms import parse_cms
 from bundlelint.parsers.coderesources import parse_code_resources
 from bundlelint.parsers.codesign import parse_embedded_signature
@@ -198,6 +199,10 @@ def fuzz_gobuildinfo(data: bytes) -> object:
 
 def fuzz_metallib(data: bytes) -> object:
     return parse_metallib(data[:4096], len(data), "fuzz.metallib")
+
+
+def fuzz_appledouble(data: bytes) -> object:
+    return parse_appledouble(data, "fuzz/._a")
 
 
 def fuzz_notary(data: bytes) -> object:
@@ -486,6 +491,7 @@ TARGETS: dict[str, Target] = {
     "coderesources": fuzz_coderesources,
     "gobuildinfo": fuzz_gobuildinfo,
     "metallib": fuzz_metallib,
+    "appledouble": fuzz_appledouble,
     "notary": fuzz_notary,
     "zipdir": fuzz_zipdir,
     "zipmembers": fuzz_zipmembers,

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bundlelint.parsers.macho import parse_macho_bytes
+from fixtures.appledouble_builder import FINDER_INFO, PROVENANCE_ONLY, build_appledouble
 from fixtures.der_entitlements import der_payload
 from fixtures.macho_builder import MachOSpec, build_fat, build_macho
 from fixtures.metallib_builder import build_metallib
@@ -68,6 +69,9 @@ SEEDS: dict[str, list[bytes]] = {
     "coderesources": [_code_resources()],
     "gobuildinfo": [b"\xff Go buildinf:\x08\x02" + b"\0" * 16 + b"\x08go1.22.5\x05hello"],
     "metallib": [build_metallib()],
+    "appledouble": [build_appledouble(PROVENANCE_ONLY),
+                    build_appledouble({"com.apple.FinderInfo": FINDER_INFO, "a": b"x"},
+                                      resource_fork=b"rsrc")],
     "notary": [json.dumps({"logFormatVersion": 1, "jobId": "1", "status": "Invalid",
                            "statusCode": 4000, "issues": [
                                {"severity": "error", "code": None, "path": "A.zip/A.app/a",
