@@ -23,12 +23,13 @@ from typing import TYPE_CHECKING, BinaryIO, NamedTuple, Protocol, TypeVar
 
 from bundlelint.errors import FileSkipped, ParseError
 from bundlelint.options import Options
+from bundlelint.parsers.appledouble import AppleDouble, parse_appledouble
 from bundlelint.parsers.macho import MachOFile, parse_macho, sniff_macho
 from bundlelint.parsers.plist import MAX_PLIST_BYTES, InfoPlist, parse_plist
 from bundlelint.shellquote import ShellWord, quote_path
 
 if TYPE_CHECKING:
-    from bundlelint.zipsource import ZipReport
+    from bundlelint.zipsource import ZipMember, ZipReport
 
 #: Directories under a bundle's resource base (``Contents/``, or a framework's version
 #: directory) whose files the signer treats as nested code: the ``nested`` rule of the default
@@ -67,6 +68,8 @@ APP_LIKE_EXTENSIONS = (".app", ".appex", ".xpc")
 SNIFF_BYTES = 8
 #: Entries nested deeper than this many directories are reported, not walked.
 MAX_DEPTH = 64
+#: copyfile's ATTR_MAX_SIZE: a larger ``._`` file is not one it wrote, and is not read.
+MAX_APPLEDOUBLE_BYTES = 16 * 1024 * 1024
 
 
 class EntryKind(enum.Enum):
@@ -566,6 +569,36 @@ class Bundle:
             except OSError as err:
                 result = ParseError("Mach-O", entry.display, None, f"cannot read: {err.strerror}")
             self._macho_cache[entry.relpath] = result
+        if isinstance(result, ParseError):
+            raise result
+        return result
+
+    def appledouble(self, member: ZipMember) -> AppleDouble:
+        """The parsed AppleDouble file of a zip input's ``._name`` member; raises
+        ``ParseError`` (remembered) if it is malformed, unreadable or over
+        ``MAX_APPLEDOUBLE_BYTES`` (then it is not read at all)."""
+        def parse() -> AppleDouble | ParseError:
+            shown = self.archive.path_of(member.name) if self.archive else member.name
+            if member.file_size > MAX_APPLEDOUBLE_BYTES:
+                return ParseError("AppleDouble", shown, None,
+                                  f"{member.file_size} bytes is over the "
+                                  f"{MAX_APPLEDOUBLE_BYTES} byte limit for an AppleDouble "
+                                  "file: not read")
+            open_member = getattr(self.source, "open_member", None)
+            if open_member is None:
+                return ParseError("AppleDouble", shown, None, "not a member of a zip input")
+            try:
+                with open_member(member) as fh:
+                    data = fh.read(MAX_APPLEDOUBLE_BYTES + 1)
+                return parse_appledouble(data, shown)
+            except ParseError as err:
+                return err
+            except OSError as err:
+                return ParseError("AppleDouble", shown, None,
+                                  f"cannot read: {err.strerror or err}")
+
+        result: AppleDouble | ParseError = self.memo(
+            "appledouble", f"{member.header_offset}:{member.name}", parse)
         if isinstance(result, ParseError):
             raise result
         return result

@@ -43,6 +43,14 @@ class NestedArchiveSource:
         if hasattr(inner, "archive"):
             self.archive = inner.archive
 
+    def open_member(self, member: ZipMember) -> BinaryIO:
+        """Any member of the zip input (``ZipSource.open_member``), e.g. a ``._`` file."""
+        open_member = getattr(self.inner, "open_member", None)
+        if open_member is None:
+            raise FileNotFoundError(f"{member.name}: the input is not a zip")
+        stream: BinaryIO = open_member(member)
+        return stream
+
     def walk(self) -> Iterator[RawEntry]:
         for raw in self.inner.walk():
             yield raw

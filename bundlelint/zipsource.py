@@ -279,6 +279,7 @@ class ZipSource:
         self.options = options or Options()
         self._entries: dict[str, int] = {}  # relpath (below prefix) -> member index
         self._members: list[ZipMember] = []
+        self._member_index: dict[int, int] | None = None  # id(member) -> index, when asked
         self._layout = _Layout({}, {}, {}, {})
         self._prefix = ""
         self.archive = self._read()
@@ -524,6 +525,19 @@ class ZipSource:
         index = self._entries.get(relpath)
         if index is None:
             raise FileNotFoundError(f"{relpath}: no such member in {self.path.name}")
+        return self._open_index(index, relpath)
+
+    def open_member(self, member: ZipMember) -> BinaryIO:
+        """Like :meth:`open`, for any member of the archive (``._`` files beside the app or
+        under ``__MACOSX/`` are not part of the walked bundle)."""
+        if self._member_index is None:
+            self._member_index = {id(m): i for i, m in enumerate(self._members)}
+        index = self._member_index.get(id(member))
+        if index is not None and self._members[index] is member:
+            return self._open_index(index, member.name)
+        raise FileNotFoundError(f"{member.name}: no such member in {self.path.name}")
+
+    def _open_index(self, index: int, relpath: str) -> BinaryIO:
         if self.archive.refused is not None:
             raise OSError(f"not inflated: the archive {self.archive.refused}")
         error = self._layout.errors.get(index)

@@ -18,7 +18,9 @@ from ziputil import listing, make_framework, unix_info, zip_tree
 
 from bundlelint.bundle import open_input
 from bundlelint.engine import Selection, run_rules
+from bundlelint.findings import Finding
 from bundlelint.options import Options
+from fixtures.appledouble_builder import FINDER_INFO, PROVENANCE_ONLY, build_appledouble
 
 DITTO = "ditto -c -k --keepParent Sample.app Sample.zip"
 ARCHIVE_RULES = {f"BL70{i}" for i in range(1, 9)}
@@ -92,18 +94,95 @@ def test_copied_framework_links_in_a_directory(app: Path, tmp_path: Path) -> Non
 def test_appledouble_and_ds_store(app: Path, tmp_path: Path) -> None:
     extra = {"__MACOSX/Sample.app/._Contents": b"\0\5\26\7",
              "__MACOSX/Sample.app/Contents/._Info.plist": b"\0\5\26\7",
-             "Sample.app/Contents/Resources/._icon.icns": b"\0\5\26\7",
+             "Sample.app/Contents/Resources/._icon.icns": build_appledouble(
+                 finder_info=FINDER_INFO),
              "Sample.app/Contents/.DS_Store": b"Bud1", ".DS_Store": b"Bud1"}
     report = lint(zip_tree(app, tmp_path / "Sample.zip", extra=extra))
     assert {(f.location.path, f.message) for f in by_rule(report, "BL703")} == {
         ("Sample.zip/__MACOSX", "__MACOSX/ holds 2 AppleDouble entries (e.g. "
          "__MACOSX/Sample.app/._Contents, __MACOSX/Sample.app/Contents/._Info.plist)"),
         ("Sample.app/Contents/Resources/._icon.icns",
-         "AppleDouble file (extended attributes stored as a file)"),
+         "AppleDouble file gives icon.icns non-zero Finder info (com.apple.FinderInfo): "
+         "detritus codesign refuses once unpacked"),
     }
     # Regular .DS_Store files are omitted by the default seal rules: nothing to report.
     assert not by_rule(report, "BL704")
     assert not by_rule(report, "BL705")  # junk beside the single app is not a second item
+
+
+def _ditto_doubles(app: Path, tmp_path: Path, doubles: dict[str, bytes]) -> list[Finding]:
+    """BL703's findings on a zip of ``app`` with ``._`` entries beside their files, as
+    ``ditto -c -k --keepParent`` writes them (the app folder's own one at the top level)."""
+    return by_rule(lint(zip_tree(app, tmp_path / "Sample.zip", extra=doubles)), "BL703")
+
+
+def test_bl703_ditto_xattr_only_entries_are_quiet(app: Path, tmp_path: Path) -> None:
+    # A downloaded tree: every file carries com.apple.provenance (and quarantine); ditto writes a
+    # ._ entry for each. codesign allows those attributes (resources.cpp hashFile).
+    xattrs = {**PROVENANCE_ONLY, "com.apple.quarantine": b"0083;6543;Safari;"}
+    doubles = {"._Sample.app": build_appledouble(xattrs),
+               "Sample.app/Contents/._Info.plist": build_appledouble(xattrs),
+               "Sample.app/Contents/MacOS/._app": build_appledouble(PROVENANCE_ONLY),
+               # All-zero FinderInfo, even stored as an attribute, is not restored: quiet.
+               "Sample.app/Contents/._MacOS": build_appledouble(
+                   {"com.apple.FinderInfo": bytes(32)})}
+    assert _ditto_doubles(app, tmp_path, doubles) == []
+
+
+@pytest.mark.parametrize(("double", "named"), [
+    (build_appledouble(PROVENANCE_ONLY, resource_fork=b"\0\0\1\0rsrc"),
+     ["com.apple.ResourceFork"]),
+    (build_appledouble(PROVENANCE_ONLY, finder_info=FINDER_INFO), ["com.apple.FinderInfo"]),
+    (build_appledouble({"com.apple.ResourceFork": b"rsrc"}), ["com.apple.ResourceFork"]),
+    (build_appledouble(finder_info=FINDER_INFO, resource_fork=b"r"),
+     ["com.apple.ResourceFork", "com.apple.FinderInfo"]),
+], ids=["fork", "finder-info", "fork-as-xattr", "both"])
+def test_bl703_resource_fork_or_finder_info_fires(app: Path, tmp_path: Path, double: bytes,
+                                                  named: list[str]) -> None:
+    [finding] = _ditto_doubles(app, tmp_path, {"Sample.app/Contents/._Info.plist": double})
+    assert finding.location.path == "Sample.app/Contents/._Info.plist"
+    assert finding.severity.value == "warning"
+    assert finding.evidence["attributes"] == ", ".join(named)
+    for name in named:
+        assert name in finding.message
+    assert finding.fix is not None and finding.fix.command == DITTO
+
+
+def test_bl703_top_level_double_beside_the_app_is_judged_too(app: Path, tmp_path: Path) -> None:
+    [finding] = _ditto_doubles(app, tmp_path, {"._Sample.app": build_appledouble(
+        finder_info=FINDER_INFO)})
+    assert finding.location.path == "Sample.zip/._Sample.app"
+    assert "com.apple.FinderInfo" in finding.message
+
+
+@pytest.mark.parametrize(("data", "offset"), [
+    (build_appledouble(PROVENANCE_ONLY)[:0x40], 0x32),  # truncated inside the Finder info
+    (b"\0\5\26\7\0\2\0\0" + bytes(16) + b"\0\x09" + bytes(40), 0x42),  # 9 entries: entry 3 is cut
+    (b"\0\5\26\7", 0x4),  # no version
+    (b"Bud1" + bytes(60), 0x0),  # not AppleDouble at all
+], ids=["truncated", "lying-count", "no-version", "not-appledouble"])
+def test_bl703_malformed_double_names_file_and_offset(app: Path, tmp_path: Path, data: bytes,
+                                                      offset: int) -> None:
+    [finding] = _ditto_doubles(app, tmp_path, {"Sample.app/Contents/._Info.plist": data})
+    assert finding.location.path == "Sample.app/Contents/._Info.plist"
+    assert finding.location.offset == offset
+    assert finding.message.startswith("AppleDouble file cannot be parsed: ")
+
+
+def test_bl703_lying_attribute_offset(app: Path, tmp_path: Path) -> None:
+    data = bytearray(build_appledouble(PROVENANCE_ONLY))
+    struct.pack_into(">I", data, 0x78, 0x7FFFFFF0)  # attribute 0's data offset
+    [finding] = _ditto_doubles(app, tmp_path, {"Sample.app/Contents/._Info.plist": bytes(data)})
+    assert finding.location.offset is not None
+    assert "attribute 0 data" in finding.message
+
+
+def test_bl703_oversized_double_is_not_read(app: Path, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("bundlelint.bundle.MAX_APPLEDOUBLE_BYTES", 64)
+    [finding] = _ditto_doubles(app, tmp_path, {"Sample.app/Contents/._Info.plist":
+                                               build_appledouble(PROVENANCE_ONLY)})
+    assert "over the 64 byte limit" in finding.message and "not read" in finding.message
 
 
 def test_bl704_only_a_symlinked_ds_store_is_an_error(app: Path, tmp_path: Path) -> None:

@@ -13,7 +13,9 @@ import unicodedata
 from collections.abc import Iterator
 
 from bundlelint.bundle import BUNDLE_EXTENSIONS, Bundle, BundleDir, EntryKind
+from bundlelint.errors import ParseError
 from bundlelint.findings import Applicability, Finding
+from bundlelint.parsers.appledouble import XATTR_FINDER_INFO, XATTR_RESOURCE_FORK
 from bundlelint.rules import _evidence as E
 from bundlelint.rules.base import Consequence, RuleContext, RuleMeta, doc, policy, rule, source
 from bundlelint.shellquote import fill_template, quote_path
@@ -226,25 +228,51 @@ def framework_symlink_flattened(ctx: RuleContext) -> Iterator[Finding]:
                 "attributes are 'detritus' (errSecCSInvalidAssociatedFileData); other extended "
                 "attributes are allowed",
             ),
+            source(
+                "Security",
+                "OSX/libsecurity_utilities/lib/unix++.cpp",
+                "checkFork",
+                "FileDesc::hasExtendedAttribute counts an attribute only when it is present "
+                "and non-empty",
+            ),
+            source(
+                "copyfile",
+                "copyfile.c",
+                "copyfile_unpack",
+                "unpacking an AppleDouble file restores com.apple.FinderInfo only when its 32 "
+                "bytes are not all zero (emptyfinfo), the resource fork only when entry 2 has "
+                "data; other attributes are restored as they are",
+            ),
             doc(
                 "https://developer.apple.com/documentation/security/customizing-the-notarization-workflow",
                 "Apple documents `ditto -c -k --keepParent` for the upload zip; it stores "
                 "extended attributes as ._ entries",
             ),
         ),
-        summary="The zip contains AppleDouble files (__MACOSX/ or ._*)",
-        what="Reports a `__MACOSX/` directory and `._name` files anywhere in the archive.",
-        why=(
-            "AppleDouble entries carry extended attributes as separate files. `ditto -c -k "
-            "--keepParent` (what Apple documents) writes `._` entries whenever a file has "
-            "extended attributes, and ditto or Archive Utility turn them back into attributes "
-            "when unpacking, so most are harmless. Only a resource fork or Finder information "
-            "is 'detritus' codesign refuses under strict validation (errSecCSInvalidAssociated"
-            "FileData); unpacked by a plain unzip, the entries become files the seal does not "
-            "list. Which attributes an entry holds is not checked yet, so this is a warning."
+        summary="The zip holds a resource fork or Finder info (._ entries) or a __MACOSX/ folder",
+        what=(
+            "Reports a `__MACOSX/` directory, and each `._name` AppleDouble entry whose "
+            "content carries a resource fork or non-zero Finder info (also when stored as the "
+            "com.apple.ResourceFork or com.apple.FinderInfo attribute), naming which. A `._` "
+            "entry holding only other extended attributes (com.apple.provenance, "
+            "com.apple.quarantine, ...) is not reported: `ditto -c -k --keepParent` writes one "
+            "for every file that has any attribute. A `._` entry that cannot be parsed is "
+            "reported with its offset."
         ),
-        how_to_fix=REZIP + " Run `xattr -cr MyApp.app` before signing if the app itself has "
-        "stray extended attributes.",
+        why=(
+            "When the zip is unpacked by ditto or Archive Utility, the `._` entries become "
+            "extended attributes again. codesign treats only a resource fork and Finder "
+            "information as 'detritus' (errSecCSInvalidAssociatedFileData, 'resource fork, "
+            "Finder information, or similar detritus not allowed'; Security "
+            "`ResourceBuilder::hashFile` in resources.cpp): strict verification of the "
+            "unpacked app fails on them, while other attributes are allowed. An all-zero "
+            "Finder info is not restored by copyfile, so it is not reported. Unpacked by a "
+            "plain unzip, the entries are files the seal does not list instead. Whether the "
+            "notary's own unpacking trips on them is not documented, so this is a warning."
+        ),
+        how_to_fix="Strip the resource fork and Finder info from the app (`xattr -cr "
+        "MyApp.app` clears every attribute), sign it again, then zip it again with `ditto -c "
+        "-k --keepParent MyApp.app MyApp.zip` (what Apple documents for notarization).",
         fix_command=DITTO,
     )
 )
@@ -259,11 +287,33 @@ def appledouble_in_archive(ctx: RuleContext) -> Iterator[Finding]:
                           message=f"__MACOSX/ holds {len(macosx)} AppleDouble entries "
                           f"(e.g. {examples})", evidence={"count": len(macosx)},
                           command=_ditto(report))
+    if not report.inspected:
+        return  # members were not read (BL701 or the archive limits say why)
     for member in report.members:
-        if member.parts and member.parts[0] != "__MACOSX" and member.parts[-1].startswith("._"):
-            yield ctx.finding(path=_shown(report, member),
-                              message="AppleDouble file (extended attributes stored as a file)",
+        if not (member.parts and member.parts[0] != "__MACOSX"
+                and member.parts[-1].startswith("._") and not member.is_dir
+                and not member.is_symlink):
+            continue
+        try:
+            double = ctx.bundle.appledouble(member)
+        except ParseError as err:
+            yield ctx.finding(path=_shown(report, member), offset=err.offset,
+                              message=f"AppleDouble file cannot be parsed: {err.reason}",
                               command=_ditto(report))
+            continue
+        detritus = double.detritus
+        if detritus:
+            owner = member.parts[-1][2:]
+            yield ctx.finding(path=_shown(report, member),
+                              message=f"AppleDouble file gives {owner} "
+                              f"{' and '.join(_DETRITUS[d] for d in detritus)}: detritus "
+                              "codesign refuses once unpacked",
+                              evidence={"attributes": ", ".join(detritus)},
+                              command=_ditto(report))
+
+
+_DETRITUS = {XATTR_RESOURCE_FORK: "a resource fork (com.apple.ResourceFork)",
+             XATTR_FINDER_INFO: "non-zero Finder info (com.apple.FinderInfo)"}
 
 
 @rule(

@@ -120,13 +120,14 @@ class Evidence:
 
 #: The Apple open-source releases our source evidence was read in (tags of
 #: github.com/apple-oss-distributions/<project>).
-APPLE_RELEASES = {"Security": "Security-61901.0.87.0.1", "dyld": "dyld-1378", "ld64": "ld64-956.6"}
+APPLE_RELEASES = {"Security": "Security-61901.0.87.0.1", "dyld": "dyld-1378", "ld64": "ld64-956.6",
+                  "copyfile": "copyfile-224"}
 CODESIGNING_LIB = "OSX/libsecurity_codesigning/lib/"
 
 
 def source(project: str, path: str, function: str, what: str) -> Evidence:
     """Evidence from Apple's open source: ``function`` in ``path`` of ``project`` (Security,
-    dyld, ld64) at the release in ``APPLE_RELEASES`` does ``what``. A bare file name in
+    dyld, ld64, copyfile) at the release in ``APPLE_RELEASES`` does ``what``. A bare file name in
     Security means libsecurity_codesigning's lib/ directory."""
     if project == "Security" and "/" not in path:
         path = CODESIGNING_LIB + path
