@@ -36,11 +36,12 @@ import random
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
+
+from _timing import best_of  # noqa: E402
 
 VERSION = "scale-v2"
 CHUNK = 1 << 20
@@ -272,15 +273,6 @@ def run_cli(app: Path, jobs: int | None) -> tuple[float, float, float, float, di
     return seconds, rss_kib / 1024, peak[0] / 1024, peak[1] / 1024, json.loads(body)
 
 
-def _best(fn: Callable[[], object], repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dir", type=Path, default=REPO / ".cache" / "bench" / VERSION)
@@ -305,10 +297,10 @@ def main() -> None:
     runs: dict[str, list[float]] = {}
     findings: dict[str, list[str]] = {}
     for _ in range(args.repeat):
-        t_hash = min(t_hash, _best(lambda: hash_baseline(paths), 1))
-        t_walk = min(t_walk, _best(lambda: walk_baseline(app), 1))
-        t_bwalk = min(t_bwalk, _best(lambda: bundlelint_walk(app), 1))
-        t_floor = min(t_floor, _best(lambda: subprocess.run(
+        t_hash = min(t_hash, best_of(lambda: hash_baseline(paths), 1))
+        t_walk = min(t_walk, best_of(lambda: walk_baseline(app), 1))
+        t_bwalk = min(t_bwalk, best_of(lambda: bundlelint_walk(app), 1))
+        t_floor = min(t_floor, best_of(lambda: subprocess.run(
             [sys.executable, __file__, "--floor-child", str(app)], check=True), 1))
         for label, jobs in (("default jobs", None), ("--jobs 1", 1)):
             seconds, rss, tree_rss, tree_pss, report = run_cli(app, jobs)
@@ -378,14 +370,14 @@ def compare_pools(paths: list[str]) -> None:
     total = sum(t[2] for t in tasks)
     print(f"pools: {len(big)} files, {len(tasks)} ranges of 8 MiB, {total / 1e9:.2f} GB, "
           "4 KiB pages")
-    t_one = _best(lambda: [_page_digests(*t) for t in tasks], 2)
+    t_one = best_of(lambda: [_page_digests(*t) for t in tasks], 2)
     print(f"  serial, main thread:  {t_one:6.2f} s  {total / 1e9 / t_one:5.2f} GB/s")
     for jobs in (2, 4):
         for kind, make in (("threads", ThreadPoolExecutor), ("processes", ProcessPoolExecutor)):
             with make(jobs) as pool:
                 ex: Executor = pool
                 list(ex.map(_page_digests, *zip(*tasks[:jobs], strict=True)))  # start workers
-                t = _best(lambda ex=ex: list(ex.map(_page_digests, *zip(*tasks, strict=True))),
+                t = best_of(lambda ex=ex: list(ex.map(_page_digests, *zip(*tasks, strict=True))),
                           2)
             print(f"  {jobs} {kind:9}:         {t:6.2f} s  {total / 1e9 / t:5.2f} GB/s  "
                   f"({t_one / t:.2f}x serial)")

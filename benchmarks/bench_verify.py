@@ -23,27 +23,18 @@ import os
 import random
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
+
+from _timing import best_of  # noqa: E402
 
 from bundlelint.analysis.codehash import verify_code  # noqa: E402
 from bundlelint.analysis.seal import sealed_bundles  # noqa: E402
 from bundlelint.bundle import open_input  # noqa: E402
 
 CHUNK = 1 << 20  # the fastest plain-hashlib chunk size measured here (vs 8 MiB)
-
-
-def _best(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def _hash_ranges(path: Path, ranges: list[tuple[int, int]]) -> None:
@@ -80,9 +71,9 @@ def bench_code(path: Path, repeat: int) -> None:
 
     t_ours = t_base = t_parse = float("inf")
     for _ in range(repeat):  # interleave so both see the same machine state
-        t_ours = min(t_ours, _best(ours, 1))
-        t_base = min(t_base, _best(lambda: _hash_ranges(path, ranges), 1))
-        t_parse = min(t_parse, _best(parse_only, 1))
+        t_ours = min(t_ours, best_of(ours, 1))
+        t_base = min(t_base, best_of(lambda: _hash_ranges(path, ranges), 1))
+        t_parse = min(t_parse, best_of(parse_only, 1))
     mb = total / 1e6
     print(f"code: {path.name}: {len(result.slices)} slice(s), {len(ranges)} CodeDirectories, "
           f"{mb:.1f} MB signed, {bad} bad pages")
@@ -128,8 +119,8 @@ def bench_seal(megabytes: int, repeat: int) -> None:
 
         t_ours = t_base = float("inf")
         for _ in range(repeat):
-            t_ours = min(t_ours, _best(ours, 1))
-            t_base = min(t_base, _best(base, 1))
+            t_ours = min(t_ours, best_of(ours, 1))
+            t_base = min(t_base, best_of(base, 1))
         mb = total / 1e6
         print(f"seal: {len(paths)} files, {mb:.1f} MB sealed")
         print(f"  verify_seal (incl. bundle walk): {mb / t_ours:8.0f} MB/s"

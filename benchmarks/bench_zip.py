@@ -26,14 +26,14 @@ import random
 import subprocess
 import sys
 import tempfile
-import time
 import zipfile
 import zlib
-from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
+
+from _timing import best_of  # noqa: E402
 
 from bundlelint import zipsource  # noqa: E402
 from fixtures.macho_builder import MachOSpec, build_macho  # noqa: E402
@@ -52,15 +52,6 @@ else:
 with open("/proc/self/status") as fh:
     print(next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:")))
 """
-
-
-def _best(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def build(path: Path, big_mb: int, small: int) -> bytes:
@@ -106,8 +97,8 @@ def main() -> None:
         big = build(path, args.big_mb, args.small)
         print(f"archive: {path.stat().st_size / 2**20:.1f} MiB, "
               f"{args.big_mb} MiB executable + {args.small} x 16 KiB files")
-        base = _best(lambda: inflate_all(path), args.repeat)
-        ours = _best(lambda: zipsource.ZipSource(path), args.repeat)
+        base = best_of(lambda: inflate_all(path), args.repeat)
+        ours = best_of(lambda: zipsource.ZipSource(path), args.repeat)
         print(f"(1) zipfile inflating every member once: {base * 1000:.0f} ms")
         print(f"(2) ZipSource (count, spans, measuring pass): {ours * 1000:.0f} ms "
               f"= {ours / base:.2f}x the baseline")
@@ -129,8 +120,8 @@ def main() -> None:
                         fh.seek(at)
                         fh.read(4096)
 
-        marked = _best(with_marks, args.repeat) / len(spots)
-        restart = _best(from_start, args.repeat) / 20
+        marked = best_of(with_marks, args.repeat) / len(spots)
+        restart = best_of(from_start, args.repeat) / 20
         print(f"(3) random 4 KiB read in the executable: {marked * 1000:.2f} ms with "
               f"{marks} checkpoints ({marks * 40} KB) vs {restart * 1000:.1f} ms inflating "
               f"from the start = {restart / marked:.0f}x faster")
