@@ -207,8 +207,7 @@ def bundle_executable_missing(ctx: RuleContext) -> Iterator[Finding]:
         plist_path = bundle.display(bd.child("Info.plist"))
         name = info.executable
         macos_dir = bd.child("MacOS")
-        candidates = [e for e in bundle.children(macos_dir)
-                      if e.kind is not EntryKind.DIRECTORY]
+        candidates = _macos_files(bundle, macos_dir)
         if not name:
             suggestion = candidates[0].name if len(candidates) == 1 else "EXECUTABLE_NAME"
             yield ctx.finding(
@@ -239,6 +238,12 @@ def bundle_executable_missing(ctx: RuleContext) -> Iterator[Finding]:
                 "CFBundleExecutable to the name of the one that is there); then re-sign.",
                 evidence={"CFBundleExecutable": name},
             )
+
+
+def _macos_files(bundle: Bundle, macos_dir: str) -> list[Entry]:
+    """What CFBundleExecutable may name: the entries of Contents/MacOS that are not
+    directories (BL403 and BL409 both judge the key against this list)."""
+    return [e for e in bundle.children(macos_dir) if e.kind is not EntryKind.DIRECTORY]
 
 
 def _case_only_match(candidates: list[Entry], name: str) -> Entry | None:
@@ -284,9 +289,7 @@ def bundle_executable_case_mismatch(ctx: RuleContext) -> Iterator[Finding]:
         macos_dir = bd.child("MacOS")
         if bundle.entry(f"{macos_dir}/{name}") is not None:
             continue
-        candidates = [e for e in bundle.children(macos_dir)
-                      if e.kind is not EntryKind.DIRECTORY]
-        match = _case_only_match(candidates, name)
+        match = _case_only_match(_macos_files(bundle, macos_dir), name)
         if match is None:
             continue
         yield ctx.finding(
