@@ -6,7 +6,8 @@ Each example writes a bundle on disk: a helper whose *file name* is hostile byte
 necessarily UTF-8), an Info.plist (binary, so it can hold any control character) whose values
 are hostile, and an executable signed with a hostile Identifier and TeamIdentifier; and a
 notary log whose paths and messages are hostile. Then every output runs through the CLI:
-check in text/json/sarif/github, inspect text/json, notary-log text/json with ``--bundle``.
+check in text/json/sarif/github/html (whose markup must stay the reporter's own),
+inspect text/json, notary-log text/json with ``--bundle``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import tempfile
 from pathlib import Path
 
 from appbuilder import make_app
+from htmlcheck import check_markup_is_ours
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -93,13 +95,15 @@ def test_no_output_format_emits_controls_or_workflow_commands(
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         app = _build(root, file_name, value, identifier, team)
-        for fmt in ("text", "json", "sarif", "github"):
+        for fmt in ("text", "json", "sarif", "github", "html"):
             code, out, err = _run("--format", fmt, "--no-color", str(app))
             assert code == 1, err  # the unsigned helper is an error
             check_inert(out, github=fmt == "github")
             check_inert(err)
             if fmt in ("json", "sarif"):
                 json.loads(out)
+            if fmt == "html":
+                check_markup_is_ours(out)
         for fmt in ("text", "json"):
             code, out, err = _run("inspect", "--format", fmt, str(app))
             assert code == 0, err

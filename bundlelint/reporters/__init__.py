@@ -9,7 +9,7 @@ from bundlelint.engine import Report
 from bundlelint.reporters.summary import InputProblem
 from bundlelint.rules import Registry
 
-FORMATS = ("text", "json", "sarif", "github")
+FORMATS = ("text", "json", "sarif", "github", "html")
 
 
 class Reporter(Protocol):
@@ -34,6 +34,10 @@ def get_reporter(name: str) -> Reporter:
         from bundlelint.reporters.github import render_github
 
         return render_github
+    if name == "html":
+        from bundlelint.reporters.html import render_html
+
+        return render_html
     raise KeyError(name)
 
 
