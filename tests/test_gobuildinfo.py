@@ -261,13 +261,16 @@ def test_runtime_string_found_in_rodata_and_highest_wins() -> None:
     ("build\tk=a b", "must be quoted"),
     ('build\tk="unterminated', "invalid quoted value"),
     ("dep\tonly-one-column", "expected 2 or 3 columns"),
-    ("=>\tx\tv1", "replacement with no module"),
+    ("=>\tx\tv1\th1:x=", "replacement with no module"),
+    ("dep\ta\tv1\n=>\tx\tv1", "expected 3 columns for replacement; got 2"),
 ])
 def test_malformed_modinfo_lines(line: str, reason: str) -> None:
     text = "path\tp\n" + line + "\n"
     with pytest.raises(ParseError) as err:
         parse_modinfo(text, path="f", base=100)
-    assert reason in err.value.reason and err.value.offset == 100 + len("path\tp\n")
+    failing_line = line.split("\n")[-1]
+    assert reason in err.value.reason
+    assert err.value.offset == 100 + len(text) - len(failing_line) - 1
 
 
 def test_quoted_keys_and_values_are_decoded() -> None:
@@ -287,3 +290,23 @@ def test_modinfo_parser_never_crashes(text: str) -> None:
         parse_modinfo(text, path="f", base=0)
     except ParseError as err:
         assert err.offset is not None and 0 <= err.offset <= len(text.encode())
+
+
+def test_toolkit_kinds_from_dependencies() -> None:
+    """The four known toolkits come with their facts; other GUI modules are kind "other";
+    a module that only starts with a toolkit's name is neither."""
+    from bundlelint.analysis.golang import detect_other_toolkits, detect_toolkits
+
+    text = ("path\tex.com/app\nmod\tex.com/app\t(devel)\t\n"
+            "dep\tgioui.org\tv0.8.0\th1:a=\n"
+            "dep\tgithub.com/webview/webview_go\tv0.0.0-2024\th1:b=\n"
+            "dep\tgithub.com/progrium/darwinkit\tv0.5.0\n=>\t../darwinkit\t(devel)\t\n"
+            "dep\tgioui.org.evil/x\tv1.0.0\th1:c=\n")
+    main_path, main, deps, settings = parse_modinfo(text)
+    info = GoBuildInfo("go1.24.0", main_path, main, deps, settings, "inline", 0, text)
+    [gio] = detect_toolkits(info)
+    assert (gio.name, gio.version, gio.replaced_by) == ("Gio", "v0.8.0", None)
+    others = detect_other_toolkits(info)
+    assert [(o.name, o.module, o.version, o.replaced_by) for o in others] == [
+        ("webview", "github.com/webview/webview_go", "v0.0.0-2024", None),
+        ("DarwinKit", "github.com/progrium/darwinkit", "v0.5.0", "../darwinkit")]

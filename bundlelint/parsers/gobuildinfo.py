@@ -83,7 +83,9 @@ class GoBuildInfo:
         out: list[str] = []
         if self.path:
             out.append(f"path\t{self.path}")
-        mods = ([("mod", self.main)] if self.main else []) + [("dep", d) for d in self.deps]
+        # BuildInfo.String prints the main module unless it is the zero Module.
+        main = [] if self.main is None or _is_zero(self.main) else [("mod", self.main)]
+        mods = main + [("dep", d) for d in self.deps]
         for word, mod in mods:
             out.extend(_format_module(word, mod))
         for key, value in self.settings:
@@ -91,6 +93,10 @@ class GoBuildInfo:
             v = go_quote(value) if _quote_value(value) else value
             out.append(f"build\t{k}={v}")
         return out
+
+
+def _is_zero(mod: GoModule) -> bool:
+    return not (mod.path or mod.version or mod.sum or mod.replace)
 
 
 def _format_module(word: str, mod: GoModule) -> list[str]:
@@ -231,8 +237,11 @@ def parse_modinfo(text: str, *, path: str = "", base: int | None = None
         return ParseError(FORMAT, path, where, f"modinfo line {line_no}: {reason}")
 
     def module(cols: list[str], what: str) -> GoModule:
-        if len(cols) not in (2, 3):
-            raise fail(f"expected 2 or 3 columns for {what}; got {len(cols)}")
+        # ParseBuildInfo: readModuleLine takes 2 or 3 columns; a "=>" line needs all 3.
+        allowed = (3,) if what == "replacement" else (2, 3)
+        if len(cols) not in allowed:
+            expected = " or ".join(str(n) for n in allowed)
+            raise fail(f"expected {expected} columns for {what}; got {len(cols)}")
         return GoModule(cols[0], cols[1], cols[2] if len(cols) == 3 else "")
 
     remaining = text
