@@ -85,6 +85,36 @@ TOOLKITS: tuple[ToolkitFacts, ...] = (
 )
 
 
+#: Other Go GUI modules, shown by ``inspect`` and the SBOM as toolkit "other" (display only:
+#: no rule reads them, since bundlelint holds no checked facts about how they build on macOS).
+OTHER_TOOLKIT_MODULES: tuple[tuple[str, str], ...] = (
+    ("github.com/webview/webview_go", "webview"),
+    ("github.com/webview/webview", "webview"),
+    ("github.com/progrium/darwinkit", "DarwinKit"),
+    ("github.com/progrium/macdriver", "macdriver"),
+    ("github.com/getlantern/systray", "systray"),
+    ("fyne.io/systray", "systray"),
+    ("github.com/go-gl/glfw", "GLFW"),
+    ("github.com/veandco/go-sdl2", "SDL2"),
+    ("github.com/mappu/miqt", "MIQT (Qt)"),
+    ("github.com/therecipe/qt", "therecipe/qt"),
+    ("github.com/energye/energy/v2", "Energy (CEF)"),
+    ("github.com/gotk3/gotk3", "gotk3 (GTK)"),
+    ("github.com/lxn/walk", "walk"),
+    ("github.com/andlabs/ui", "andlabs/ui"),
+)
+
+
+@dataclass(frozen=True)
+class OtherToolkit:
+    """A GUI module outside ``TOOLKITS`` found in the dependencies (toolkit kind "other")."""
+
+    name: str
+    module: str  # the module path as the build info lists it
+    version: str
+    replaced_by: str | None
+
+
 @dataclass(frozen=True)
 class Toolkit:
     """A toolkit found in a binary's dependencies, with the version the build used."""
@@ -109,6 +139,8 @@ class GoInfo:
     build_info: GoBuildInfo | None
     build_info_error: ParseError | None
     toolkits: tuple[Toolkit, ...]
+    #: GUI modules of kind "other" (after the four ``TOOLKITS``), for display.
+    other_toolkits: tuple[OtherToolkit, ...] = ()
 
     @property
     def cgo_enabled(self) -> bool | None:
@@ -137,11 +169,28 @@ def detect_toolkits(info: GoBuildInfo) -> tuple[Toolkit, ...]:
     mods = ([info.main] if info.main else []) + list(info.deps)
     for facts in TOOLKITS:
         for mod in mods:
-            if mod.path == facts.module or mod.path.startswith(facts.module + "/"):
+            if _is_module_or_sub(mod.path, facts.module):
                 found.append(Toolkit(facts, mod.version,
                                      mod.replace.path if mod.replace else None))
                 break
     return tuple(found)
+
+
+def _is_module_or_sub(path: str, module: str) -> bool:
+    return path == module or path.startswith(module + "/")
+
+
+def detect_other_toolkits(info: GoBuildInfo) -> tuple[OtherToolkit, ...]:
+    """GUI modules of ``OTHER_TOOLKIT_MODULES`` among the main module and dependencies,
+    once per display name, in the table's order."""
+    found: dict[str, OtherToolkit] = {}
+    mods = ([info.main] if info.main else []) + list(info.deps)
+    for prefix, name in OTHER_TOOLKIT_MODULES:
+        for mod in mods:
+            if name not in found and _is_module_or_sub(mod.path, prefix):
+                found[name] = OtherToolkit(name, mod.path, mod.version,
+                                           mod.replace.path if mod.replace else None)
+    return tuple(found.values())
 
 
 def _slice_info(bundle: Bundle, entry: Entry, sl: Slice) -> GoInfo | None:
@@ -168,8 +217,10 @@ def _slice_info(bundle: Bundle, entry: Entry, sl: Slice) -> GoInfo | None:
     else:
         version, source = None, "unknown"
     toolkits = detect_toolkits(build_info) if build_info else ()
+    others = detect_other_toolkits(build_info) if build_info else ()
     return GoInfo(arch=sl.arch, go_version=version, version_source=source,
-                  build_info=build_info, build_info_error=error, toolkits=toolkits)
+                  build_info=build_info, build_info_error=error, toolkits=toolkits,
+                  other_toolkits=others)
 
 
 def go_info(bundle: Bundle, entry: Entry) -> tuple[GoInfo | None, ...]:

@@ -12,11 +12,13 @@ from typing import Any
 
 from bundlelint.analysis.cms import SignatureState, verify_signature
 from bundlelint.analysis.codehash import CodeVerification, bundle_layouts, verify_code
+from bundlelint.analysis.golang import GoInfo, slice_go_info
 from bundlelint.analysis.seal import verify_seal
 from bundlelint.bundle import Bundle, Entry, EntryKind
 from bundlelint.errors import ParseError
 from bundlelint.options import Options
 from bundlelint.parsers.codesign import CodeDirectory
+from bundlelint.parsers.gobuildinfo import GoModule
 from bundlelint.parsers.macho import MachOFile, Slice, Version
 from bundlelint.parsers.requirements import parse_requirements
 
@@ -94,6 +96,7 @@ def _slice(bundle: Bundle, entry: Entry, sl: Slice, hashes: CodeVerification | N
         "minos": str(bv.minos) if bv else None,
         "sdk": str(bv.sdk) if bv else None,
         "signed": sl.code_signature is not None,
+        "go": go_record(slice_go_info(bundle, entry, sl)),
     }
     sig = sl.signature
     if sl.signature_error is not None:
@@ -130,6 +133,43 @@ def _slice(bundle: Bundle, entry: Entry, sl: Slice, hashes: CodeVerification | N
                               else None)
     record["requirements"] = _requirements(sig.requirements, entry.display)
     return record
+
+
+def _module(mod: GoModule) -> dict[str, Any]:
+    return {"path": mod.path, "version": mod.version, "sum": mod.sum,
+            "replace": _module(mod.replace) if mod.replace else None}
+
+
+def go_record(info: GoInfo | None) -> dict[str, Any] | None:
+    """A Go slice's build info as ``go version -m`` reads it (None for a slice not linked by
+    Go): the fields of ``runtime/debug.BuildInfo`` in file order, settings as a list because
+    their order is the file's and a key may repeat, plus the toolkits found in the
+    dependencies and ``lines``, the exact lines ``go version -m`` prints after the file name."""
+    if info is None:
+        return None
+    bi = info.build_info
+    toolkits = [{"name": tk.name, "kind": "known", "module": tk.facts.module,
+                 "version": tk.version, "replaced_by": tk.replaced_by}
+                for tk in info.toolkits]
+    toolkits += [{"name": tk.name, "kind": "other", "module": tk.module, "version": tk.version,
+                  "replaced_by": tk.replaced_by} for tk in info.other_toolkits]
+    return {
+        "version": info.go_version,
+        "version_source": info.version_source,
+        "build_info": None if bi is None else {
+            "format": bi.format,
+            "offset": bi.offset,
+            "path": bi.path,
+            "main": _module(bi.main) if bi.main else None,
+            "deps": [_module(dep) for dep in bi.deps],
+            "settings": [{"key": key, "value": value} for key, value in bi.settings],
+            "lines": bi.lines(),
+        },
+        "build_info_error": (None if info.build_info_error is None else
+                             {"message": str(info.build_info_error),
+                              "offset": info.build_info_error.offset}),
+        "toolkits": toolkits,
+    }
 
 
 def _requirements(blob: bytes | None, path: str) -> str | None:

@@ -55,6 +55,8 @@ def render_text(doc: dict[str, Any]) -> str:
         lines.append(f"  Format={f['format']}")
         for sl in f["slices"]:
             lines.extend(f"  {line}" for line in _slice_lines(sl))
+            if sl.get("go"):
+                lines.extend(f"    {line}" for line in _go_lines(sl["go"]))
     # Every field comes from the input (Identifier, TeamIdentifier, authority names, paths):
     # each line is escaped once here, so none can break the layout or reach the terminal raw.
     return "\n".join(line_safe(printable(line)) for line in lines) + "\n"
@@ -95,4 +97,23 @@ def _slice_lines(sl: dict[str, Any]) -> list[str]:
         out.append("  Entitlements=" + json.dumps(sl["entitlements"], sort_keys=True))
     if sl.get("requirements"):
         out.extend(f"  {line}" for line in sl["requirements"].splitlines())
+    return out
+
+
+def _go_lines(go: dict[str, Any]) -> list[str]:
+    """The Go version, toolkits, and ``go version -m``'s lines with each tab shown as a space
+    (Go quotes every build value holding a space or tab, and module columns hold none, so
+    the columns stay unambiguous)."""
+    out = [f"Go={go['version'] or 'unknown'} (from {go['version_source']})"]
+    for tk in go["toolkits"]:
+        replaced = f" => {tk['replaced_by']}" if tk["replaced_by"] else ""
+        kind = "" if tk["kind"] == "known" else " (other)"
+        out.append(f"Toolkit={tk['name']}{kind} {tk['module']} {tk['version']}{replaced}")
+    if go["build_info_error"]:
+        out.append(f"Go build info unreadable: {go['build_info_error']['message']}")
+    bi = go["build_info"]
+    if bi is not None:
+        out.extend(f"  {line.replace(chr(9), ' ').rstrip(' ')}" for line in bi["lines"] if line)
+    elif not go["build_info_error"]:
+        out.append("Go build info: none (stripped)")
     return out
