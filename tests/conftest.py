@@ -42,6 +42,8 @@ TOOLCHAIN_FIXTURES = frozenset(
         "built_macho",
         "go_fyne_nocgo_arm64",
         "go_fyne_cgo_arm64",
+        "go_modapp_amd64",
+        "go_modapp_dirty_arm64",
     }
 )
 
@@ -125,6 +127,18 @@ def go_fyne_nocgo_arm64() -> Path:
 def go_fyne_cgo_arm64() -> Path:
     """The same app built with cgo, externally linked by ``zig cc``."""
     return _built(toolchain.go_toolkit, True, optional=True)
+
+
+@pytest.fixture(scope="session")
+def go_modapp_amd64() -> Path:
+    """Versioned deps with sums, both kinds of replace, git-stamped, -trimpath + -ldflags."""
+    return _built(toolchain.go_modapp, "amd64", "clean")
+
+
+@pytest.fixture(scope="session")
+def go_modapp_dirty_arm64() -> Path:
+    """The same module after an edit: vcs.modified=true, -buildmode=pie, -tags, -ldflags."""
+    return _built(toolchain.go_modapp, "arm64", "dirty")
 
 
 @pytest.fixture(scope="session")

@@ -406,6 +406,109 @@ def go_toolkit(cgo: bool, goarch: str = "arm64") -> Path:
     return build(go_toolkit_spec(cgo, goarch)) / "fyneapp"
 
 
+#: A module proxy on disk (``GOPROXY=file://...``) made by ``mkproxy.py``: versioned modules
+#: with real ``h1:`` sums and no network. ``example.org/widget`` is replaced by a fork at another
+#: path and version, ``example.org/local`` by a directory, so the build info has every shape of
+#: ``dep`` and ``=>`` line Go writes.
+GO_PROXY_MODULES = {
+    "example.org/gizmo": ("v1.2.3", "example.org/gizmo",
+                          "package gizmo\n\n// Name is the module's name.\n"
+                          "func Name() string { return \"gizmo\" }\n"),
+    "example.org/widget": ("v0.4.0", "example.org/widget",
+                           "package widget\n\n// Name is the module's name.\n"
+                           "func Name() string { return \"widget\" }\n"),
+    # The fork's go.mod declares the path it replaces, as the go command requires.
+    "example.org/widget-fork": ("v0.4.1", "example.org/widget",
+                                "package widget\n\n// Name is the module's name.\n"
+                                "func Name() string { return \"widget fork\" }\n"),
+}
+
+MKPROXY = """\
+import json, sys, zipfile
+from pathlib import Path
+
+modules = json.loads(Path("proxy.json").read_text())
+for path, (version, declared, source) in modules.items():
+    at = Path("proxy", path, "@v")
+    at.mkdir(parents=True, exist_ok=True)
+    (at / "list").write_text(version + "\\n")
+    (at / f"{version}.info").write_text(json.dumps({"Version": version,
+                                                    "Time": "2024-01-02T03:04:05Z"}))
+    gomod = f"module {declared}\\n\\ngo 1.22\\n"
+    (at / f"{version}.mod").write_text(gomod)
+    with zipfile.ZipFile(at / f"{version}.zip", "w") as zf:
+        zf.writestr(f"{path}@{version}/go.mod", gomod)
+        zf.writestr(f"{path}@{version}/{Path(path).name.split('-')[0]}.go", source)
+"""
+
+GO_MODAPP_SOURCES = {
+    "go.mod": "module example.com/modapp\n\ngo 1.22\n\nrequire (\n"
+              "\texample.org/gizmo v1.2.3\n\texample.org/local v0.0.0\n"
+              "\texample.org/widget v0.4.0\n)\n\n"
+              "replace example.org/widget v0.4.0 => example.org/widget-fork v0.4.1\n\n"
+              "replace example.org/local => ./local\n",
+    "main.go": "package main\n\nimport (\n\t\"fmt\"\n\n\t\"example.org/gizmo\"\n"
+               "\t\"example.org/local\"\n\t\"example.org/widget\"\n)\n\n"
+               "var version = \"dev\"\n\nfunc main() {\n"
+               "\tfmt.Println(gizmo.Name(), widget.Name(), local.Name(), version)\n}\n",
+    "local/go.mod": "module example.org/local\n\ngo 1.22\n",
+    "local/local.go": "package local\n\n// Name is the module's name.\n"
+                      "func Name() string { return \"local\" }\n",
+    ".gitignore": "/out/\n/proxy/\n",
+    "mkproxy.py": MKPROXY,
+    "proxy.json": json.dumps(GO_PROXY_MODULES),
+}
+
+#: A fixed identity and clock for the commit, so the stamped revision is the same every build.
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Fixture", "GIT_AUTHOR_EMAIL": "fixture@example.com",
+    "GIT_COMMITTER_NAME": "Fixture", "GIT_COMMITTER_EMAIL": "fixture@example.com",
+    "GIT_AUTHOR_DATE": "2024-01-02T03:04:05Z", "GIT_COMMITTER_DATE": "2024-01-02T03:04:05Z",
+    "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1",
+}
+MODAPP_LDFLAGS = "-ldflags=-s -w -X main.version=2.0.0"
+MODAPP_DIRTY_LDFLAGS = "-ldflags=-X 'main.version=2.0 dirty'"
+
+
+def go_modapp_spec(goarch: str = "amd64") -> BuildSpec:
+    """A module with versioned dependencies (``h1:`` sums from a file proxy), a module-path
+    replacement and a directory replacement, committed to git and built twice with VCS
+    stamping: ``out/modapp`` from the clean tree with ``-trimpath`` and ``-ldflags``
+    (``vcs.modified=false``; the go command leaves ``-ldflags`` out of the build info under
+    ``-trimpath``, cmd/go/internal/load/pkg.go ``setBuildInfo``), then ``out/modapp-dirty``
+    after an edit, with ``-buildmode=pie``, ``-tags`` and a quoted ``-ldflags``
+    (``vcs.modified=true``). GOAMD64=v3 / GOARM64=v8.2 put the level in the settings."""
+    level = {"GOAMD64": "v3"} if goarch == "amd64" else {"GOARM64": "v8.2"}
+    return BuildSpec(
+        name=f"go-modapp-darwin-{goarch}",
+        sources=GO_MODAPP_SOURCES,
+        steps=(
+            (PYTHON, "mkproxy.py"),
+            (GO, "mod", "tidy"),
+            ("git", "init", "-q", "-b", "main"),
+            ("git", "add", "-A"),
+            ("git", "commit", "-q", "-m", "fixture"),
+            (GO, "build", "-trimpath", MODAPP_LDFLAGS, "-o", "out/modapp", "."),
+            (PYTHON, "-c", "open('main.go', 'a').write('// edited after the commit\\n')"),
+            (GO, "build", "-buildmode=pie", "-tags=netgo osusergo", MODAPP_DIRTY_LDFLAGS,
+             "-o", "out/modapp-dirty", "."),
+        ),
+        env={"CGO_ENABLED": "0", "GOOS": "darwin", "GOARCH": goarch, **level,
+             "GOPROXY": "file://@WORK@/proxy", "GOSUMDB": "off", "GOFLAGS": "-buildvcs=true",
+             **GIT_ENV},
+        outputs=("out/modapp", "out/modapp-dirty"),
+        tools=("go", "git"),
+    )
+
+
+def go_modapp(goarch: str = "amd64", tree: str = "clean") -> Path:
+    """``out/modapp`` (``tree="clean"``) or ``out/modapp-dirty`` (``"dirty"``)."""
+    if shutil.which("git") is None:
+        raise ToolchainUnavailable("no `git` executable (VCS stamping needs it)")
+    name = {"clean": "modapp", "dirty": "modapp-dirty"}[tree]
+    return build(go_modapp_spec(goarch)) / "out" / name
+
+
 def go_hello(goarch: str) -> Path:
     return build(go_hello_spec(goarch)) / "hello"
 
