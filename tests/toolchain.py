@@ -477,8 +477,9 @@ def go_modapp_spec(goarch: str = "amd64") -> BuildSpec:
     (``vcs.modified=false``; the go command leaves ``-ldflags`` out of the build info under
     ``-trimpath``, cmd/go/internal/load/pkg.go ``setBuildInfo``), then ``out/modapp-dirty``
     after an edit, with ``-buildmode=pie``, ``-tags`` and a quoted ``-ldflags``
-    (``vcs.modified=true``). GOAMD64=v3 / GOARM64=v8.2 put the level in the settings."""
-    level = {"GOAMD64": "v3"} if goarch == "amd64" else {"GOARM64": "v8.2"}
+    (``vcs.modified=true``). The settings carry the default GOAMD64/GOARM64 level (a
+    non-default one would make every run without a warm cache compile the standard library
+    once more)."""
     return BuildSpec(
         name=f"go-modapp-darwin-{goarch}",
         sources=GO_MODAPP_SOURCES,
@@ -493,7 +494,7 @@ def go_modapp_spec(goarch: str = "amd64") -> BuildSpec:
             (GO, "build", "-buildmode=pie", "-tags=netgo osusergo", MODAPP_DIRTY_LDFLAGS,
              "-o", "out/modapp-dirty", "."),
         ),
-        env={"CGO_ENABLED": "0", "GOOS": "darwin", "GOARCH": goarch, **level,
+        env={"CGO_ENABLED": "0", "GOOS": "darwin", "GOARCH": goarch,
              "GOPROXY": "file://@WORK@/proxy", "GOSUMDB": "off", "GOFLAGS": "-buildvcs=true",
              **GIT_ENV},
         outputs=("out/modapp", "out/modapp-dirty"),
