@@ -15,56 +15,31 @@ import heapq
 import os
 import stat
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from functools import cached_property
 from operator import attrgetter
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, BinaryIO, NamedTuple, Protocol, TypeVar
 
 from bundlelint.errors import FileSkipped, ParseError
+from bundlelint.layout import (
+    BundleDir,
+    Layout,
+    Place,
+    find_bundle_dirs,
+    place_of,
+)
 from bundlelint.options import Options
 from bundlelint.parsers.appledouble import AppleDouble, parse_appledouble
 from bundlelint.parsers.macho import MachOFile, parse_macho, sniff_macho
 from bundlelint.parsers.plist import MAX_PLIST_BYTES, InfoPlist, parse_plist
+from bundlelint.parsers.volume import NodeKind
 from bundlelint.shellquote import ShellWord, quote_path
 
 if TYPE_CHECKING:
     from bundlelint.zipsource import ZipMember, ZipReport
 
-#: Directories under a bundle's resource base (``Contents/``, or a framework's version
-#: directory) whose files the signer treats as nested code: the ``nested`` rule of the default
-#: rules2 (Security, bundlediskrep.cpp, ``BundleDiskRep::defaultResourceRules``;
-#: docs/formats.md 4).
-CODE_DIRECTORIES = (
-    "MacOS",
-    "Frameworks",
-    "SharedFrameworks",
-    "PlugIns",
-    "Plug-ins",
-    "XPCServices",
-    "Helpers",
-    "Library/Automator",
-    "Library/Spotlight",
-    "Library/LoginItems",
-)
-#: Directory extensions that make a nested bundle.
-BUNDLE_EXTENSIONS = (
-    ".app",
-    ".framework",
-    ".appex",
-    ".xpc",
-    ".bundle",
-    ".plugin",
-    ".kext",
-    ".qlgenerator",
-    ".mdimporter",
-    ".saver",
-    ".prefPane",
-)
 T = TypeVar("T")
 METALLIB_MAGIC = b"MTLB"
-#: Bundles that are applications of a kind: their Info.plist names a Contents/MacOS executable.
-APP_LIKE_EXTENSIONS = (".app", ".appex", ".xpc")
 SNIFF_BYTES = 8
 #: Entries nested deeper than this many directories are reported, not walked.
 MAX_DEPTH = 64
@@ -91,14 +66,6 @@ _MACHO, _METALLIB, _PLIST, _DATA = (EntryKind.MACHO, EntryKind.METALLIB, EntryKi
 _READ_KINDS = frozenset((_MACHO, _METALLIB, _PLIST, _DATA))
 _UNREADABLE, _SYMLINK, _DIRECTORY, _SPECIAL = (EntryKind.UNREADABLE, EntryKind.SYMLINK,
                                                EntryKind.DIRECTORY, EntryKind.SPECIAL)
-
-
-class Place(enum.Enum):
-    """Where an entry sits: somewhere the signer treats as code, in Resources, or elsewhere."""
-
-    CODE = "code"
-    RESOURCES = "resources"
-    OTHER = "other"
 
 
 class RawEntry(NamedTuple):
@@ -216,14 +183,6 @@ class SingleFileSource:
         return open(self.path, "rb")
 
 
-def _suffix(relpath: str) -> str:
-    """``PurePosixPath(relpath).suffix`` without building a path object (called for every
-    directory of the input)."""
-    name = relpath.rpartition("/")[2]
-    dot = name.rfind(".")
-    return name[dot:] if 0 < dot < len(name) - 1 else ""
-
-
 def _why(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
@@ -283,23 +242,29 @@ class Entry(NamedTuple):
         return PurePosixPath(self.display).name
 
 
-@dataclass(frozen=True)
-class BundleDir:
-    """A bundle inside the input (or the input itself): where its Info.plist and code live."""
+class _LayoutTree:
+    """The bundle model seen as the layout's :class:`bundlelint.layout.Tree`."""
 
-    relpath: str  # "" for the root bundle
-    display: str
-    extension: str
-    contents: str  # prefix of its Contents directory: "Contents/" for a macOS-style bundle
+    def __init__(self, bundle: Bundle) -> None:
+        self._bundle = bundle
 
-    def child(self, rel: str) -> str:
-        """The input-relative path of ``rel`` inside this bundle's Contents directory."""
-        base = f"{self.relpath}/" if self.relpath else ""
-        return f"{base}{self.contents}{rel}"
+    def node_kind(self, relpath: str) -> NodeKind | None:
+        entry = self._bundle.entry(relpath)
+        return None if entry is None else _NODE_KIND.get(entry.kind, NodeKind.FILE)
 
-    @property
-    def is_app(self) -> bool:
-        return self.extension == ".app"
+    def link_target(self, relpath: str) -> str | None:
+        entry = self._bundle.entry(relpath)
+        return entry.symlink_target if entry is not None and entry.kind is _SYMLINK else None
+
+    def read_info_plist(self, relpath: str) -> InfoPlist | ParseError:
+        entry = self._bundle.entry(relpath)
+        if entry is None:
+            return ParseError("plist", self._bundle.display(relpath), None, "does not exist")
+        return self._bundle.plist_file(entry)
+
+
+_NODE_KIND = {EntryKind.DIRECTORY: NodeKind.DIRECTORY, EntryKind.SYMLINK: NodeKind.SYMLINK,
+              EntryKind.SPECIAL: NodeKind.OTHER, EntryKind.UNREADABLE: NodeKind.OTHER}
 
 
 class Bundle:
@@ -331,9 +296,13 @@ class Bundle:
             raw = list(source.walk())
         self.is_single_file = len(raw) == 1 and raw[0].relpath == ""
         dirs = {r[0] for r in raw if r[1]}  # relpath, is_dir (by index: once per path)
-        self.bundle_dirs = self._find_bundle_dirs(dirs)
+        links = {r[0] for r in raw if r[3]}  # relpath, is_symlink
+        self.bundle_dirs = find_bundle_dirs(self.name, dirs, links, self.is_single_file)
+        #: The geometry of the input's bundles: content bases, Info.plists, main executables,
+        #: code locations, signing targets (``bundlelint.layout``).
+        self.layout = Layout(_LayoutTree(self), self.bundle_dirs, self.is_single_file,
+                             self.name)
         self._bundle_dirs_by_path = {bd.relpath: bd for bd in self.bundle_dirs}
-        self._owner_by_directory: dict[str, BundleDir] = {}
         self._place_by_parent: dict[str, Place] = {}
         self.entries: tuple[Entry, ...] = self._classify_all(raw)
         self._by_path = {e[0]: e for e in self.entries}  # by relpath
@@ -351,65 +320,13 @@ class Bundle:
             return self.name
         return f"{self.name}/{relpath}"
 
-    def _find_bundle_dirs(self, dirs: set[str]) -> tuple[BundleDir, ...]:
-        found: list[BundleDir] = []
-        if not self.is_single_file:
-            ext = PurePosixPath(self.name).suffix
-            contents = "Contents/" if "Contents" in dirs else ""
-            found.append(BundleDir("", self.name, ext, contents))
-        for rel in sorted(dirs):
-            ext = _suffix(rel)
-            if ext in BUNDLE_EXTENSIONS:
-                contents = "Contents/" if f"{rel}/Contents" in dirs else ""
-                found.append(BundleDir(rel, self.display(rel), ext, contents))
-        return tuple(found)
-
     def _place(self, relpath: str) -> Place:
-        """Where the signer puts ``relpath``, by the default rules2 of its innermost bundle
-        (Security, bundlediskrep.cpp, ``BundleDiskRep::defaultResourceRules``), matched
-        against the path relative to that bundle's resource base (``Contents/``, or
-        ``Versions/<name>/`` of a versioned framework):
-
-        * ``Resources/...`` is a resource (weight 20 beats the nested rules);
-        * anything in a ``.dSYM`` directory is a resource (weight 11);
-        * a file directly in the base, or under a ``CODE_DIRECTORIES`` entry, is nested code
-          (weight 10);
-        * anything else is a resource outside Resources (``OTHER``), and so is everything in a
-          flat bundle (no Contents, not versioned: CFBundle's resources directory is the
-          bundle itself, and its rules have no nested entries) and anything of a versioned
-          framework outside ``Versions/<name>/`` (its root holds only symlinks).
-
-        The answer depends only on the parent directory of ``relpath`` (``_classify_all``
-        relies on it)."""
+        """Where the signer puts ``relpath`` (``bundlelint.layout.place_of`` in its innermost
+        bundle; everything of a single-file input is code). The answer depends only on the
+        parent directory of ``relpath`` (``_classify_all`` relies on it)."""
         if self.is_single_file:
             return Place.CODE
-        owner = self.bundle_dir_of(relpath)
-        base = self._resource_base(owner, relpath)
-        if base is None or not relpath.startswith(base):
-            return Place.OTHER
-        inner = relpath[len(base):]
-        if inner.startswith("Resources/"):
-            return Place.RESOURCES
-        parent = inner.rpartition("/")[0]
-        if parent.endswith(".dSYM") or ".dSYM/" in parent:
-            return Place.OTHER
-        if not parent or any(inner.startswith(d + "/") for d in CODE_DIRECTORIES):
-            return Place.CODE
-        return Place.OTHER
-
-    @staticmethod
-    def _resource_base(owner: BundleDir, relpath: str) -> str | None:
-        """The input-relative prefix ``owner``'s seal rules are matched against, for
-        ``relpath`` inside it; ``None`` for a flat bundle (no nested code there)."""
-        if owner.contents:
-            return owner.child("")
-        if owner.extension != ".framework":
-            return None
-        prefix = f"{owner.relpath}/" if owner.relpath else ""
-        parts = relpath[len(prefix):].split("/")
-        if len(parts) >= 3 and parts[0] == "Versions":
-            return f"{prefix}Versions/{parts[1]}/"
-        return None
+        return place_of(self.layout.owner_of(relpath), relpath)
 
     def _classify_all(self, raws: list[RawEntry]) -> tuple[Entry, ...]:
         """The entries for ``raws``: each one's kind by magic (or by what the walk saw) and its
@@ -418,7 +335,7 @@ class Bundle:
         name = self.name
         bundle_dirs = self._bundle_dirs_by_path
         place_by_parent = self._place_by_parent
-        place_of = self._place
+        place_at = self._place
         out: list[Entry] = []
         append = out.append
         for raw in raws:
@@ -443,37 +360,19 @@ class Bundle:
             # The place of a path that is not itself a bundle depends only on its parent
             # directory: every test in ``_place`` is a prefix test that ends at a "/".
             if relpath in bundle_dirs:
-                place = place_of(relpath)
+                place = place_at(relpath)
             else:
                 parent = relpath.rpartition("/")[0]
                 place = place_by_parent.get(parent)  # type: ignore[assignment]
                 if place is None:
-                    place = place_by_parent[parent] = place_of(relpath)
+                    place = place_by_parent[parent] = place_at(relpath)
             append(_new_tuple(Entry, (relpath, name, kind, size, mode, place, target, error,
                                       container)))
         return tuple(out)
 
     def bundle_dir_of(self, relpath: str) -> BundleDir:
-        """The innermost bundle that contains ``relpath`` (found by walking up its parents,
-        so the cost does not grow with the number of bundles)."""
-        by_path = self._bundle_dirs_by_path
-        found = by_path.get(relpath)
-        if found is not None and found.relpath:
-            return found
-        parent = relpath.rpartition("/")[0]
-        cached = self._owner_by_directory.get(parent)
-        if cached is not None:
-            return cached
-        owner = self.bundle_dirs[0] if self.bundle_dirs else BundleDir("", self.name, "", "")
-        path = parent
-        while path:
-            found = by_path.get(path)
-            if found is not None and found.relpath:
-                owner = found
-                break
-            path = path.rpartition("/")[0]
-        self._owner_by_directory[parent] = owner
-        return owner
+        """The innermost bundle that contains ``relpath`` (``Layout.owner_of``)."""
+        return self.layout.owner_of(relpath)
 
     def entry(self, relpath: str) -> Entry | None:
         return self._by_path.get(relpath)
@@ -679,44 +578,17 @@ class Bundle:
 
     def innermost_app(self, relpath: str) -> BundleDir | None:
         """The innermost app-like bundle (.app, .appex, .xpc) containing ``relpath``."""
-        best: BundleDir | None = None
-        for bd in self.bundle_dirs:
-            inside = not bd.relpath or relpath.startswith(bd.relpath + "/")
-            if inside and bd.extension in APP_LIKE_EXTENSIONS and (
-                    best is None or len(bd.relpath) >= len(best.relpath)):
-                best = bd
-        return best
+        return self.layout.innermost_app(relpath)
 
     def content_base(self, bundle_dir: BundleDir) -> str:
-        """Input-relative prefix of the directory that holds ``bundle_dir``'s content: for a
-        versioned framework the version ``Versions/Current`` points at (``Versions/A`` if that
-        link is missing or leaves the framework), since links are not followed; else its
-        Contents directory (or the bundle itself when flat)."""
-        if bundle_dir.extension != ".framework":
-            return bundle_dir.child("")
-        prefix = f"{bundle_dir.relpath}/" if bundle_dir.relpath else ""
-        current = self.entry(f"{prefix}Versions/Current")
-        names = []
-        if current is not None and current.kind is EntryKind.SYMLINK and current.symlink_target:
-            names.append(current.symlink_target.strip("/"))
-        names.append("A")
-        for name in names:
-            entry = self.entry(f"{prefix}Versions/{name}")
-            if "/" not in name and entry is not None and entry.kind is EntryKind.DIRECTORY:
-                return f"{prefix}Versions/{name}/"
-        return prefix
+        """Input-relative prefix of ``bundle_dir``'s content (``Layout.content_base``)."""
+        return self.layout.content_base(bundle_dir)
 
-    def info_plist_entry(self, bundle_dir: BundleDir,
-                         exclude: tuple[EntryKind, ...] = (EntryKind.DIRECTORY,)
-                         ) -> Entry | None:
-        """``Info.plist`` (or ``Resources/Info.plist``) of ``bundle_dir``: the first of the two
-        that exists and is not of a kind in ``exclude``."""
-        base = self.content_base(bundle_dir)
-        for rel in ("Info.plist", "Resources/Info.plist"):
-            entry = self.entry(base + rel)
-            if entry is not None and entry.kind not in exclude:
-                return entry
-        return None
+    def info_plist_entry(self, bundle_dir: BundleDir) -> Entry | None:
+        """The entry of the Info.plist CFBundle reads for ``bundle_dir``
+        (``Layout.info_plist_path``), if anything but a directory is there."""
+        path = self.layout.info_plist_path(bundle_dir)
+        return None if path is None else self.entry(path)
 
     def plist_file(self, entry: Entry) -> InfoPlist | ParseError:
         """``entry`` parsed as an Info.plist (a dictionary at the top), or why it cannot be;
@@ -747,17 +619,13 @@ class Bundle:
 
     @cached_property
     def main_executable(self) -> Entry | None:
-        """The root bundle's CFBundleExecutable entry, if it names an existing file."""
+        """The root bundle's main executable (``Layout.main_executable``), or the input itself
+        when it is a single file."""
         root = self.root_bundle
         if root is None:
             return self.entries[0] if self.entries else None
-        try:
-            info = self.info_plist(root)
-        except ParseError:
-            return None
-        if info is None or not info.executable:
-            return None
-        return self.entry(root.child(f"MacOS/{info.executable}"))
+        path = self.layout.main_executable(root)
+        return None if path is None else self.entry(path)
 
 
 def open_input(path: Path, options: Options | None = None,

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from appbuilder import make_app
 
-from bundlelint.bundle import Place, open_input
+from bundlelint.bundle import open_input
+from bundlelint.layout import Place
 
 LAYOUT = {
     "Contents/PkgInfo": b"APPL????",

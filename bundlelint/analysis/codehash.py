@@ -26,8 +26,7 @@ from bundlelint.analysis.hashing import CHUNK as CHUNK
 from bundlelint.analysis.hashing import PageResult as PageResult
 from bundlelint.analysis.hashing import PageSpec as PageSpec
 from bundlelint.analysis.hashing import verify_pages as verify_pages
-from bundlelint.bundle import Bundle, BundleDir, Entry, EntryKind
-from bundlelint.errors import ParseError
+from bundlelint.bundle import Bundle, Entry, EntryKind
 from bundlelint.parsers.codesign import (
     CSMAGIC_EMBEDDED_ENTITLEMENTS,
     CodeDirectory,
@@ -145,73 +144,6 @@ def _digest_for(hash_type: int) -> tuple[Callable[..., hashlib._Hash], int] | No
 
 
 @dataclass(frozen=True)
-class BundleLayout:
-    """Where a bundle keeps its code, seal and Info.plist (input-relative paths).
-
-    ``base`` is the directory CodeResources paths are relative to: ``X.app/Contents/`` for a
-    macOS app, ``X.framework/Versions/A/`` for a versioned framework (best effort), the bundle
-    directory itself for a shallow bundle.
-    """
-
-    bundle_dir: BundleDir
-    base: str  # with a trailing "/" unless empty
-    info_plist: str | None  # relpath of the Info.plist entry, if any
-    main_executable: str | None  # relpath of the main executable, if it exists
-    executable_name: str | None
-    code_resources: str  # relpath where _CodeSignature/CodeResources should be
-
-    def rel(self, relpath: str) -> str:
-        """``relpath`` relative to the seal base."""
-        return relpath[len(self.base):] if relpath.startswith(self.base) else relpath
-
-
-def bundle_layouts(bundle: Bundle) -> tuple[BundleLayout, ...]:
-    """The layout of every bundle in the input (cached)."""
-    return bundle.memo("codehash", "layouts", lambda: _compute_layouts(bundle))
-
-
-def layout_of(bundle: Bundle, bundle_dir: BundleDir) -> BundleLayout | None:
-    for layout in bundle_layouts(bundle):
-        if layout.bundle_dir.relpath == bundle_dir.relpath:
-            return layout
-    return None
-
-
-def _compute_layouts(bundle: Bundle) -> tuple[BundleLayout, ...]:
-    if bundle.is_single_file:
-        return ()
-    out = []
-    for bd in bundle.bundle_dirs:
-        base = bundle.content_base(bd)
-        info = bundle.info_plist_entry(bd, exclude=(EntryKind.DIRECTORY, EntryKind.SYMLINK,
-                                                    EntryKind.SPECIAL))
-        info_rel = info.relpath if info is not None else None
-        exe_name = _executable_name(bundle, info)
-        main = None
-        if exe_name and "/" not in exe_name and exe_name not in (".", ".."):
-            candidates = [f"{base}MacOS/{exe_name}", f"{base}{exe_name}"]
-            for cand in candidates:
-                entry = bundle.entry(cand)
-                if entry is not None and entry.kind not in (EntryKind.DIRECTORY,
-                                                            EntryKind.SYMLINK):
-                    main = cand
-                    break
-        out.append(BundleLayout(bd, base, info_rel, main, exe_name,
-                                f"{base}_CodeSignature/CodeResources"))
-    return tuple(out)
-
-
-def _executable_name(bundle: Bundle, info: Entry | None) -> str | None:
-    """CFBundleExecutable of the Info.plist ``info`` (parsed once, shared with the rules)."""
-    if info is None:
-        return None
-    parsed = bundle.plist_file(info)
-    if isinstance(parsed, ParseError):
-        return None
-    return parsed.executable or None
-
-
-@dataclass(frozen=True)
 class FileSlot:
     """Special-slot data that is a file of the bundle (Info.plist, CodeResources): its digest is
     streamed through the shared hashing (cached, never read into memory whole), so a file of
@@ -258,16 +190,12 @@ def _file_slot(bundle: Bundle, entry: Entry) -> FileSlot | None:
 def _skipped_info_plist(bundle: Bundle, entry: Entry) -> Entry | None:
     """The Info.plist of the bundle holding ``entry`` when it exists but is over
     ``--max-file-size`` (so whether ``entry`` is that bundle's main executable is unknown)."""
-    info = bundle.info_plist_entry(bundle.bundle_dir_of(entry.relpath))
-    return info if info is not None and bundle.skipped(info) else None
-
-
-def main_executable_layout(bundle: Bundle, entry: Entry) -> BundleLayout | None:
-    """The bundle whose main executable ``entry`` is, if any."""
-    for layout in bundle_layouts(bundle):
-        if layout.main_executable == entry.relpath:
-            return layout
-    return None
+    if bundle.is_single_file:
+        return None
+    geometry = bundle.layout.geometry(bundle.bundle_dir_of(entry.relpath))
+    if not geometry.executable_unknown or geometry.info_plist is None:
+        return None
+    return bundle.entry(geometry.info_plist)
 
 
 def verify_code(bundle: Bundle, entry: Entry) -> CodeVerification:
@@ -280,7 +208,7 @@ def verify_code(bundle: Bundle, entry: Entry) -> CodeVerification:
 
 
 def _verify(bundle: Bundle, entry: Entry, macho: MachOFile) -> CodeVerification:
-    layout = main_executable_layout(bundle, entry)
+    layout = bundle.layout.bundle_of_main_executable(entry.relpath)
     info_data: SlotData = None
     info_source: str | None = None
     resources_data: SlotData = None

@@ -893,12 +893,13 @@ def hash_stage(check: Callable[..., object]) -> int:
 def _prefetch(bundle: Bundle) -> bool:
     if pool(jobs_for(bundle)) is None:
         return False
-    from bundlelint.analysis.codehash import bundle_layouts, slice_pages
-    from bundlelint.bundle import EntryKind, Place
+    from bundlelint.analysis.codehash import slice_pages
+    from bundlelint.bundle import EntryKind
+    from bundlelint.layout import Place
 
     tracker = _Tracker(f"Hashing {bundle.name}")
     sealed = {}
-    for layout in bundle_layouts(bundle):
+    for layout in bundle.layout.geometries():
         cr = bundle.entry(layout.code_resources)
         if cr is not None and cr.kind not in (EntryKind.DIRECTORY, EntryKind.SYMLINK,
                                               EntryKind.SPECIAL, EntryKind.UNREADABLE):

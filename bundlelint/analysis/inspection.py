@@ -11,7 +11,7 @@ import datetime
 from typing import Any
 
 from bundlelint.analysis.cms import SignatureState, verify_signature
-from bundlelint.analysis.codehash import CodeVerification, bundle_layouts, verify_code
+from bundlelint.analysis.codehash import CodeVerification, verify_code
 from bundlelint.analysis.golang import GoInfo, slice_go_info
 from bundlelint.analysis.seal import verify_seal
 from bundlelint.bundle import Bundle, Entry, EntryKind
@@ -54,7 +54,7 @@ def inspect_bundle(bundle: Bundle, options: Options | None = None) -> dict[str, 
 
 def _seals(bundle: Bundle) -> list[dict[str, Any]]:
     out = []
-    for layout in bundle_layouts(bundle):
+    for layout in bundle.layout.geometries():
         seal = verify_seal(bundle, layout.bundle_dir)
         if not seal.present:
             continue
@@ -68,7 +68,7 @@ def _seals(bundle: Bundle) -> list[dict[str, Any]]:
 def _format(bundle: Bundle, entry: Entry, macho: MachOFile) -> str:
     kind = (f"Mach-O universal ({' '.join(macho.arch_names)})" if macho.is_fat
             else f"Mach-O thin ({macho.arch_names[0]})")
-    main = {layout.main_executable for layout in bundle_layouts(bundle)}
+    main = {layout.main_executable for layout in bundle.layout.geometries()}
     return f"app bundle with {kind}" if entry.relpath in main else kind
 
 

@@ -113,12 +113,8 @@ def main_executable_for(bundle: Bundle, entry: Entry, macho: MachOFile) -> Entry
     if macho.slices and macho.slices[0].filetype == MH_EXECUTE:
         return entry
     best = bundle.innermost_app(entry.relpath)
-    if best is None:
-        return None
-    info = bundle.valid_info_plist(best)
-    if info is None or not info.executable:
-        return None
-    return lookup(bundle, best.child(f"MacOS/{info.executable}"))
+    main = bundle.layout.main_executable(best) if best is not None else None
+    return None if main is None else lookup(bundle, main)
 
 
 def slice_for_arch(macho: MachOFile, arch: str) -> Slice | None:

@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Protocol
 
-from bundlelint.bundle import BUNDLE_EXTENSIONS
 from bundlelint.findings import Applicability, Finding, Fix, Location, Severity
+from bundlelint.layout import BUNDLE_EXTENSIONS
 from bundlelint.parsers.notary import NotaryIssue, NotaryLog, TicketItem
 from bundlelint.shellquote import fill_template, quote_path
 

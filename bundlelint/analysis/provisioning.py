@@ -16,8 +16,9 @@ import hashlib
 from typing import Any
 
 from bundlelint.analysis.cms import SignedContentVerification, verify_signed_content
-from bundlelint.bundle import Bundle, BundleDir, EntryKind
+from bundlelint.bundle import Bundle, EntryKind
 from bundlelint.errors import ParseError
+from bundlelint.layout import BundleDir
 from bundlelint.options import Options
 from bundlelint.parsers.provisioning import (
     MAX_PROFILE_BYTES,

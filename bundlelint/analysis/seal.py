@@ -8,8 +8,9 @@ every path the ``rules2`` rule of highest weight (an exclusion wins outright), a
 sealed path's SHA-256 (``hash2``; SHA-1 only when no ``hash2``), symlink target, or nested
 code's cdhash.
 
-The ``.app`` layout is handled fully; versioned frameworks (``Versions/A``) are best effort:
-the seal base is the directory ``Versions/Current`` points at.
+Where each bundle's seal base, seal file and main executable are comes from the bundle's
+geometry (``bundlelint.layout``): ``Contents/`` of an app, the version directory
+``Versions/Current`` points at of a framework.
 """
 
 from __future__ import annotations
@@ -20,14 +21,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from bundlelint.analysis import hashing
-from bundlelint.analysis.codehash import (
-    BundleLayout,
-    bundle_layouts,
-    layout_of,
-    signed_cdhashes,
-)
-from bundlelint.bundle import BUNDLE_EXTENSIONS, Bundle, BundleDir, Entry, EntryKind
+from bundlelint.analysis.codehash import signed_cdhashes
+from bundlelint.bundle import Bundle, Entry, EntryKind
 from bundlelint.errors import ParseError
+from bundlelint.layout import BUNDLE_EXTENSIONS, BundleDir, BundleGeometry
 from bundlelint.parsers.coderesources import (
     CodeResources,
     ResourceRule,
@@ -132,10 +129,10 @@ class RuleMatcher:
         return None
 
 
-def _exclusions(layout: BundleLayout) -> tuple[ResourceRule, ...]:
+def _exclusions(geometry: BundleGeometry) -> tuple[ResourceRule, ...]:
     names = list(ALWAYS_EXCLUDED)
-    if layout.main_executable and layout.main_executable.startswith(layout.base):
-        names.append(layout.rel(layout.main_executable))
+    if geometry.main_executable and geometry.main_executable.startswith(geometry.base):
+        names.append(geometry.rel(geometry.main_executable))
     return tuple(
         ResourceRule(f"^{re.escape(n)}$", re.compile(f"^{re.escape(n)}$"), exclusion=True)
         for n in names
@@ -149,36 +146,37 @@ def verify_seal(bundle: Bundle, bundle_dir: BundleDir) -> SealVerification:
 
 def sealed_bundles(bundle: Bundle) -> Iterator[SealVerification]:
     """The seal verification of every bundle in the input that has a CodeResources file."""
-    for layout in bundle_layouts(bundle):
-        result = verify_seal(bundle, layout.bundle_dir)
+    for geometry in bundle.layout.geometries():
+        result = verify_seal(bundle, geometry.bundle_dir)
         if result.present:
             yield result
 
 
 def _verify(bundle: Bundle, bundle_dir: BundleDir) -> SealVerification:
-    layout = layout_of(bundle, bundle_dir)
-    if layout is None:  # a single-file input has no bundles
+    if bundle.is_single_file:  # a single-file input has no bundles
         return SealVerification(bundle_dir, "", bundle.display(""), present=False)
-    display = bundle.display(layout.code_resources)
-    loaded = load_code_resources(bundle, layout)
+    geometry = bundle.layout.geometry(bundle_dir)
+    display = bundle.display(geometry.code_resources)
+    loaded = load_code_resources(bundle, geometry)
     if loaded is None:
-        return SealVerification(bundle_dir, layout.base, display, present=False)
+        return SealVerification(bundle_dir, geometry.base, display, present=False)
     if isinstance(loaded, ParseError):
-        return SealVerification(bundle_dir, layout.base, display, present=True, error=loaded)
-    return _compare(bundle, layout, display, loaded)
+        return SealVerification(bundle_dir, geometry.base, display, present=True, error=loaded)
+    return _compare(bundle, geometry, display, loaded)
 
 
-def load_code_resources(bundle: Bundle, layout: BundleLayout) -> CodeResources | ParseError | None:
-    """The parsed ``_CodeSignature/CodeResources`` of ``layout`` (cached); ``None`` when there
+def load_code_resources(bundle: Bundle,
+                        geometry: BundleGeometry) -> CodeResources | ParseError | None:
+    """The parsed ``_CodeSignature/CodeResources`` of ``geometry`` (cached); ``None`` when there
     is no regular file there. Parsing a big seal is slow (pure-Python XML), so the hashing
     prefetch calls this while the workers hash."""
-    return bundle.memo("seal-file", layout.bundle_dir.relpath,
-                       lambda: _load(bundle, layout))
+    return bundle.memo("seal-file", geometry.bundle_dir.relpath,
+                       lambda: _load(bundle, geometry))
 
 
-def _load(bundle: Bundle, layout: BundleLayout) -> CodeResources | ParseError | None:
-    display = bundle.display(layout.code_resources)
-    entry = bundle.entry(layout.code_resources)
+def _load(bundle: Bundle, geometry: BundleGeometry) -> CodeResources | ParseError | None:
+    display = bundle.display(geometry.code_resources)
+    entry = bundle.entry(geometry.code_resources)
     if entry is None or entry.kind in (EntryKind.DIRECTORY, EntryKind.SYMLINK,
                                        EntryKind.SPECIAL):
         return None
@@ -198,18 +196,18 @@ def _load(bundle: Bundle, layout: BundleLayout) -> CodeResources | ParseError | 
         return ParseError("CodeResources", display, None, f"cannot read: {err}")
 
 
-def _compare(bundle: Bundle, layout: BundleLayout, display: str,
+def _compare(bundle: Bundle, geometry: BundleGeometry, display: str,
              seal: CodeResources) -> SealVerification:
     v2 = seal.has_v2
     files = seal.files2 if v2 else seal.files
-    rules = (seal.rules2 if v2 else seal.rules) + _exclusions(layout)
-    on_disk = sealable_paths(bundle, layout, rules, set(files))
+    rules = (seal.rules2 if v2 else seal.rules) + _exclusions(geometry)
+    on_disk = sealable_paths(bundle, geometry, rules, set(files))
     issues: list[SealIssue] = []
     for rel, sealed in files.items():
-        issue = _check_one(bundle, layout, rel, sealed, rules)
+        issue = _check_one(bundle, geometry, rel, sealed, rules)
         if issue is not None:
             issues.append(issue)
-    main_unknown = _main_executable_unknown(bundle, layout)
+    main_unknown = geometry.executable_unknown
     for rel in sorted(set(on_disk) - set(files)):
         entry = on_disk[rel]
         if main_unknown and _could_be_main_executable(rel):
@@ -219,15 +217,9 @@ def _compare(bundle: Bundle, layout: BundleLayout, display: str,
         issues.append(SealIssue(IssueKind.ADDED, entry.display, rel,
                                 f"{rel} ({what}) is not in the seal: it was added or replaced "
                                 "after signing"))
-    return SealVerification(layout.bundle_dir, layout.base, display, present=True,
+    return SealVerification(geometry.bundle_dir, geometry.base, display, present=True,
                             version="v2" if v2 else "v1", sealed_count=len(files),
                             issues=tuple(issues))
-
-
-def _main_executable_unknown(bundle: Bundle, layout: BundleLayout) -> bool:
-    """Whether the bundle's main executable is unknown because its Info.plist was not read."""
-    info = bundle.entry(layout.info_plist) if layout.info_plist is not None else None
-    return layout.main_executable is None and info is not None and bundle.skipped(info)
 
 
 def _could_be_main_executable(rel: str) -> bool:
@@ -236,7 +228,7 @@ def _could_be_main_executable(rel: str) -> bool:
     return "/" not in name
 
 
-def sealable_paths(bundle: Bundle, layout: BundleLayout, rules: tuple[ResourceRule, ...],
+def sealable_paths(bundle: Bundle, geometry: BundleGeometry, rules: tuple[ResourceRule, ...],
                    nested_keys: set[str] | None = None) -> dict[str, Entry]:
     """What the signer would put in the seal today: paths (relative to the seal base) of files,
     symlinks and nested bundles that ``rules`` neither exclude nor omit."""
@@ -246,11 +238,11 @@ def sealable_paths(bundle: Bundle, layout: BundleLayout, rules: tuple[ResourceRu
     bundle_dirs = {bd.relpath for bd in bundle.bundle_dirs}
     match = RuleMatcher(rules)
     for entry in bundle.entries:
-        if not entry.relpath.startswith(layout.base) or entry.relpath == layout.base:
+        if not entry.relpath.startswith(geometry.base) or entry.relpath == geometry.base:
             continue
         if entry.container is not None:
             continue  # a member of a nested archive: the archive file itself is what is sealed
-        rel = layout.rel(entry.relpath)
+        rel = geometry.rel(entry.relpath)
         if not rel or (skipped and _under(rel, skipped)):
             continue
         rule = match(rel)
@@ -279,9 +271,9 @@ def _under(rel: str, skipped: set[str]) -> bool:
     return False
 
 
-def _check_one(bundle: Bundle, layout: BundleLayout, rel: str, sealed: SealedFile,
+def _check_one(bundle: Bundle, geometry: BundleGeometry, rel: str, sealed: SealedFile,
                rules: tuple[ResourceRule, ...]) -> SealIssue | None:
-    relpath = layout.base + rel
+    relpath = geometry.base + rel
     entry = bundle.entry(relpath)
     if entry is None:
         rule = find_rule(rules, rel)
@@ -337,9 +329,10 @@ def nested_cdhashes(bundle: Bundle, entry: Entry) -> tuple[str, ...]:
     target: Entry | None = entry
     if entry.kind is EntryKind.DIRECTORY:
         target = None
-        for layout in bundle_layouts(bundle):
-            if layout.bundle_dir.relpath == entry.relpath and layout.main_executable:
-                target = bundle.entry(layout.main_executable)
+        nested = bundle.layout.bundle_at(entry.relpath)
+        main = bundle.layout.main_executable(nested) if nested is not None else None
+        if main is not None:
+            target = bundle.entry(main)
     if target is None:
         return ()
     if target.kind is not EntryKind.MACHO:
@@ -362,7 +355,7 @@ def _check_nested(bundle: Bundle, entry: Entry, rel: str, sealed: SealedFile) ->
                      "re-signed after the bundle was signed", want, got)
 
 
-def unsealed_content(bundle: Bundle, layout: BundleLayout) -> tuple[str, ...]:
+def unsealed_content(bundle: Bundle, geometry: BundleGeometry) -> tuple[str, ...]:
     """Paths Apple's default rules2 would seal in a bundle that has no CodeResources."""
-    rules = default_rules2() + _exclusions(layout)
-    return tuple(sorted(sealable_paths(bundle, layout, rules)))
+    rules = default_rules2() + _exclusions(geometry)
+    return tuple(sorted(sealable_paths(bundle, geometry, rules)))

@@ -90,30 +90,11 @@ class _Target:
     children: list[_Target] = field(default_factory=list)
 
 
-def _framework_binary(bundle: Bundle, entry: Entry) -> bool:
-    """Whether ``entry`` is the binary of the framework around it (signed via the bundle)."""
-    owner = bundle.bundle_dir_of(entry.relpath)
-    if owner.extension != ".framework" or not owner.relpath:
-        return False
-    stem = PurePosixPath(owner.relpath).stem
-    inner = entry.relpath[len(owner.relpath) + 1 :]
-    parts = inner.split("/")
-    return entry.name == stem and (len(parts) == 1 or (len(parts) == 3
-                                                        and parts[0] == "Versions"))
-
-
-def _bundle_main_executable(bundle: Bundle, entry: Entry) -> bool:
-    owner = bundle.bundle_dir_of(entry.relpath)
-    try:
-        info = bundle.info_plist(owner)
-    except ParseError:
-        return False
-    return bool(info and info.executable
-                and entry.relpath == owner.child(f"MacOS/{info.executable}"))
-
-
 def _targets(bundle: Bundle) -> list[_Target]:
-    """Everything codesign must be pointed at, except the input itself."""
+    """Everything codesign must be pointed at, except the input itself: every nested bundle,
+    and every signable Mach-O file that is its own signing target (a bundle's main executable
+    is signed through its bundle: ``bundlelint.layout.Layout.signing_target``, which the fix
+    commands of ``check`` use too)."""
     found: list[_Target] = []
     for bd in bundle.bundle_dirs:
         if bd.relpath:
@@ -121,7 +102,7 @@ def _targets(bundle: Bundle) -> list[_Target]:
     for entry, macho in bundle.machos():
         if not entry.relpath or not any(sl.filetype in SIGNABLE for sl in macho.slices):
             continue
-        if _framework_binary(bundle, entry) or _bundle_main_executable(bundle, entry):
+        if bundle.layout.signing_target(entry.relpath) != entry.relpath:
             continue
         kind = {MH_DYLIB: "dylib", MH_BUNDLE: "bundle", MH_EXECUTE: "executable"}.get(
             macho.slices[0].filetype, "macho")
@@ -188,15 +169,9 @@ def _executable_of(bundle: Bundle, path: str) -> Entry | None:
     entry = bundle.entry(path)
     if entry is not None and entry.kind is EntryKind.MACHO:
         return entry
-    for bd in bundle.bundle_dirs:
-        if bd.relpath == path:
-            try:
-                info = bundle.info_plist(bd)
-            except ParseError:
-                return None
-            if info and info.executable:
-                return bundle.entry(bd.child(f"MacOS/{info.executable}"))
-    return None
+    bundle_dir = bundle.layout.bundle_at(path)
+    main = bundle.layout.main_executable(bundle_dir) if bundle_dir is not None else None
+    return bundle.entry(main) if main is not None else None
 
 
 def _main_entitlements(bundle: Bundle, name: str, notes: list[str]) -> EntitlementsFile:

@@ -1,8 +1,9 @@
 """Fix commands shared by rules: what exactly to run to re-sign a piece of code.
 
 Code inside a bundle is signed inside-out, each piece on its own, never with ``--deep`` (which
-re-signs the main executable without its entitlements). The target is the bundle directory when
-the file is that bundle's main executable, else the file itself.
+re-signs the main executable without its entitlements). What to point codesign at is the
+bundle geometry's answer (``bundlelint.layout.Layout.signing_target``), the same one ``plan``
+uses.
 """
 
 from __future__ import annotations
@@ -15,17 +16,9 @@ IDENTITY = '"Developer ID Application: YOUR NAME (TEAMID)"'
 
 
 def signing_target(bundle: Bundle, entry: Entry) -> str:
-    """The input-relative path ``codesign`` should be pointed at to re-sign ``entry``."""
-    owner = bundle.bundle_dir_of(entry.relpath)
-    if bundle.is_single_file:
-        return entry.relpath
-    info = bundle.valid_info_plist(owner)
-    if info is not None and info.executable:
-        if entry.relpath == owner.child(f"MacOS/{info.executable}"):
-            return owner.relpath
-        if owner.extension == ".framework" and entry.relpath.endswith("/" + info.executable):
-            return owner.relpath
-    return entry.relpath
+    """The input-relative path ``codesign`` should be pointed at to re-sign ``entry``: the
+    bundle whose main executable it is, else the file itself."""
+    return bundle.layout.signing_target(entry.relpath)
 
 
 def has_entitlements(bundle: Bundle, entry: Entry) -> bool:

@@ -12,9 +12,10 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterator
 
-from bundlelint.bundle import BUNDLE_EXTENSIONS, Bundle, BundleDir, EntryKind
+from bundlelint.bundle import Bundle, EntryKind
 from bundlelint.errors import ParseError
 from bundlelint.findings import Applicability, Finding
+from bundlelint.layout import BUNDLE_EXTENSIONS, BundleDir
 from bundlelint.parsers.appledouble import XATTR_FINDER_INFO, XATTR_RESOURCE_FORK
 from bundlelint.rules import _evidence as E
 from bundlelint.rules.base import Consequence, RuleContext, RuleMeta, doc, policy, rule, source

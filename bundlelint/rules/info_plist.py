@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from bundlelint.bundle import APP_LIKE_EXTENSIONS as APP_LIKE
-from bundlelint.bundle import Bundle, BundleDir, Entry, EntryKind
+from bundlelint.bundle import Bundle, Entry, EntryKind
 from bundlelint.errors import FileSkipped, ParseError
 from bundlelint.findings import Applicability, Finding
 from bundlelint.identifiers import BUNDLE_IDENTIFIER_PATTERN
+from bundlelint.layout import APP_LIKE_EXTENSIONS as APP_LIKE
+from bundlelint.layout import BundleDir
 from bundlelint.parsers.macho import PLATFORM_MACOS, Version
 from bundlelint.rules.base import Consequence, RuleContext, RuleMeta, doc, policy, rule, source
 from bundlelint.shellquote import quote
@@ -334,7 +335,8 @@ def bundle_executable_invalid(ctx: RuleContext) -> Iterator[Finding]:
         info = bundle.valid_info_plist(bd)
         if info is None or not info.executable:
             continue
-        entry = bundle.entry(bd.child(f"MacOS/{info.executable}"))
+        main = bundle.layout.main_executable(bd)
+        entry = bundle.entry(main) if main is not None else None
         if entry is None:
             continue
         target = bundle.shell_path(entry.relpath)

@@ -18,9 +18,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from bundlelint.analysis.linkage import Dependency, bundled, linkage, slice_for_arch
-from bundlelint.bundle import APP_LIKE_EXTENSIONS, Bundle, Entry
+from bundlelint.bundle import Bundle, Entry
 from bundlelint.errors import ParseError
 from bundlelint.findings import Applicability, Finding
+from bundlelint.layout import APP_LIKE_EXTENSIONS
 from bundlelint.parsers.macho import PLATFORM_MACOS, Slice, Version
 from bundlelint.rules._commands import codesign_command
 from bundlelint.rules.base import Consequence, RuleContext, RuleMeta, doc, rule, source

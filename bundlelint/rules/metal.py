@@ -11,9 +11,10 @@ from collections.abc import Iterator
 
 from bundlelint.analysis.metal import metal_libraries
 from bundlelint.analysis.seal import IssueKind, verify_seal
-from bundlelint.bundle import Bundle, Entry, Place
+from bundlelint.bundle import Bundle, Entry
 from bundlelint.errors import ParseError
 from bundlelint.findings import Applicability, Finding
+from bundlelint.layout import Place
 from bundlelint.parsers.macho import Version
 from bundlelint.parsers.metallib import MetalLibrary
 from bundlelint.rules import _evidence as E

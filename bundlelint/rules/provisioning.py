@@ -20,9 +20,10 @@ from bundlelint.analysis.provisioning import (
     profile_signature,
     restricted_entitlements,
 )
-from bundlelint.bundle import APP_LIKE_EXTENSIONS, Bundle, BundleDir, Entry
+from bundlelint.bundle import Bundle, Entry
 from bundlelint.errors import ParseError
 from bundlelint.findings import Applicability, Finding
+from bundlelint.layout import APP_LIKE_EXTENSIONS, BundleDir
 from bundlelint.rules._commands import codesign_command
 from bundlelint.rules.base import Consequence, RuleContext, RuleMeta, doc, rule
 
@@ -65,10 +66,8 @@ def _apps(bundle: Bundle) -> Iterator[tuple[BundleDir, Entry, dict[str, Any], bo
     for bd in bundle.bundle_dirs:
         if bd.extension not in APP_LIKE_EXTENSIONS or not bd.contents:
             continue
-        info = bundle.valid_info_plist(bd)
-        if info is None or not info.executable:
-            continue
-        entry = bundle.entry(bd.child(f"MacOS/{info.executable}"))
+        main = bundle.layout.main_executable(bd)
+        entry = bundle.entry(main) if main is not None else None
         if entry is None:
             continue
         try:

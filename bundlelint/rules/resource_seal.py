@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from bundlelint.analysis.codehash import BundleLayout, bundle_layouts
 from bundlelint.analysis.seal import IssueKind, SealIssue, sealed_bundles, unsealed_content
-from bundlelint.bundle import BUNDLE_EXTENSIONS, Bundle, EntryKind
+from bundlelint.bundle import Bundle, EntryKind
 from bundlelint.errors import FileSkipped, ParseError
 from bundlelint.findings import Applicability, Finding
+from bundlelint.layout import BUNDLE_EXTENSIONS, BundleGeometry
 from bundlelint.rules import _evidence as E
 from bundlelint.rules._commands import codesign_command
 from bundlelint.rules.base import Consequence, RuleContext, RuleMeta, doc, rule, source
@@ -21,7 +21,7 @@ from bundlelint.rules.integrity import BUNDLE_SIGN_COMMAND, INVALID, RESIGN_BUND
 from bundlelint.shellquote import fill_template
 
 
-def _bundle_command(bundle: Bundle, layout: BundleLayout) -> str:
+def _bundle_command(bundle: Bundle, layout: BundleGeometry) -> str:
     if layout.main_executable is not None:
         entry = bundle.entry(layout.main_executable)
         if entry is not None:
@@ -30,7 +30,7 @@ def _bundle_command(bundle: Bundle, layout: BundleLayout) -> str:
 
 
 def _seal_findings(ctx: RuleContext, kind: IssueKind) -> Iterator[Finding]:
-    layouts = {lay.bundle_dir.relpath: lay for lay in bundle_layouts(ctx.bundle)}
+    layouts = {lay.bundle_dir.relpath: lay for lay in ctx.bundle.layout.geometries()}
     for seal in sealed_bundles(ctx.bundle):
         if seal.error is not None:
             continue  # BL236
@@ -222,7 +222,7 @@ def nested_code_modified(ctx: RuleContext) -> Iterator[Finding]:
     )
 )
 def resources_unsealed(ctx: RuleContext) -> Iterator[Finding]:
-    for layout in bundle_layouts(ctx.bundle):
+    for layout in ctx.bundle.layout.geometries():
         if layout.bundle_dir.extension not in BUNDLE_EXTENSIONS or layout.main_executable is None:
             continue
         if ctx.bundle.entry(layout.code_resources) is not None:
@@ -279,7 +279,7 @@ def resources_unsealed(ctx: RuleContext) -> Iterator[Finding]:
     )
 )
 def stapled_ticket_present(ctx: RuleContext) -> Iterator[Finding]:
-    for layout in bundle_layouts(ctx.bundle):
+    for layout in ctx.bundle.layout.geometries():
         bd = layout.bundle_dir
         if bd.contents != "Contents/":
             continue
@@ -322,7 +322,7 @@ def stapled_ticket_present(ctx: RuleContext) -> Iterator[Finding]:
     )
 )
 def code_resources_invalid(ctx: RuleContext) -> Iterator[Finding]:
-    layouts = {lay.bundle_dir.relpath: lay for lay in bundle_layouts(ctx.bundle)}
+    layouts = {lay.bundle_dir.relpath: lay for lay in ctx.bundle.layout.geometries()}
     for seal in sealed_bundles(ctx.bundle):
         if seal.error is None or isinstance(seal.error, FileSkipped):
             continue  # a CodeResources over --max-file-size is not read: BL008 says so
