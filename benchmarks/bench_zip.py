@@ -35,7 +35,7 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 from _timing import best_of  # noqa: E402
 
-from bundlelint import zipsource  # noqa: E402
+from bundlelint.inputs import zip as zip_input  # noqa: E402
 from fixtures.macho_builder import MachOSpec, build_macho  # noqa: E402
 
 _PEAK = """
@@ -98,11 +98,11 @@ def main() -> None:
         print(f"archive: {path.stat().st_size / 2**20:.1f} MiB, "
               f"{args.big_mb} MiB executable + {args.small} x 16 KiB files")
         base = best_of(lambda: inflate_all(path), args.repeat)
-        ours = best_of(lambda: zipsource.ZipSource(path), args.repeat)
+        ours = best_of(lambda: zip_input.ZipSource(path), args.repeat)
         print(f"(1) zipfile inflating every member once: {base * 1000:.0f} ms")
         print(f"(2) ZipSource (count, spans, measuring pass): {ours * 1000:.0f} ms "
               f"= {ours / base:.2f}x the baseline")
-        source = zipsource.ZipSource(path)
+        source = zip_input.ZipSource(path)
         marks = sum(len(v) for v in source._layout.checkpoints.values())
         rng = random.Random(2)
         spots = [rng.randrange(len(big) - 4096) for _ in range(200)]

@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import enum
 import errno
-import heapq
-import os
-import stat
 from collections.abc import Callable, Iterator
 from functools import cached_property
-from operator import attrgetter
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, BinaryIO, NamedTuple, Protocol, TypeVar
+from typing import TYPE_CHECKING, BinaryIO, NamedTuple, TypeVar
 
 from bundlelint.errors import FileSkipped, ParseError
+from bundlelint.inputs.dispatch import open_source
+from bundlelint.inputs.source import RawEntry, Source
 from bundlelint.layout import (
     BundleDir,
     Layout,
@@ -36,13 +34,10 @@ from bundlelint.parsers.volume import NodeKind
 from bundlelint.shellquote import ShellWord, quote_path
 
 if TYPE_CHECKING:
-    from bundlelint.zipsource import ZipMember, ZipReport
+    from bundlelint.inputs.zip import ZipMember, ZipReport
 
 T = TypeVar("T")
 METALLIB_MAGIC = b"MTLB"
-SNIFF_BYTES = 8
-#: Entries nested deeper than this many directories are reported, not walked.
-MAX_DEPTH = 64
 #: copyfile's ATTR_MAX_SIZE: a larger ``._`` file is not one it wrote, and is not read.
 MAX_APPLEDOUBLE_BYTES = 16 * 1024 * 1024
 
@@ -68,146 +63,9 @@ _UNREADABLE, _SYMLINK, _DIRECTORY, _SPECIAL = (EntryKind.UNREADABLE, EntryKind.S
                                                EntryKind.DIRECTORY, EntryKind.SPECIAL)
 
 
-class RawEntry(NamedTuple):
-    """What a ``Source`` reports for one path, before classification (a named tuple: one is
-    made for every path of the input, and a tuple is built in half the time of a frozen
-    dataclass)."""
-
-    relpath: str  # POSIX, relative to the input root; "" for a single-file input
-    is_dir: bool
-    is_file: bool
-    is_symlink: bool
-    size: int
-    mode: int
-    symlink_target: str | None
-    head: bytes  # the first SNIFF_BYTES bytes of a regular file
-    error: str | None = None  # why the entry could not be read (it is then UNREADABLE)
-    container: str | None = None  # relpath of the archive this is a member of (nested jar/zip)
-
-
-class Source(Protocol):
-    """Read-only access to the files of one input."""
-
-    name: str
-
-    def walk(self) -> Iterator[RawEntry]: ...
-
-    def open(self, relpath: str) -> BinaryIO: ...
-
-
-_NAME = attrgetter("name")
-
-
-class DirectorySource:
-    """A bundle directory on disk. Symlinks are reported, never followed."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.name = root.name
-
-    def walk(self) -> Iterator[RawEntry]:
-        root = os.fspath(self.root)
-        pending = [""]  # a heap: the smallest relpath is walked next (a stable, sorted order)
-        while pending:
-            rel = heapq.heappop(pending)
-            directory = f"{root}/{rel}" if rel else root
-            dir_fd: int | None = None
-            try:
-                if _BY_DIR_FD:
-                    # Files are then opened relative to their directory: one path component
-                    # to resolve per file instead of the whole path (measured 10% of a walk).
-                    flags = _DIR_FLAGS | (_NOFOLLOW if rel else 0)
-                    dir_fd = os.open(directory, flags)
-                with os.scandir(directory if dir_fd is None else dir_fd) as it:
-                    children = sorted(it, key=_NAME)
-            except OSError as exc:
-                if dir_fd is not None:
-                    os.close(dir_fd)
-                yield RawEntry(rel, False, False, False, 0, 0, None, b"", _why(exc))
-                continue
-            try:
-                prefix = f"{rel}/" if rel else ""
-                if prefix.count("/") >= MAX_DEPTH:
-                    for child in children:
-                        yield RawEntry(prefix + child.name, False, False, False, 0, 0, None, b"",
-                                       f"nested deeper than {MAX_DEPTH} levels: not walked")
-                    continue
-                entry = self._entry
-                for child in children:
-                    yield entry(child, prefix + child.name, pending, dir_fd)
-            finally:
-                if dir_fd is not None:
-                    os.close(dir_fd)
-
-    @staticmethod
-    def _entry(child: os.DirEntry[str], relpath: str, pending: list[str],
-               dir_fd: int | None) -> RawEntry:
-        try:
-            st = child.stat(follow_symlinks=False)
-            mode = st.st_mode
-            if mode & _S_IFMT == _S_IFREG:  # stat.S_ISREG without the call: once per file
-                fd = os.open(child.path, _HEAD_FLAGS, dir_fd=dir_fd)
-                try:
-                    head = os.read(fd, SNIFF_BYTES)
-                finally:
-                    os.close(fd)
-                return _new_tuple(RawEntry, (relpath, False, True, False, st.st_size, mode, None,
-                                             head, None, None))
-            if stat.S_ISDIR(mode):
-                heapq.heappush(pending, relpath)
-                return RawEntry(relpath, True, False, False, 0, mode, None, b"")
-            if stat.S_ISLNK(mode):
-                target = os.readlink(child.path, dir_fd=dir_fd)
-                return RawEntry(relpath, False, False, True, 0, mode, target, b"")
-            # FIFO, socket, device: never opened (opening a FIFO would block)
-            return RawEntry(relpath, False, False, False, 0, mode, None, b"")
-        except OSError as exc:
-            return RawEntry(relpath, False, False, False, 0, 0, None, b"", _why(exc))
-
-    def open(self, relpath: str) -> BinaryIO:
-        return open(self.root / relpath, "rb")
-
-
-class SingleFileSource:
-    """A single file given on the command line (a bare Mach-O, or something that is not)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.name = path.name
-
-    def walk(self) -> Iterator[RawEntry]:
-        st = self.path.stat()
-        yield RawEntry("", False, True, False, st.st_size, st.st_mode, None, _head(self.path))
-
-    def open(self, relpath: str) -> BinaryIO:
-        return open(self.path, "rb")
-
-
-def _why(exc: OSError) -> str:
-    return exc.strerror or str(exc)
-
-
-_S_IFMT, _S_IFREG = 0o170000, stat.S_IFREG
 #: ``tuple.__new__``: builds a named tuple from all its fields without the Python-level
-#: ``__new__`` that namedtuple generates (the walk makes two per path of the input).
+#: ``__new__`` that namedtuple generates (classification makes one per path of the input).
 _new_tuple = tuple.__new__
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_HEAD_FLAGS = os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
-#: Whether directories can be listed and their files opened through a directory descriptor.
-_BY_DIR_FD = (os.scandir in os.supports_fd and os.open in os.supports_dir_fd
-              and os.readlink in os.supports_dir_fd and hasattr(os, "O_DIRECTORY"))
-
-
-def _head(path: str | Path, dir_fd: int | None = None) -> bytes:
-    """The first bytes of a regular file, read without buffering (one open, one read: this
-    runs for every file of the input) and without following a symlink swapped in meanwhile.
-    With ``dir_fd``, ``path`` is the name inside that directory."""
-    fd = os.open(path, _HEAD_FLAGS, dir_fd=dir_fd)
-    try:
-        return os.read(fd, SNIFF_BYTES)
-    finally:
-        os.close(fd)
 
 
 class Entry(NamedTuple):
@@ -339,7 +197,8 @@ class Bundle:
         out: list[Entry] = []
         append = out.append
         for raw in raws:
-            relpath, is_dir, is_file, is_symlink, size, mode, target, head, error, container = raw
+            (relpath, is_dir, is_file, is_symlink, size, mode, target, head, error, container,
+             _) = raw
             if is_file and error is None:
                 if sniff_macho(head):
                     kind = _MACHO
@@ -630,29 +489,13 @@ class Bundle:
 
 def open_input(path: Path, options: Options | None = None,
                observer: Callable[[RawEntry], None] | None = None) -> Bundle:
-    """Build the bundle model for a path given on the command line.
+    """Build the bundle model for a path given on the command line, through the source
+    ``inputs.dispatch.open_source`` picks for it.
 
-    A ``.zip`` (by name or magic) is read in place through ``ZipSource``; Mach-O files inside
-    zips and jars nested in the bundle become entries too (``NestedArchiveSource``).
     Raises ``FileNotFoundError`` / ``PermissionError`` for inputs that cannot be read at all.
-    ``observer`` is shown every raw entry of a directory input as the walk finds it.
+    ``observer`` is shown every raw entry as the walk finds it.
     """
-    from bundlelint.nestedsource import NestedArchiveSource
-    from bundlelint.zipsource import ZipSource, looks_like_zip
-
     limit = options.max_file_size if options is not None else None
     jobs = options.jobs if options is not None else None
-    if path.is_symlink() and not path.exists():
-        raise FileNotFoundError(f"{path} is a dangling symlink")
-    if path.is_dir():
-        return Bundle(NestedArchiveSource(DirectorySource(path), options), str(path), limit,
-                      jobs, observer)
-    if path.is_file() and looks_like_zip(path):
-        zsrc = ZipSource(path, options)  # fix commands name the app as if unzipped beside it
-        return Bundle(NestedArchiveSource(zsrc, options), str(path.parent / zsrc.name), limit,
-                      jobs)
-    if path.is_file():
-        return Bundle(SingleFileSource(path), str(path), limit, jobs)
-    if path.exists():
-        raise OSError(f"{path} is not a regular file or directory")
-    raise FileNotFoundError(f"{path} does not exist")
+    source, input_path = open_source(path, options)
+    return Bundle(source, input_path, limit, jobs, observer)

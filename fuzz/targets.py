@@ -112,17 +112,17 @@ def fuzz_zipmembers(data: bytes) -> object:
     import random
     import zipfile
 
-    from bundlelint import zipsource
+    from bundlelint.inputs import zip as zip_input
     from bundlelint.options import Options
 
     directory = "/dev/shm" if os.path.isdir("/dev/shm") else None
     with tempfile.TemporaryDirectory(dir=directory) as tmp:
         path = Path(tmp) / "fuzz.zip"
         path.write_bytes(data)
-        source = zipsource.ZipSource(path, Options(max_archive_members=1000))
+        source = zip_input.ZipSource(path, Options(max_archive_members=1000))
         try:
             reference: zipfile.ZipFile | None = zipfile.ZipFile(path)
-        except zipsource.ZIP_ERRORS:
+        except zip_input.ZIP_ERRORS:
             reference = None
         rng = random.Random(len(data))
         for raw in source.walk():
@@ -142,7 +142,7 @@ def fuzz_zipmembers(data: bytes) -> object:
             if reference is not None:
                 try:
                     expected = reference.read(reference.infolist()[index])
-                except zipsource.ZIP_ERRORS:
+                except zip_input.ZIP_ERRORS:
                     continue
                 if expected != whole:
                     raise ZipDisagreement(f"{raw.relpath}: differs from zipfile's reading")

@@ -14,9 +14,10 @@ import pytest
 from appbuilder import make_app
 from lintutil import by_rule, lint
 
-from bundlelint.bundle import Bundle, SingleFileSource
+from bundlelint.bundle import Bundle
 from bundlelint.cli import main
 from bundlelint.commands.plan import build_plan
+from bundlelint.inputs.single import SingleFileSource
 from fixtures.macho_builder import MachOSpec, build_macho
 
 REPO = Path(__file__).resolve().parent.parent

@@ -15,7 +15,7 @@ import pytest
 from appbuilder import DEFAULT_INFO, make_app
 from lintutil import by_rule, lint
 
-import bundlelint.bundle
+import bundlelint.inputs.directory
 from bundlelint.bundle import open_input
 from bundlelint.cli import main
 
@@ -186,7 +186,7 @@ def test_a_huge_info_plist_is_refused_without_reading_it_all(
     with open(app / "Contents/Info.plist", "ab") as fh:
         fh.truncate(MAX_PLIST_BYTES * 4)  # 64 MiB of (sparse) zeros after the real plist
     reads: list[int] = []
-    real_open = bundlelint.bundle.DirectorySource.open
+    real_open = bundlelint.inputs.directory.DirectorySource.open
 
     def spying_open(self: object, relpath: str) -> object:
         fh = real_open(self, relpath)  # type: ignore[arg-type]
@@ -200,7 +200,7 @@ def test_a_huge_info_plist_is_refused_without_reading_it_all(
         fh.read = read  # type: ignore[method-assign]
         return fh
 
-    monkeypatch.setattr(bundlelint.bundle.DirectorySource, "open", spying_open)
+    monkeypatch.setattr(bundlelint.inputs.directory.DirectorySource, "open", spying_open)
     [finding] = by_rule(lint(app), "BL402")  # Info.plist invalid
     assert finding.location.path == "Sample.app/Contents/Info.plist"
     assert f"over the {MAX_PLIST_BYTES} byte limit" in finding.message

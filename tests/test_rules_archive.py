@@ -317,10 +317,10 @@ def test_a_directory_that_understates_its_entries_is_counted(
 
 def test_a_directory_claiming_more_bytes_than_its_entries_need_is_refused(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import bundlelint.zipsource as zipsource
+    import bundlelint.inputs.zip as zip_input
 
     archive = _many_entries(tmp_path / "Sample.zip", 30)
-    monkeypatch.setattr(zipsource, "DIRECTORY_BYTES_PER_MEMBER", 10)  # 40 entries: 400 bytes
+    monkeypatch.setattr(zip_input, "DIRECTORY_BYTES_PER_MEMBER", 10)  # 40 entries: 400 bytes
     assert "more than 10 bytes for each of the 40 entries allowed" in _refusal(
         archive, monkeypatch, 40)
 

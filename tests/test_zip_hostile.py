@@ -30,8 +30,8 @@ from ziputil import (
     zip_tree,
 )
 
-from bundlelint import zipsource
 from bundlelint.bundle import open_input
+from bundlelint.inputs import zip as zip_input
 from fixtures.macho_builder import MachOSpec, build_macho
 
 REPO = Path(__file__).resolve().parent.parent
@@ -94,8 +94,8 @@ def test_overlapping_members_are_refused_naming_the_offset(
         declared = sum(i.file_size for i in infos)
         assert declared > 100 * len(kernel) > 50 * len(data)  # 100x amplification
     measured: list[str] = []
-    real_measure = getattr(zipsource, "measure", None)
-    monkeypatch.setattr(zipsource, "measure",
+    real_measure = getattr(zip_input, "measure", None)
+    monkeypatch.setattr(zip_input, "measure",
                         lambda fh, member, **kw: measured.append(member.name)
                         or real_measure(fh, member, **kw), raising=False)
     report = lint(bomb)
@@ -223,14 +223,14 @@ def test_a_one_gib_lying_member_is_refused_in_bounded_memory_with_no_temporary_f
 
 def test_large_members_are_read_at_random_through_checkpoints(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(zipsource, "IN_MEMORY_LIMIT", 1024 * 1024)
-    monkeypatch.setattr(zipsource, "MIN_CHECKPOINT_SPACING", 512 * 1024)
+    monkeypatch.setattr(zip_input, "IN_MEMORY_LIMIT", 1024 * 1024)
+    monkeypatch.setattr(zip_input, "MIN_CHECKPOINT_SPACING", 512 * 1024)
     rng = random.Random(11)
     words = [rng.randbytes(rng.randrange(1, 12)) for _ in range(500)]
     blob = build_macho(MachOSpec()) + b" ".join(rng.choice(words) for _ in range(1_200_000))
     app = make_app(tmp_path / "src", files={"Contents/Resources/blob.bin": blob})
     archive = zip_tree(app, tmp_path / "Sample.zip")
-    source = zipsource.ZipSource(archive)
+    source = zip_input.ZipSource(archive)
     [marks] = source._layout.checkpoints.values()
     assert len(marks) == len(blob) // (512 * 1024)
     with source.open("Contents/Resources/blob.bin") as fh:
@@ -310,7 +310,7 @@ def test_a_local_header_naming_another_file_is_reported(tmp_path: Path) -> None:
 def test_raw_names_match_zipfile_for_honest_archives(tmp_path: Path) -> None:
     app = make_app(tmp_path / "src", files={"Contents/Resources/café.txt": b"x"})
     archive = zip_tree(app, tmp_path / "Sample.zip")
-    source = zipsource.ZipSource(archive)
+    source = zip_input.ZipSource(archive)
     with zipfile.ZipFile(archive) as zf:
         assert [m.name for m in source.archive.members] == zf.namelist()
     assert all(not m.is_unsafe for m in source.archive.members)
@@ -336,7 +336,7 @@ def test_a_truncated_zip_is_bl701_only(tmp_path: Path) -> None:
 
 
 def test_a_forward_seek_resumes_from_the_nearest_checkpoint(tmp_path: Path) -> None:
-    from bundlelint.zipstream import DEFLATED, InflatingStream, MemberData, measure
+    from bundlelint.inputs.zipstream import DEFLATED, InflatingStream, MemberData, measure
 
     blob = random.Random(12).randbytes(64 * 1024) * 96  # 6 MiB, compresses about 16:1
     packed = deflated(blob)

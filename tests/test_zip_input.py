@@ -15,9 +15,9 @@ from appbuilder import developer_id_like, make_app
 from lintutil import by_rule, lint, rule_ids
 from ziputil import listing, unix_info, zip_tree
 
-from bundlelint import zipsource
 from bundlelint.bundle import EntryKind, open_input
-from bundlelint.zipsource import ZipSource
+from bundlelint.inputs import zip as zip_input
+from bundlelint.inputs.zip import ZipSource
 from fixtures.macho_builder import MH_DYLIB, MachOSpec, build_macho
 
 DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "demo" / "Demo.app"
@@ -42,7 +42,7 @@ def test_zip_of_the_demo_gives_the_same_findings_as_the_directory(tmp_path: Path
 def test_nothing_is_extracted_or_written(tmp_path: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     # above the in-memory limit the member is spooled (to an anonymous temporary file)
-    monkeypatch.setattr(zipsource, "IN_MEMORY_LIMIT", 1024 * 1024)
+    monkeypatch.setattr(zip_input, "IN_MEMORY_LIMIT", 1024 * 1024)
     big = developer_id_like() + os.urandom(3 * 1024 * 1024) + bytes(4)
     app = make_app(tmp_path / "src", files={"Contents/Resources/big.bin": b"x",
                                             "Contents/MacOS/big": big})

@@ -4,8 +4,9 @@ pool that runs both across cores, shared by code-signature and resource-seal ver
 Why a process pool: on the two-core machine this was built on, threads give no speed-up for
 code pages (SHA-256 of 4 KiB pages with threads ran at 0.75x of one thread: every page releases
 and re-takes the GIL), while processes give 1.98x (``benchmarks/bench_scale.py --pools``).
-Workers are forked, open each file themselves by path (``O_NOFOLLOW | O_NONBLOCK``, regular
-files only) and return digests or :class:`PageResult` values, so nothing big crosses a pipe.
+Workers are forked, open each file themselves by path through ``inputs.safeopen`` (no link
+followed, no FIFO waited on, regular files only, the very file the walk saw) and return digests
+or :class:`PageResult` values, so nothing big crosses a pipe.
 
 How work is split:
 
@@ -43,10 +44,14 @@ if TYPE_CHECKING:
     from concurrent.futures import Executor, Future, ProcessPoolExecutor
 
 from bundlelint import progress
+from bundlelint.inputs.safeopen import open_binary
+from bundlelint.inputs.source import LocalFile
 from bundlelint.parsers.macho import sniff_macho as _sniff_macho
 
 if TYPE_CHECKING:
-    from bundlelint.bundle import Bundle, Entry, RawEntry
+    from bundlelint.bundle import Bundle, Entry
+    from bundlelint.inputs.safeopen import FileIdentity
+    from bundlelint.inputs.source import RawEntry
 
 #: Bytes read per call: large enough that Python overhead is negligible, a multiple of every
 #: usual page size (4 KiB, 16 KiB), and small enough to stay in the CPU cache between the read
@@ -374,37 +379,29 @@ def _buffer() -> bytearray:
     return buf
 
 
-def open_local(path: str) -> BinaryIO:
-    """Open ``path`` read-only, refusing symlinks (``O_NOFOLLOW``) and anything that is not a
-    regular file (``O_NONBLOCK`` first, so that a FIFO swapped in cannot block the open)."""
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-    fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(f"{path} is no longer a regular file")
-    except BaseException:
-        os.close(fd)
-        raise
-    return os.fdopen(fd, "rb", buffering=0)
+def open_local(file: LocalFile) -> BinaryIO:
+    """A worker's open of a file of the input: ``safeopen``, unbuffered (reads go straight
+    into the worker's own buffer), checked to be the file the walk saw."""
+    return open_binary(file.path, expect=file.identity, buffered=False)
 
 
-def hash_paths(paths: Sequence[str], algorithm: str) -> list[bytes | OSError]:
+def hash_paths(files: Sequence[LocalFile], algorithm: str) -> list[bytes | OSError]:
     """``algorithm`` digest of each file (an ``OSError`` in its place if it cannot be read)."""
     out: list[bytes | OSError] = []
     buf = _buffer()
-    for path in paths:
+    for file in files:
         try:
-            with open_local(path) as fh:
+            with open_local(file) as fh:
                 out.append(digest_stream(fh, algorithm, buf))
         except OSError as err:
             out.append(err)
     return out
 
 
-def pages_at(path: str, base: int, available: int,
+def pages_at(file: LocalFile, base: int, available: int,
              specs: Sequence[PageSpec]) -> list[PageResult]:
     """:func:`verify_pages` of one piece, the file opened here by path."""
-    with open_local(path) as fh:
+    with open_local(file) as fh:
         return verify_pages(fh, base, available, specs)
 
 
@@ -475,33 +472,10 @@ def _input_bytes(bundle: Bundle) -> int:
     return bundle.memo("hashing", "input-bytes", lambda: sum(e.size for e in bundle.entries))
 
 
-def local_path(bundle: Bundle, entry: Entry) -> str | None:
-    """The on-disk path of ``entry`` if a worker can open it itself (a directory or single-file
-    input); ``None`` for members of zips, which only the bundle's source can read."""
-    return bundle.memo("hashing", "paths", lambda: _path_resolver(bundle))(entry.relpath)
-
-
-def _path_resolver(bundle: Bundle) -> Callable[[str], str | None]:
-    from bundlelint.bundle import DirectorySource, SingleFileSource
-    from bundlelint.nestedsource import NestedArchiveSource
-
-    source: object = bundle.source
-    members: list[dict[str, tuple[str, str]]] = []
-    while isinstance(source, NestedArchiveSource):
-        members.append(source._nested)  # zip members have no path of their own
-        source = source.inner
-    if isinstance(source, DirectorySource):
-        root = os.fspath(source.root)
-
-        def resolve(relpath: str) -> str | None:
-            if any(relpath in m for m in members):
-                return None
-            return f"{root}/{relpath}" if relpath else root
-        return resolve
-    if isinstance(source, SingleFileSource):
-        single = os.fspath(source.path)
-        return lambda relpath: single if relpath == "" else None
-    return lambda relpath: None
+def local_path(bundle: Bundle, entry: Entry) -> LocalFile | None:
+    """Where a worker can open ``entry`` itself (a file of a directory or single-file input),
+    as the source says; ``None`` for members of archives, which only the source can read."""
+    return bundle.source.local_file(entry.relpath)
 
 
 # --- results, cached per bundle ---------------------------------------------------------------
@@ -638,7 +612,7 @@ def _schedule_files(bundle: Bundle, entries: Sequence[Entry], algorithm: str,
     executor = pool(jobs_for(bundle))
     out: list[_Result] = []
     batch: list[Entry] = []
-    paths: list[str] = []
+    paths: list[LocalFile] = []
     size = 0
 
     def flush() -> None:
@@ -705,7 +679,7 @@ def _finished(tracker: _Tracker, n: int, _future: Future[Any]) -> None:
     tracker.done(n)
 
 
-def _one_list(path: str, base: int, available: int,
+def _one_list(path: LocalFile, base: int, available: int,
               specs: Sequence[PageSpec]) -> list[list[PageResult]]:
     """:func:`pages_at`, wrapped so that every pool result is a list indexed by ``_Pooled``."""
     return [pages_at(path, base, available, specs)]
@@ -795,7 +769,8 @@ class EarlyHasher:
         self._jobs = jobs
         self._max_file_size = max_file_size
         self._seen_bytes = 0
-        self._pending: list[tuple[str, int]] = []  # (relpath, size) not yet submitted
+        #: (relpath, identity the walk saw) of the files not yet submitted
+        self._pending: list[tuple[str, FileIdentity | None]] = []
         self._pending_bytes = 0
         self._results: dict[str, _Result] = {}
 
@@ -825,7 +800,7 @@ class EarlyHasher:
         self._seen_bytes += raw.size
         if _sniff_macho(raw.head):
             return
-        self._pending.append((raw.relpath, raw.size))
+        self._pending.append((raw.relpath, raw.identity))
         self._pending_bytes += raw.size
         if self._seen_bytes >= POOL_MIN_BYTES and (self._pending_bytes >= BATCH_BYTES
                                                    or len(self._pending) >= BATCH_FILES):
@@ -837,7 +812,8 @@ class EarlyHasher:
         executor = pool(self._jobs)
         assert executor is not None
         relpaths = [relpath for relpath, _ in self._pending]
-        paths = [f"{self._root}/{relpath}" for relpath in relpaths]
+        paths = [LocalFile(f"{self._root}/{relpath}", identity)
+                 for relpath, identity in self._pending]
         self._pending, self._pending_bytes = [], 0
         future = executor.submit(hash_paths, paths, "sha256")
         task = _Batch(future, executor, partial(_hash_one, paths))
@@ -862,7 +838,7 @@ class EarlyHasher:
         return started
 
 
-def _hash_one(paths: Sequence[str], index: int) -> bytes:
+def _hash_one(paths: Sequence[LocalFile], index: int) -> bytes:
     """The inline fallback of an early batch whose pool broke: hash one file here."""
     result = hash_paths([paths[index]], "sha256")[0]
     if isinstance(result, OSError):

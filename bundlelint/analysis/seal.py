@@ -305,7 +305,8 @@ def _check_one(bundle: Bundle, geometry: BundleGeometry, rel: str, sealed: Seale
     try:
         actual = _hash_file(bundle, entry, algorithm)
     except OSError as err:
-        return SealIssue(IssueKind.MODIFIED, display, rel, f"{rel} cannot be read: {err}")
+        return SealIssue(IssueKind.MODIFIED, display, rel,
+                         f"{rel} cannot be read: {err.strerror or err}")
     if actual != expected:
         name = "SHA-256" if algorithm == "sha256" else "SHA-1"
         return SealIssue(IssueKind.MODIFIED, display, rel,

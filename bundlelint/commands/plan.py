@@ -309,7 +309,7 @@ def refusal(bundle: Bundle) -> str | None:
 
 
 def run(args: argparse.Namespace, registry: Registry) -> int:
-    from bundlelint.zipsource import looks_like_zip
+    from bundlelint.inputs.zip import looks_like_zip
 
     path = Path(args.path)
     if path.is_file() and looks_like_zip(path):

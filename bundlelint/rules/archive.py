@@ -15,12 +15,12 @@ from collections.abc import Iterator
 from bundlelint.bundle import Bundle, EntryKind
 from bundlelint.errors import ParseError
 from bundlelint.findings import Applicability, Finding
+from bundlelint.inputs.zip import ZipMember, ZipReport, resolve_in_archive
 from bundlelint.layout import BUNDLE_EXTENSIONS, BundleDir
 from bundlelint.parsers.appledouble import XATTR_FINDER_INFO, XATTR_RESOURCE_FORK
 from bundlelint.rules import _evidence as E
 from bundlelint.rules.base import Consequence, RuleContext, RuleMeta, doc, policy, rule, source
 from bundlelint.shellquote import fill_template, quote_path
-from bundlelint.zipsource import ZipMember, ZipReport, resolve_in_archive
 
 DITTO = "ditto -c -k --keepParent {app} {zip}"
 REZIP = (

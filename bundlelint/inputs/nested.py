@@ -21,10 +21,10 @@ import zipfile
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from bundlelint.bundle import SNIFF_BYTES, RawEntry, Source
+from bundlelint.inputs.source import SNIFF_BYTES, LocalFile, RawEntry, Source
+from bundlelint.inputs.zip import RATIO_MIN_MEMBER, ZIP_ERRORS, ZIP_MAGIC, ZipMember
 from bundlelint.options import Options
 from bundlelint.parsers.macho import sniff_macho
-from bundlelint.zipsource import RATIO_MIN_MEMBER, ZIP_ERRORS, ZIP_MAGIC, ZipMember
 
 MAX_NESTED_ARCHIVE = 256 * 1024 * 1024
 MAX_NESTED_MEMBER = 64 * 1024 * 1024
@@ -98,6 +98,11 @@ class NestedArchiveSource:
         ratio = info.file_size / max(info.compress_size, 1)
         return not (info.file_size >= RATIO_MIN_MEMBER
                     and ratio > self.options.max_compression_ratio)
+
+    def local_file(self, relpath: str) -> LocalFile | None:
+        if relpath in self._nested:
+            return None  # a member of a nested archive has no path of its own
+        return self.inner.local_file(relpath)
 
     def open(self, relpath: str) -> BinaryIO:
         where = self._nested.get(relpath)

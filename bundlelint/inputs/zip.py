@@ -23,7 +23,7 @@ inflated into memory when opened. No temporary file is ever created.
 
 Memory bound while reading members: one member of at most ``IN_MEMORY_LIMIT`` bytes, or one
 read buffer plus the checkpoints (at most ``MAX_CHECKPOINTS`` of about 40 KB for the whole
-archive), plus what a nested archive holds (``nestedsource``).
+archive), plus what a nested archive holds (``inputs.nested``).
 
 The archive's raw facts (names exactly as stored, sizes, modes, link targets, small framework
 files that look like flattened symlinks) are kept in a frozen ``ZipReport`` that
@@ -48,18 +48,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, NamedTuple
 
-from bundlelint.bundle import SNIFF_BYTES, RawEntry
 from bundlelint.errors import ParseError
-from bundlelint.options import Options
-from bundlelint.parsers.macho import sniff_macho
-from bundlelint.parsers.zipdir import (
-    CentralDirectory,
-    Span,
-    first_overlap,
-    read_local_header,
-    scan_central_directory,
-)
-from bundlelint.zipstream import (
+from bundlelint.inputs.safeopen import FileIdentity, identity_of, open_binary, read_head
+from bundlelint.inputs.source import SNIFF_BYTES, LocalFile, RawEntry
+from bundlelint.inputs.zipstream import (
     STORED,
     Checkpoint,
     InflatingStream,
@@ -69,6 +61,15 @@ from bundlelint.zipstream import (
     StoredSlice,
     measure,
     read_exactly,
+)
+from bundlelint.options import Options
+from bundlelint.parsers.macho import sniff_macho
+from bundlelint.parsers.zipdir import (
+    CentralDirectory,
+    Span,
+    first_overlap,
+    read_local_header,
+    scan_central_directory,
 )
 
 ZIP_MAGIC = b"PK\x03\x04"
@@ -173,8 +174,7 @@ def looks_like_zip(path: Path) -> bool:
     if path.suffix.lower() == ".zip":
         return True
     try:
-        with open(path, "rb") as fh:
-            head = fh.read(4)
+        head = read_head(path, 4, follow=True)  # the path the user typed: a link is theirs
     except OSError:
         return False
     return head in (ZIP_MAGIC, EMPTY_ZIP_MAGIC)
@@ -276,6 +276,10 @@ class ZipSource:
 
     def __init__(self, path: Path, options: Options | None = None) -> None:
         self.path = path
+        #: The archive the user named, resolved once; every later open is of this file, and
+        #: must be the file first opened (``safeopen``).
+        self._archive_path = os.path.realpath(path)
+        self._archive_identity: FileIdentity | None = None
         self.options = options or Options()
         self._entries: dict[str, int] = {}  # relpath (below prefix) -> member index
         self._members: list[ZipMember] = []
@@ -295,6 +299,14 @@ class ZipSource:
 
     # --- reading the central directory ---------------------------------------------------
 
+    def _open_archive(self) -> BinaryIO:
+        """The archive file, opened through ``safeopen``: the first open records which file
+        it is, and every later one must be that file."""
+        fh = open_binary(self._archive_path, expect=self._archive_identity)
+        if self._archive_identity is None:
+            self._archive_identity = identity_of(os.fstat(fh.fileno()))
+        return fh
+
     def _read(self) -> ZipReport:
         name = self.path.name
         opts = self.options
@@ -305,7 +317,7 @@ class ZipSource:
         if too_many is not None:  # refused before zipfile builds an object per record
             return replace(empty, refused=too_many)
         try:
-            with zipfile.ZipFile(self.path) as zf:
+            with self._open_archive() as fh, zipfile.ZipFile(fh) as zf:
                 infos = zf.infolist()
         except ZIP_ERRORS as exc:
             return replace(empty, error=f"{type(exc).__name__}: {exc}")
@@ -351,7 +363,7 @@ class ZipSource:
         with its raw names). A directory that cannot be scanned is left to ``zipfile``, which
         reports it (BL701)."""
         try:
-            with open(self.path, "rb") as fh:
+            with self._open_archive() as fh:
                 size = os.fstat(fh.fileno()).st_size
                 cd = scan_central_directory(fh, size, self.path.name, limit, names=True)
         except (ParseError, OSError):
@@ -379,9 +391,9 @@ class ZipSource:
         spans: list[Span] = []
         out = list(members)
         try:
-            fh = open(self.path, "rb")  # noqa: SIM115 (closed below)
+            fh = self._open_archive()
         except OSError as exc:
-            return out, f"cannot be read again: {exc.strerror}", None
+            return out, f"cannot be read again: {exc.strerror or exc}", None
         with fh:
             size = os.fstat(fh.fileno()).st_size
             for index, (member, info) in enumerate(zip(members, infos, strict=True)):
@@ -527,6 +539,10 @@ class ZipSource:
             raise FileNotFoundError(f"{relpath}: no such member in {self.path.name}")
         return self._open_index(index, relpath)
 
+    def local_file(self, relpath: str) -> LocalFile | None:
+        """Members have no path of their own: only this source reads them."""
+        return None
+
     def open_member(self, member: ZipMember) -> BinaryIO:
         """Like :meth:`open`, for any member of the archive (``._`` files beside the app or
         under ``__MACOSX/`` are not part of the walked bundle)."""
@@ -544,7 +560,7 @@ class ZipSource:
         data = self._layout.data.get(index)
         if error is not None or data is None:
             raise OSError(error or f"{relpath}: not read from {self.path.name}")
-        fh = open(self.path, "rb")  # noqa: SIM115 (the stream returned closes it)
+        fh = self._open_archive()  # the stream returned closes it
         try:
             if data.method == STORED:
                 return _Stream(StoredSlice(fh, data.data_offset, data.file_size), fh)
