@@ -98,6 +98,10 @@ def _bundle_seeds() -> None:
     _write("appledouble", build_appledouble(PROVENANCE_ONLY))
     _write("appledouble", build_appledouble({"com.apple.FinderInfo": FINDER_INFO},
                                             resource_fork=b"rsrc"))
+    from fixtures.hfsplus_builder import seed_images
+
+    for image in seed_images():
+        _write("hfsplus", image)
     with tempfile.TemporaryDirectory() as tmp:
         app = make_app(Path(tmp), files={"Contents/Resources/a.txt": b"a"})
         _write("coderesources", seal_bundle(app))

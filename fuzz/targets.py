@@ -205,6 +205,22 @@ def fuzz_appledouble(data: bytes) -> object:
     return parse_appledouble(data, "fuzz/._a")
 
 
+def fuzz_hfsplus(data: bytes) -> object:
+    """Walk an HFS+ volume and read every file it lists (up to 1 MiB each). A path the walk
+    gave that ``open`` cannot find is a bug, like any exception but ``ParseError``."""
+    from bundlelint.parsers.hfsplus import HFSPlusVolume
+    from bundlelint.parsers.volume import NodeKind
+
+    volume = HFSPlusVolume(io.BytesIO(data), path="fuzz.hfs")
+    count = 0
+    for node in volume.walk():
+        count += 1
+        if node.kind is NodeKind.FILE and node.error is None:
+            with volume.open(node.path) as stream:
+                stream.read(1 << 20)
+    return count
+
+
 def fuzz_notary(data: bytes) -> object:
     return parse_notary_log(data, "fuzz.json")
 
@@ -492,6 +508,7 @@ TARGETS: dict[str, Target] = {
     "gobuildinfo": fuzz_gobuildinfo,
     "metallib": fuzz_metallib,
     "appledouble": fuzz_appledouble,
+    "hfsplus": fuzz_hfsplus,
     "notary": fuzz_notary,
     "zipdir": fuzz_zipdir,
     "zipmembers": fuzz_zipmembers,

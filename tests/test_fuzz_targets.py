@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from bundlelint.parsers.macho import parse_macho_bytes
 from fixtures.appledouble_builder import FINDER_INFO, PROVENANCE_ONLY, build_appledouble
 from fixtures.der_entitlements import der_payload
+from fixtures.hfsplus_builder import seed_images as hfsplus_seed_images
 from fixtures.macho_builder import MachOSpec, build_fat, build_macho
 from fixtures.metallib_builder import build_metallib
 from fixtures.signer import CS_RUNTIME, sign_macho
@@ -72,6 +73,7 @@ SEEDS: dict[str, list[bytes]] = {
     "appledouble": [build_appledouble(PROVENANCE_ONLY),
                     build_appledouble({"com.apple.FinderInfo": FINDER_INFO, "a": b"x"},
                                       resource_fork=b"rsrc")],
+    "hfsplus": hfsplus_seed_images(),
     "notary": [json.dumps({"logFormatVersion": 1, "jobId": "1", "status": "Invalid",
                            "statusCode": 4000, "issues": [
                                {"severity": "error", "code": None, "path": "A.zip/A.app/a",
