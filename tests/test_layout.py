@@ -124,6 +124,15 @@ def every_kind(tmp: Path) -> Path:
     return app
 
 
+def unsignable_bundles(tmp: Path) -> Path:
+    """Bundles codesign cannot sign as bundles (no Info.plist, no executable named after
+    them): a resource bundle of images, and a plug-in whose code is named otherwise."""
+    return make_app(tmp, files={
+        "Contents/Resources/Icons.bundle/icon.png": b"png",
+        "Contents/PlugIns/Thing.bundle/Contents/MacOS/other": TOOL,
+    })
+
+
 def bare_macho(tmp: Path) -> Path:
     path = tmp / "tool"
     path.write_bytes(developer_id_like())
@@ -148,6 +157,7 @@ BUNDLES: list[object] = [
     pytest.param(kit_core, id="kit-core"),
     pytest.param(copied_framework, id="copied-framework"),
     pytest.param(every_kind, id="every-kind"),
+    pytest.param(unsignable_bundles, id="unsignable-bundles"),
     pytest.param(bare_macho, id="bare-macho"),
     pytest.param(juhflow, id="juhflow"),
     pytest.param(terminal_notifier, id="terminal-notifier", marks=pytest.mark.realbin),
@@ -234,6 +244,16 @@ def test_kit_framework_is_signed_as_a_bundle_by_plan_and_check(tmp_path: Path) -
         assert finding.fix is not None and finding.fix.command is not None
         assert _codesign_targets(finding.fix.command) == [
             f"{tmp_path}/Sample.app/Contents/Frameworks/Kit.framework"]
+
+
+def test_plan_signs_no_bundle_codesign_cannot_sign(tmp_path: Path) -> None:
+    # BundleDiskRep::setup: no main executable and no Info.plist is errSecCSBadBundleFormat.
+    bundle = open_input(unsignable_bundles(tmp_path))
+    plan = build_plan(bundle)
+    steps = [step.path for step in plan.sign]
+    assert steps == ["Contents/PlugIns/Thing.bundle/Contents/MacOS/other", ""]
+    assert [n for n in plan.notes if "Icons.bundle" in n and "neither" in n]
+    assert [n for n in plan.notes if "Thing.bundle" in n and "neither" in n]
 
 
 # --- the geometry itself -----------------------------------------------------------------------
@@ -412,3 +432,22 @@ def test_shallow_bundle_with_resources_has_codesigns_nested_rules(tmp_path: Path
               if e.relpath.startswith("Contents/PlugIns/Shallow.plugin/")}
     assert places["libx.dylib"] is Place.CODE and places["Shallow"] is Place.CODE
     assert places["data"] is Place.OTHER and places["Info.plist"] is Place.RESOURCES
+
+
+def test_a_dotted_directory_in_a_code_location_is_sealed_as_one_nested_bundle(
+        tmp_path: Path) -> None:
+    # resources.cpp ResourceBuilder::scan: "nested, has extension -> treat as nested bundle",
+    # whatever the extension; a directory without a dot is walked into.
+    from bundlelint.analysis.seal import unsealed_content
+
+    app = make_app(tmp_path, files={
+        "Contents/Frameworks/Thing.kit/Contents/MacOS/Thing": TOOL,
+        "Contents/Frameworks/plain/libx.dylib": DYLIB,
+        "Contents/Resources/Res.kit/file": b"f",
+    })
+    bundle = open_input(app)
+    sealed = unsealed_content(bundle, bundle.layout.geometry(bundle.bundle_dirs[0]))
+    assert "Frameworks/Thing.kit" in sealed
+    assert not [p for p in sealed if p.startswith("Frameworks/Thing.kit/")]
+    assert "Frameworks/plain/libx.dylib" in sealed
+    assert "Resources/Res.kit/file" in sealed  # not a nested location: files, one by one

@@ -24,7 +24,7 @@ from bundlelint.analysis import hashing
 from bundlelint.analysis.codehash import signed_cdhashes
 from bundlelint.bundle import Bundle, Entry, EntryKind
 from bundlelint.errors import ParseError
-from bundlelint.layout import BUNDLE_EXTENSIONS, BundleDir, BundleGeometry
+from bundlelint.layout import BundleDir, BundleGeometry, sealed_as_nested_bundle
 from bundlelint.parsers.coderesources import (
     CodeResources,
     ResourceRule,
@@ -235,7 +235,6 @@ def sealable_paths(bundle: Bundle, geometry: BundleGeometry, rules: tuple[Resour
     nested_keys = nested_keys or set()
     out: dict[str, Entry] = {}
     skipped: set[str] = set()
-    bundle_dirs = {bd.relpath for bd in bundle.bundle_dirs}
     match = RuleMatcher(rules)
     for entry in bundle.entries:
         if not entry.relpath.startswith(geometry.base) or entry.relpath == geometry.base:
@@ -250,7 +249,7 @@ def sealable_paths(bundle: Bundle, geometry: BundleGeometry, rules: tuple[Resour
             if rule is not None and rule.exclusion:
                 skipped.add(rel)
                 continue
-            is_bundle = entry.relpath in bundle_dirs or rel.endswith(BUNDLE_EXTENSIONS)
+            is_bundle = sealed_as_nested_bundle(rel.rpartition("/")[2])
             if (rule is not None and rule.nested and is_bundle) or rel in nested_keys:
                 out[rel] = entry
                 skipped.add(rel)

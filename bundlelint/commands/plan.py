@@ -90,15 +90,22 @@ class _Target:
     children: list[_Target] = field(default_factory=list)
 
 
-def _targets(bundle: Bundle) -> list[_Target]:
-    """Everything codesign must be pointed at, except the input itself: every nested bundle,
-    and every signable Mach-O file that is its own signing target (a bundle's main executable
-    is signed through its bundle: ``bundlelint.layout.Layout.signing_target``, which the fix
-    commands of ``check`` use too)."""
+def _targets(bundle: Bundle, notes: list[str]) -> list[_Target]:
+    """Everything codesign must be pointed at, except the input itself: every nested bundle
+    codesign can sign, and every signable Mach-O file that is its own signing target (a
+    bundle's main executable is signed through its bundle:
+    ``bundlelint.layout.Layout.signing_target``, which the fix commands of ``check`` use
+    too)."""
     found: list[_Target] = []
     for bd in bundle.bundle_dirs:
-        if bd.relpath:
+        if not bd.relpath:
+            continue
+        if bundle.layout.geometry(bd).signable:
             found.append(_Target(bd.relpath, bd.extension))
+        else:
+            notes.append(f"{bd.display!r} has neither a main executable nor an Info.plist: "
+                         "codesign refuses it as a bundle, so only the code inside it is "
+                         "signed, file by file.")
     for entry, macho in bundle.machos():
         if not entry.relpath or not any(sl.filetype in SIGNABLE for sl in macho.slices):
             continue
@@ -217,7 +224,7 @@ def build_plan(bundle: Bundle, *, identity: str = DEFAULT_IDENTITY,
     steps: list[SignStep] = []
     ent_files: list[EntitlementsFile] = []
     notes: list[str] = []
-    for target in _post_order(_nest(_targets(bundle))):
+    for target in _post_order(_nest(_targets(bundle, notes))):
         ents_file = None
         if target.kind in (".app", ".appex", ".xpc", "executable"):
             current = _current_entitlements(bundle, _executable_of(bundle, target.path), notes)

@@ -9,7 +9,9 @@ Sources: Apple's Security (OSX/libsecurity_codesigning/lib/bundlediskrep.cpp
 ``_CFBundleCopyExecutableURLInDirectory2`` and ``_CFBundleCopyExecutableName``,
 CFBundle_Resources.c ``_CFBundleGetBundleVersionForURL``, CFBundle_InfoPlist.c
 ``_CFBundleCopyInfoDictionaryInDirectoryWithVersion``), and Apple's "Placing content in a
-bundle". Layer: below the bundle model (``bundlelint.bundle`` builds a :class:`Layout` and
+bundle"; docs/formats.md section 4.1 sums them up.
+
+Layer: the bundle model's (``bundlelint.bundle`` builds a :class:`Layout` for each input and
 hands out its answers); it imports only parsers and errors.
 """
 
@@ -31,6 +33,7 @@ from bundlelint.layout.locations import (
     SEALED_CODE_DIRECTORIES,
     CodeLocation,
     code_location_of,
+    sealed_as_nested_bundle,
     sealed_as_nested_code,
 )
 from bundlelint.layout.model import (
@@ -62,5 +65,6 @@ __all__ = [
     "find_bundle_dirs",
     "place_of",
     "resource_base",
+    "sealed_as_nested_bundle",
     "sealed_as_nested_code",
 ]

@@ -83,6 +83,14 @@ BASE_NAMES_NOT_NESTED: frozenset[str] = frozenset((
     "_CodeSignature", "CodeResources", "_MASReceipt"))
 
 
+def sealed_as_nested_bundle(name: str) -> bool:
+    """Whether codesign seals a directory called ``name``, in a place its rules mark nested,
+    as one nested bundle (verified by its cdhash) rather than walking into it: it has a dot in
+    its name (resources.cpp ``ResourceBuilder::scan``: "nested, has extension -> treat as
+    nested bundle"), whatever the extension."""
+    return "." in name
+
+
 def code_location_of(inner: str) -> CodeLocation | None:
     """The code location ``inner`` (a path relative to a content base) is inside, if any."""
     for loc in CODE_LOCATIONS:

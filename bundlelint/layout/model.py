@@ -60,6 +60,15 @@ class BundleGeometry:
     executable_unknown: bool
 
     @property
+    def signable(self) -> bool:
+        """Whether codesign can sign this bundle as a bundle: CFBundle finds a main
+        executable, or at least an Info.plist that stands in as its main file; otherwise
+        codesign refuses it as an unrecognized bundle format (bundlediskrep.cpp
+        ``BundleDiskRep::setup``, ``errSecCSBadBundleFormat``; installer packages aside)."""
+        return (self.main_executable is not None or self.info_plist is not None
+                or self.executable_unknown)
+
+    @property
     def code_resources(self) -> str:
         """Where ``_CodeSignature/CodeResources`` is (or should be)."""
         return self.base + CODE_RESOURCES
