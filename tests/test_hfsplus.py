@@ -444,6 +444,34 @@ def test_decompression_bombs_and_lying_chunk_tables() -> None:
     assert info.value.offset is not None
 
 
+def test_lzfse_compressed_files() -> None:
+    """Types 11 and 12, compressed by Apple's reference encoder through the lzfse binding."""
+    pytest.importorskip("lzfse", reason="the lzfse binding is not installed")
+    small = _data(7, 3000)
+    volume = _volume(build_hfsplus([File("inline", small, compression="lzfse-inline"),
+                                    File("rsrc", BIG, compression="lzfse-rsrc")]))
+    tree = _tree(volume)
+    assert tree["inline"].size == len(small) and tree["rsrc"].size == len(BIG)
+    with volume.open("inline") as stream:
+        assert stream.read() == small
+    with volume.open("rsrc") as stream:
+        stream.seek(decmpfs.CHUNK + 3)
+        assert stream.read() == BIG[decmpfs.CHUNK + 3 :]
+
+
+def test_lzfse_blocks_promising_more_than_the_chunk_are_refused_before_decoding() -> None:
+    fail = ParseError("decmpfs", "x", 100, "wrong size")
+    stored = b"bvx-" + struct.pack("<I", 5) + b"hello" + b"bvx$"
+    assert decmpfs.lzfse_raw_size(stored, 5, fail) == 5
+    bomb = b"bvx-" + struct.pack("<I", 1 << 31) + b"tiny" + b"bvx$"
+    with pytest.raises(ParseError, match="promise more") as info:
+        decmpfs.lzfse_raw_size(bomb, decmpfs.CHUNK, fail)
+    assert info.value.offset == 100
+    for bad in (b"bvx1" + bytes(40), b"bvx-\x05\0\0\0hel", b"", b"bvx2" + bytes(28)):
+        with pytest.raises(ParseError):
+            decmpfs.lzfse_raw_size(bad, decmpfs.CHUNK, fail)
+
+
 # -- codecs --------------------------------------------------------------------------------
 
 def test_lzvn_round_trip_through_the_fixture_encoder() -> None:

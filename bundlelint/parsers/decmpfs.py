@@ -117,7 +117,45 @@ def _lzfse() -> ModuleType | None:
         return None
 
 
+def lzfse_raw_size(data: bytes, limit: int, fail: ParseError) -> int:
+    """The bytes an LZFSE stream's block headers promise (Apple's reference, ``lzfse_internal.h``:
+    ``bvx-`` stored, ``bvxn`` LZVN, ``bvx2`` compressed, ``bvx$`` end; docs/formats.md 9.6),
+    checked against ``limit`` *before* the decoder runs, so a small chunk cannot make the
+    binding allocate gigabytes. ``bvx1`` (never written by Apple's encoder) is refused."""
+
+    def error(at: int, reason: str) -> ParseError:
+        return ParseError(fail.format, fail.path, (fail.offset or 0) + at, reason)
+
+    pos = total = 0
+    while True:
+        magic = data[pos : pos + 4]
+        if magic == b"bvx$":
+            return total
+        if len(data) < pos + 8:
+            raise error(pos, "LZFSE stream ends without its end-of-stream block")
+        raw, = _U32LE.unpack_from(data, pos + 4)
+        if magic == b"bvx-":
+            length = 8 + raw
+        elif magic == b"bvxn" and len(data) >= pos + 12:
+            length = 12 + _U32LE.unpack_from(data, pos + 8)[0]
+        elif magic == b"bvx2" and len(data) >= pos + 32:
+            v0, v1, v2 = struct.unpack_from("<QQQ", data, pos + 8)
+            header = v2 & 0xFFFFFFFF
+            if header < 32:
+                raise error(pos, f"LZFSE block header size {header} is too small")
+            length = header + ((v0 >> 20) & 0xFFFFF) + ((v1 >> 40) & 0xFFFFF)
+        else:
+            raise error(pos, f"LZFSE block magic {magic!r} is not supported")
+        total += raw
+        if total > limit:
+            raise error(pos, f"LZFSE blocks promise more than the expected {limit} bytes")
+        pos += length
+        if pos > len(data):
+            raise error(pos - length, "LZFSE block runs past the end of its data")
+
+
 def _lzfse_decode(data: bytes, size: int, fail: ParseError) -> bytes:
+    lzfse_raw_size(data, size, fail)
     module = _lzfse()
     if module is None:
         raise ParseError(fail.format, fail.path, fail.offset,
