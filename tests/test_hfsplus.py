@@ -412,6 +412,52 @@ def test_directory_link_to_an_ancestor_is_not_followed() -> None:
     assert tree["top/sub/f"].kind is NodeKind.FILE
 
 
+def test_directory_links_cannot_make_the_walk_explode(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each folder holds two links to the next: 2^20 paths. The walk lists linked folders
+    again, as macOS shows them, but stops with an error past the budget."""
+    from bundlelint.parsers import hfsplus
+
+    levels = 20
+    entries: list[Entry] = [Dir(f"D{k}") for k in range(levels)] + [File(f"D{levels - 1}/f")]
+    for k in range(levels - 2, -1, -1):
+        entries += [DirLink(f"D{k}/a", f"D{k + 1}"), DirLink(f"D{k}/b", f"D{k + 1}")]
+    image = build_hfsplus(entries, block_size=512, node_size=512)
+    monkeypatch.setattr(hfsplus, "MAX_LINKED_ENTRIES", 2000)
+    seen = 0
+    with pytest.raises(ParseError, match="more than 2000 entries") as info:
+        for _ in _volume(image).walk():
+            seen += 1
+    assert info.value.offset is not None and seen < 3000
+    monkeypatch.setattr(hfsplus, "MAX_LINKED_ENTRIES", 100_000)
+    small = build_hfsplus([Dir("D0"), Dir("D1"), File("D1/f", b"x"), DirLink("D0/a", "D1"),
+                           DirLink("D0/b", "D1")], block_size=512, node_size=512)
+    tree = _tree(_volume(small))
+    assert {p for p, n in tree.items() if n.kind is NodeKind.FILE} == {"D0/a/f", "D0/b/f",
+                                                                       "D1/f"}
+
+
+def test_two_entries_of_one_name_are_reported() -> None:
+    tree = _tree(_volume(build_hfsplus([RawName("", "x", b"1"), RawName("", "x", b"2")],
+                                       block_size=512, node_size=512)))
+    assert tree["x"].error is None
+    (other,) = [n for p, n in tree.items() if p != "x"]
+    assert other.error is not None and "second entry" in other.error
+
+
+def test_keys_out_of_order_are_an_error_not_a_scan() -> None:
+    image = _small()
+    volume = _volume(bytes(image))
+    folder = volume._lookup(2, "d")
+    assert folder is not None
+    leaves = [n for n in range(1, volume.catalog.total) if volume.catalog.node(n).kind == -1
+              and all(struct.unpack_from(">I", r.key)[0] == folder.cnid
+                      for r in volume.catalog.node(n).records)]
+    record = volume.catalog.node(leaves[1]).records[-1]
+    struct.pack_into(">I", image, record.offset + 2, 1)  # parent ID 1: sorts before d's
+    error = _walk_error(image)
+    assert "out of order" in error.reason and error.offset == record.offset
+
+
 def test_hard_link_to_a_missing_inode_is_an_entry_error() -> None:
     image = bytearray(build_hfsplus([File("a", b"data"), HardLink("b", "a")], block_size=512,
                                     node_size=512))

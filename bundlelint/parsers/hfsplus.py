@@ -74,7 +74,7 @@ DIR_LINK_FOLDER = ".HFS+ Private Directory Data\r"  # HFSPLUS_DIR_METADATA_FOLDE
 JOURNAL_FILES = frozenset((".journal", ".journal_info_block"))
 INODE_PREFIX = "iNode"
 
-MAX_RELISTS = 10_000
+MAX_LINKED_ENTRIES = 100_000  # entries listed again through directory hard links
 MAX_DEPTH = 512  # PATH_MAX is 1024 bytes: a deeper path cannot be opened on macOS
 MAX_TREE_DEPTH = 32  # a B-tree of 2^32 records with two per node is 32 levels deep
 MAX_SYMLINK = 1024  # MAXPATHLEN
@@ -408,10 +408,17 @@ class BTree:
                                     f"{self.what} B-tree leaf node {number} is at height "
                                     f"{node.height}, expected 1 (tree depth {self.depth})")
         seen = {number}
+        first = True
         while True:
             for record in node.records:
                 if not before(record.key):
                     yield record
+                elif not first:
+                    # Past the first leaf every key sorts after the target: a key before it
+                    # means the tree lies, and scanning on could visit every leaf per lookup.
+                    raise self.volume.error(record.offset, f"{self.what} B-tree keys are out "
+                                            f"of order in leaf node {number}")
+            first = False
             if node.next == 0:
                 return
             if node.next in seen or len(seen) >= self.total:
@@ -823,43 +830,51 @@ class HFSPlusVolume:
 
         A folder reached again through a directory hard link is listed again, as macOS
         shows it at both paths, but a link to one of its own ancestors (a cycle) is not
-        followed, and at most ``MAX_RELISTS`` folders are listed a second time, so a
-        catalog that links folders into one another cannot make the walk explode.
+        followed, and once more than ``MAX_LINKED_ENTRIES`` entries have been listed a second
+        time that way the walk stops with an error, so links cannot make it explode.
         """
         listed: set[int] = set()
-        relists = 0
+        linked_entries = 0
         Chain = tuple[int, object] | None  # (folder ID, parent chain): the ancestors
-        stack: list[tuple[int, str, int, Chain]] = [(ROOT_FOLDER_ID, "", 0, None)]
+        # folder ID, path prefix, depth, ancestors, the entry's offset, inside a relisting
+        Frame = tuple[int, str, int, Chain, int, bool]
+        stack: list[Frame] = [(ROOT_FOLDER_ID, "", 0, None, HEADER_OFFSET, False)]
         while stack:
-            folder_id, prefix, depth, chain = stack.pop()
+            folder_id, prefix, depth, chain, where, relisted = stack.pop()
+            relisted = relisted or folder_id in listed
+            if relisted and linked_entries > MAX_LINKED_ENTRIES:
+                raise self.error(where, f"directory hard links reach more than "
+                                 f"{MAX_LINKED_ENTRIES} entries a second time")
             listed.add(folder_id)
-            below: list[tuple[int, str, int, Chain]] = []
+            below: list[Frame] = []
             here: Chain = (folder_id, chain)
+            names: set[str] = set()
             for entry in self.children(folder_id):
                 if self._hidden(entry):
                     continue
                 name = entry.name if entry.name_error is None else f"\ufffd{entry.cnid}"
+                duplicate = name in names
+                if duplicate:
+                    name = f"{name}\ufffd{entry.cnid}"
+                names.add(name)
                 path = f"{prefix}{name}"
                 node, descend = self._node(entry, path)
-                refusal = None
-                if descend is not None:
+                refusal = "a second entry with this name in its folder" if duplicate else None
+                if descend is not None and refusal is None:
                     if _in_chain(here, descend):
                         refusal = (f"folder {descend} contains itself (a directory hard link "
                                    "or a catalog loop): not descended")
                     elif depth + 1 >= MAX_DEPTH:
                         refusal = f"nested more than {MAX_DEPTH} levels deep: not descended"
-                    elif descend in listed:
-                        relists += 1
-                        if relists > MAX_RELISTS:
-                            refusal = (f"more than {MAX_RELISTS} folders reached twice "
-                                       "through directory hard links: not descended")
                 if refusal is not None:
-                    node = Node(path, NodeKind.DIRECTORY, 0, node.mode, offset=entry.offset,
-                                error=refusal)
+                    kind = NodeKind.DIRECTORY if descend is not None else node.kind
+                    node = Node(path, kind, 0, node.mode, offset=entry.offset, error=refusal)
                     descend = None
+                if relisted:
+                    linked_entries += 1
                 yield node
                 if descend is not None:
-                    below.append((descend, path + "/", depth + 1, here))
+                    below.append((descend, path + "/", depth + 1, here, entry.offset, relisted))
             stack.extend(reversed(below))
 
     def _resolve(self, path: str) -> CatalogEntry:
