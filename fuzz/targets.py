@@ -221,6 +221,32 @@ def fuzz_hfsplus(data: bytes) -> object:
     return count
 
 
+#: How much of each file the APFS target reads: a hole may legitimately be petabytes long.
+_APFS_READ_CAP = 1 << 20
+
+
+def fuzz_apfs(data: bytes) -> object:
+    """An APFS container walked and every file read (up to a cap). Each 4 KiB block's
+    Fletcher-64 checksum is rewritten first, so mutations reach the structures behind it;
+    the checksum check itself is covered by tests/test_apfs.py."""
+    from bundlelint.parsers.apfs import fletcher64, read_container
+    from bundlelint.parsers.volume import NodeKind
+
+    block = 4096
+    buf = bytearray(data)
+    for at in range(0, len(buf) - block + 1, block):
+        buf[at:at + 8] = fletcher64(bytes(buf[at:at + block])).to_bytes(8, "little")
+    container = read_container(io.BytesIO(bytes(buf)), "fuzz.apfs")
+    for volume in container.volumes:
+        for node in volume.walk():
+            if node.kind is NodeKind.FILE and node.error is None:
+                with volume.open(node.path) as f:
+                    remaining = _APFS_READ_CAP
+                    while remaining > 0 and (chunk := f.read(min(remaining, 1 << 16))):
+                        remaining -= len(chunk)
+    return container
+
+
 def fuzz_notary(data: bytes) -> object:
     return parse_notary_log(data, "fuzz.json")
 
@@ -509,6 +535,7 @@ TARGETS: dict[str, Target] = {
     "metallib": fuzz_metallib,
     "appledouble": fuzz_appledouble,
     "hfsplus": fuzz_hfsplus,
+    "apfs": fuzz_apfs,
     "notary": fuzz_notary,
     "zipdir": fuzz_zipdir,
     "zipmembers": fuzz_zipmembers,

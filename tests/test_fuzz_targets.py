@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bundlelint.parsers.macho import parse_macho_bytes
+from fixtures.apfs_builder import Entry, build_apfs, zlib_payload, zlib_resource_fork
 from fixtures.appledouble_builder import FINDER_INFO, PROVENANCE_ONLY, build_appledouble
 from fixtures.der_entitlements import der_payload
 from fixtures.hfsplus_builder import seed_images as hfsplus_seed_images
@@ -74,6 +75,12 @@ SEEDS: dict[str, list[bytes]] = {
                     build_appledouble({"com.apple.FinderInfo": FINDER_INFO, "a": b"x"},
                                       resource_fork=b"rsrc")],
     "hfsplus": hfsplus_seed_images(),
+    "apfs": [build_apfs([Entry("A.app/Contents/MacOS/a", b"\xcf\xfa\xed\xfe" * 300),
+                         Entry("l", kind="symlink", target="A.app"),
+                         Entry("h", kind="hardlink", target="A.app/Contents/MacOS/a"),
+                         Entry("z", b"z" * 900, decmpfs=(3, zlib_payload(b"z" * 900), None)),
+                         Entry("r", b"r" * 5000,
+                               decmpfs=(4, b"", zlib_resource_fork(b"r" * 5000)))])],
     "notary": [json.dumps({"logFormatVersion": 1, "jobId": "1", "status": "Invalid",
                            "statusCode": 4000, "issues": [
                                {"severity": "error", "code": None, "path": "A.zip/A.app/a",
