@@ -99,10 +99,10 @@ def _bundle_seeds() -> None:
     from fixtures.apfs_builder import Entry, build_apfs, zlib_payload, zlib_resource_fork
 
     _write("apfs", build_apfs([
-        Entry("A.app/Contents/MacOS/a", b"\xcf\xfa\xed\xfe" * 300),
+        Entry("A.app/Contents/MacOS/a", b"\xcf\xfa\xed\xfe" * 30),
         Entry("l", kind="symlink", target="A.app"),
         Entry("h", kind="hardlink", target="A.app/Contents/MacOS/a"),
-        Entry("s", b"s" * 9000, extents=[(4096, False), (8192, True)]),
+        Entry("s", bytes(9000), extents=[(12288, True)]),
         Entry("z", b"z" * 900, decmpfs=(3, zlib_payload(b"z" * 900), None)),
         Entry("r", b"r" * 5000, decmpfs=(4, b"", zlib_resource_fork(b"r" * 5000)))]))
     _write("appledouble", build_appledouble({"com.apple.FinderInfo": FINDER_INFO},

@@ -222,11 +222,11 @@ def fuzz_hfsplus(data: bytes) -> object:
 
 
 #: How much of each file the APFS target reads: a hole may legitimately be petabytes long.
-_APFS_READ_CAP = 1 << 20
+_APFS_READ_CAP = 1 << 18
 
 
 def fuzz_apfs(data: bytes) -> object:
-    """An APFS container walked and every file read (up to a cap). Each 4 KiB block's
+    """An APFS container walked and every file read (up to 256 KiB). Each 4 KiB block's
     Fletcher-64 checksum is rewritten first, so mutations reach the structures behind it;
     the checksum check itself is covered by tests/test_apfs.py."""
     from bundlelint.parsers.apfs import fletcher64, read_container

@@ -75,7 +75,7 @@ SEEDS: dict[str, list[bytes]] = {
                     build_appledouble({"com.apple.FinderInfo": FINDER_INFO, "a": b"x"},
                                       resource_fork=b"rsrc")],
     "hfsplus": hfsplus_seed_images(),
-    "apfs": [build_apfs([Entry("A.app/Contents/MacOS/a", b"\xcf\xfa\xed\xfe" * 300),
+    "apfs": [build_apfs([Entry("A.app/Contents/MacOS/a", b"\xcf\xfa\xed\xfe" * 30),
                          Entry("l", kind="symlink", target="A.app"),
                          Entry("h", kind="hardlink", target="A.app/Contents/MacOS/a"),
                          Entry("z", b"z" * 900, decmpfs=(3, zlib_payload(b"z" * 900), None)),

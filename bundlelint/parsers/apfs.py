@@ -373,6 +373,12 @@ class Container:
             if info[1] != bs:
                 raise self.error(base + bs - BTREE_INFO_SIZE + 4,
                                  f"{what}: node size {info[1]} differs from the block size")
+        # An object map tree has fixed 16-byte keys and values (omap_key_t, omap_val_t); a
+        # file-system tree has variable ones.
+        if fixed != (subtype == OBJECT_TYPE_OMAP) or (
+                info is not None and fixed and (info[2], info[3]) != (OMAP_KEY_SIZE,
+                                                                      OMAP_VAL_SIZE)):
+            raise self.error(base + 32, f"{what}: entry sizes do not fit the tree's kind")
         entries = []
         for i in range(nkeys):
             at = toc_start + i * entry_size
@@ -385,12 +391,9 @@ class Container:
             entries.append((at, k_off, k_len, v_off, v_len))
         parsed = []
         for at, k_off, k_len, v_off, v_len in entries:
-            if k_len < 0:  # fixed sizes: the root's btree_info, else the object map's
-                if info is None and subtype != OBJECT_TYPE_OMAP:
-                    raise self.error(base + 32, f"{what}: fixed-size entries in a tree that "
-                                                "does not have them")
-                k_len = OMAP_KEY_SIZE if info is None else info[2]
-                v_len = 8 if not leaf else (OMAP_VAL_SIZE if info is None else info[3])
+            if k_len < 0:  # fixed sizes: only object map trees have them
+                k_len = OMAP_KEY_SIZE
+                v_len = OMAP_VAL_SIZE if leaf else 8
             k_at = key_start + k_off
             if k_at + k_len > val_end:
                 raise self.error(base + at, f"{what}: key {k_off}+{k_len} runs past the node")
@@ -656,6 +659,9 @@ class ApfsVolume:
             logical = struct.unpack_from("<Q", rec.key, 8)[0]
             len_flags, phys = _FILE_EXTENT_VAL.unpack_from(rec.value, 0)
             length = len_flags & J_FILE_EXTENT_LEN_MASK
+            if length == 0 or length % c.block_size:
+                raise c.error(rec.offset, f"file extent of {length} bytes is not a whole number "
+                                          "of blocks")
             if logical != expected:
                 if logical < expected:
                     raise c.error(rec.offset, f"file extent at {logical:#x} overlaps the "
@@ -872,10 +878,8 @@ class _ExtentReader(io.RawIOBase):
         if want <= 0:
             return 0
         extent = self._find(self._pos)
-        if extent is None:  # past the last extent: a sparse tail
+        if extent is None:  # extents run contiguously from 0: this is past the last one
             n = want
-            if self._index + 1 < len(self._extents):
-                n = min(n, self._extents[self._index + 1][0] - self._pos)
             view[:n] = bytes(n)
         else:
             logical, length, phys, where = extent
