@@ -5,9 +5,10 @@ through its inner binary, a helper signed after the app that seals it, entitleme
 dylib). The plan is computed by ``build_plan`` from the bundle model as data (tests assert on
 it), then rendered as shell commands or JSON.
 
-Order: a post-order walk of the containment tree, so everything inside a bundle is signed before
-the bundle (codesign seals nested code by its cdhash); among siblings, loose Mach-O files and
-frameworks come before helpers, XPC services, extensions and nested apps. Frameworks are signed
+Order: ``analysis.signing_order`` (shared with ``inspect``'s tree): a post-order walk of the
+containment tree, so everything inside a bundle is signed before the bundle (codesign seals
+nested code by its cdhash); among siblings, loose Mach-O files and frameworks come before
+helpers, XPC services, extensions and nested apps. Frameworks are signed
 as bundles (``Foo.framework``), never through their binary. ``--deep`` is never used for
 signing (it re-signs nested code with the app's entitlements); it is fine for verifying.
 """
@@ -17,18 +18,17 @@ from __future__ import annotations
 import argparse
 import json
 import plistlib
-import posixpath
 import sys
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from bundlelint.analysis.golang import UNNEEDED_ENTITLEMENTS, bundle_toolkits
+from bundlelint.analysis.signing_order import signing_tree
 from bundlelint.bundle import Bundle, Entry, EntryKind
 from bundlelint.commands import EXIT_CLEAN, EXIT_USAGE, open_or_report
 from bundlelint.display import printable
 from bundlelint.errors import ParseError
-from bundlelint.parsers.macho import MH_BUNDLE, MH_DYLIB, MH_EXECUTE
 from bundlelint.rules import Registry
 from bundlelint.shellquote import comment, quote, quote_path
 
@@ -36,12 +36,8 @@ NAME = "plan"
 HELP = "print the signing and notarization commands for a bundle, inside-out"
 DEFAULT_IDENTITY = "Developer ID Application: YOUR NAME (TEAMID)"
 DEFAULT_PROFILE = "notary-profile"
-SIGNABLE = (MH_EXECUTE, MH_DYLIB, MH_BUNDLE)
 #: Never carried into a release signature: the notary rejects get-task-allow.
 DROPPED_ENTITLEMENTS = ("com.apple.security.get-task-allow",)
-#: Sibling order inside one container: loose code and frameworks, then bundles that run.
-GROUP = {"macho": 0, ".framework": 0, ".bundle": 0, ".plugin": 0, ".xpc": 1, ".appex": 1,
-         ".app": 1}
 
 
 @dataclass(frozen=True)
@@ -81,64 +77,6 @@ class Plan:
         doc = asdict(self)
         doc["entitlements"] = [dict(asdict(e), xml=e.xml) for e in self.entitlements]
         return doc
-
-
-@dataclass
-class _Target:
-    path: str
-    kind: str
-    children: list[_Target] = field(default_factory=list)
-
-
-def _targets(bundle: Bundle, notes: list[str]) -> list[_Target]:
-    """Everything codesign must be pointed at, except the input itself: every nested bundle
-    codesign can sign, and every signable Mach-O file that is its own signing target (a
-    bundle's main executable is signed through its bundle:
-    ``bundlelint.layout.Layout.signing_target``, which the fix commands of ``check`` use
-    too)."""
-    found: list[_Target] = []
-    for bd in bundle.bundle_dirs:
-        if not bd.relpath:
-            continue
-        if bundle.layout.geometry(bd).signable:
-            found.append(_Target(bd.relpath, bd.extension))
-        else:
-            notes.append(f"{bd.display!r} has neither a main executable nor an Info.plist: "
-                         "codesign refuses it as a bundle, so only the code inside it is "
-                         "signed, file by file.")
-    for entry, macho in bundle.machos():
-        if not entry.relpath or not any(sl.filetype in SIGNABLE for sl in macho.slices):
-            continue
-        if bundle.layout.signing_target(entry.relpath) != entry.relpath:
-            continue
-        kind = {MH_DYLIB: "dylib", MH_BUNDLE: "bundle", MH_EXECUTE: "executable"}.get(
-            macho.slices[0].filetype, "macho")
-        found.append(_Target(entry.relpath, kind))
-    return found
-
-
-def _nest(targets: list[_Target]) -> list[_Target]:
-    """Arrange targets as a containment tree; return the top-level ones."""
-    by_path = {t.path: t for t in targets}
-    roots: list[_Target] = []
-    for t in targets:
-        parent = posixpath.dirname(t.path)
-        while parent and parent not in by_path:
-            parent = posixpath.dirname(parent)
-        (by_path[parent].children if parent else roots).append(t)
-    return roots
-
-
-def _group(t: _Target) -> int:
-    return GROUP.get(t.kind, 0)
-
-
-def _post_order(nodes: list[_Target]) -> list[_Target]:
-    out: list[_Target] = []
-    for node in sorted(nodes, key=lambda n: (_group(n), n.path)):
-        out.extend(_post_order(node.children))
-        out.append(node)
-    return out
 
 
 def _current_entitlements(bundle: Bundle, entry: Entry | None,
@@ -224,7 +162,12 @@ def build_plan(bundle: Bundle, *, identity: str = DEFAULT_IDENTITY,
     steps: list[SignStep] = []
     ent_files: list[EntitlementsFile] = []
     notes: list[str] = []
-    for target in _post_order(_nest(_targets(bundle, notes))):
+    tree = signing_tree(bundle)
+    notes.extend(f"{display!r} has neither a main executable nor an Info.plist: "
+                 "codesign refuses it as a bundle, so only the code inside it is signed, "
+                 "file by file." for display in tree.unsignable)
+    order = list(tree.post_order())
+    for target in order[:-1]:  # the input itself last, with the app's entitlements
         ents_file = None
         if target.kind in (".app", ".appex", ".xpc", "executable"):
             current = _current_entitlements(bundle, _executable_of(bundle, target.path), notes)
@@ -242,9 +185,7 @@ def build_plan(bundle: Bundle, *, identity: str = DEFAULT_IDENTITY,
     main = _main_entitlements(bundle, stem, notes)
     main = replace(main, name=_file_name(stem, ent_files))
     ent_files.append(main)
-    root_kind = "executable" if bundle.is_single_file else (
-        bundle.root_bundle.extension if bundle.root_bundle else "bundle")
-    steps.append(SignStep("", root_kind, main.name,
+    steps.append(SignStep("", order[-1].kind, main.name,
                           f"{sign_prefix} --entitlements {q(main.name)} --sign {quote(identity)} "
                           f"{q(input_path)}"))
     zip_path = str(Path(input_path).with_name(f"{stem}.zip"))
