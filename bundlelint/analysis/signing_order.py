@@ -37,9 +37,10 @@ class SigningNode:
     path: str
     kind: str
     children: list[SigningNode] = field(default_factory=list)
-    #: For the root only: the display paths of bundle directories codesign refuses to sign as bundles (no main
-    #: executable and no Info.plist: bundlediskrep.cpp ``BundleDiskRep::setup`` fails with
-    #: errSecCSBadBundleFormat), whose code is therefore signed file by file.
+    #: For the root only: the display paths of bundle directories codesign refuses to sign
+    #: as bundles (no main executable and no Info.plist: bundlediskrep.cpp
+    #: ``BundleDiskRep::setup`` fails with errSecCSBadBundleFormat), whose code is therefore
+    #: signed file by file.
     unsignable: list[str] = field(default_factory=list)
 
     def post_order(self) -> Iterator[SigningNode]:
