@@ -13,7 +13,8 @@ from typing import Any
 from bundlelint.analysis.cms import SignatureState, verify_signature
 from bundlelint.analysis.codehash import CodeVerification, verify_code
 from bundlelint.analysis.golang import GoInfo, slice_go_info
-from bundlelint.analysis.seal import verify_seal
+from bundlelint.analysis.seal import load_code_resources, nested_cdhashes, verify_seal
+from bundlelint.analysis.signing_order import SigningNode, signing_tree
 from bundlelint.bundle import Bundle, Entry, EntryKind
 from bundlelint.errors import ParseError
 from bundlelint.options import Options
@@ -49,7 +50,7 @@ def inspect_bundle(bundle: Bundle, options: Options | None = None) -> dict[str, 
         else:
             files.append(inspect_file(bundle, entry, result, opts))
     return {"format_version": INSPECT_FORMAT_VERSION, "input": bundle.name,
-            "seals": _seals(bundle), "files": files}
+            "tree": signing_tree_record(bundle, opts), "seals": _seals(bundle), "files": files}
 
 
 def _seals(bundle: Bundle) -> list[dict[str, Any]]:
@@ -204,3 +205,129 @@ def _cd(cd: CodeDirectory, verified: Any) -> dict[str, Any]:
 
 def macho_entries(bundle: Bundle) -> list[Entry]:
     return list(bundle.entries_of(EntryKind.MACHO))
+
+
+# --- the signing tree ------------------------------------------------------------------------
+
+def signing_tree_record(bundle: Bundle, options: Options | None = None) -> dict[str, Any]:
+    """The input and every signing target in it, nested as codesign walks them, each with its
+    signature state at a glance. ``order`` is the position in which ``plan`` signs it (1 is
+    first; the input is last): deepest first, because a bundle's seal records the cdhash of
+    the code inside it."""
+    opts = options or Options()
+    tree = signing_tree(bundle)
+    order = {id(node): n for n, node in enumerate(tree.post_order(), start=1)}
+    return _node_record(bundle, tree, None, order, opts)
+
+
+def _node_record(bundle: Bundle, node: SigningNode, parents: list[SigningNode] | None,
+                 order: dict[int, int], options: Options) -> dict[str, Any]:
+    code = _code_entry(bundle, node)
+    record: dict[str, Any] = {
+        "path": bundle.display(node.path) if node.path else bundle.name,
+        "kind": node.kind,
+        "order": order[id(node)],
+        "executable": code.display if code is not None else None,
+        "signature": _signature_state(bundle, code, options),
+        "sealed_by": _sealed_by(bundle, node, parents or []),
+        "stapled": _stapled(bundle, node),
+    }
+    lineage = [*(parents or []), node]
+    record["children"] = [_node_record(bundle, child, lineage, order, options)
+                          for child in node.children]
+    return record
+
+
+def _code_entry(bundle: Bundle, node: SigningNode) -> Entry | None:
+    """The Mach-O file whose signature is the node's: a bundle's main executable, or the
+    file itself."""
+    bundle_dir = bundle.layout.bundle_at(node.path) if not bundle.is_single_file else None
+    path = bundle.layout.main_executable(bundle_dir) if bundle_dir is not None else node.path
+    entry = bundle.entry(path) if path is not None else None
+    return entry if entry is not None and entry.kind is EntryKind.MACHO else None
+
+
+def _signature_state(bundle: Bundle, entry: Entry | None,
+                     options: Options) -> dict[str, Any]:
+    """What ``codesign -dv`` would sum up: unsigned, ad hoc, linker-signed, or signed with a
+    certificate of some kind (and whose), per architecture when slices differ."""
+    if entry is None:
+        return {"state": "no code"}
+    try:
+        macho = bundle.macho(entry)
+    except ParseError as err:
+        return {"state": "unreadable", "error": str(err)}
+    slices: dict[str, str] = {}
+    out: dict[str, Any] = {}
+    runtime: list[bool] = []
+    timestamped: list[bool] = []
+    entitlements: set[str] = set()
+    for sl in macho.slices:
+        sig = sl.signature
+        if sig is None:
+            slices[sl.arch] = "unreadable" if sl.signature_error else "unsigned"
+            continue
+        state = sig.kind
+        primary = sig.primary
+        runtime.append(bool(primary and primary.has_hardened_runtime))
+        if state == "certificate":
+            cms = verify_signature(bundle, entry, sl, options)
+            if cms.state is SignatureState.CERTIFICATE:
+                state = cms.leaf_kind.value
+                out.setdefault("authority", cms.authority[0] if cms.authority else None)
+                out.setdefault("team_id", cms.team_id)
+                if cms.chain is not None:
+                    out.setdefault("chain", cms.chain.status.value)
+                timestamped.append(cms.timestamp is not None)
+        slices[sl.arch] = state
+        ents = sig.entitlements
+        if ents is not None and ents.values is not None:
+            entitlements.update(str(key) for key in ents.values)
+    states = set(slices.values())
+    out["state"] = states.pop() if len(states) == 1 else "mixed"
+    if out["state"] == "mixed":
+        out["slices"] = slices
+    out["architectures"] = list(slices)
+    if runtime:
+        out["hardened_runtime"] = all(runtime)
+    if timestamped:
+        out["timestamp"] = all(timestamped)
+    out["entitlements"] = sorted(entitlements)
+    return out
+
+
+def _sealed_by(bundle: Bundle, node: SigningNode,
+               parents: list[SigningNode]) -> dict[str, Any] | None:
+    """The innermost enclosing bundle whose seal (``_CodeSignature/CodeResources``) records
+    this node as nested code, and whether the recorded cdhash is the node's: codesign
+    verifies nested code against it (Security, resources.cpp, ``files2`` entries with
+    ``cdhash``). ``None`` for the input itself or when no enclosing bundle has a seal."""
+    for parent in reversed(parents):
+        parent_dir = bundle.layout.bundle_at(parent.path)
+        if parent_dir is None:
+            continue
+        geometry = bundle.layout.geometry(parent_dir)
+        seal = load_code_resources(bundle, geometry)
+        if seal is None or isinstance(seal, ParseError):
+            continue
+        sealed = seal.files2.get(geometry.rel(node.path))
+        if sealed is None:
+            return {"bundle": parent_dir.display, "recorded": False}
+        record: dict[str, Any] = {"bundle": parent_dir.display, "recorded": True}
+        if sealed.cdhash is not None:
+            entry = bundle.entry(node.path)
+            actual = nested_cdhashes(bundle, entry) if entry is not None else ()
+            record["cdhash_matches"] = any(h.startswith(sealed.cdhash.hex()) for h in actual)
+        return record
+    return None
+
+
+def _stapled(bundle: Bundle, node: SigningNode) -> bool | None:
+    """Whether a bundle carries a stapled notarization ticket (``xcrun stapler staple`` writes
+    it to ``Contents/CodeResources``, beside ``_CodeSignature``); ``None`` where a ticket
+    cannot be stapled (a bare Mach-O file)."""
+    bundle_dir = bundle.layout.bundle_at(node.path) if not bundle.is_single_file else None
+    if bundle_dir is None:
+        return None
+    ticket = bundle.entry(bundle.layout.content_base(bundle_dir) + "CodeResources")
+    return ticket is not None and ticket.kind is not EntryKind.DIRECTORY
