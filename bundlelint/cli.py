@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "bundlelint.commands.inspect",
     "bundlelint.commands.notary_log",
     "bundlelint.commands.plan",
+    "bundlelint.commands.sbom",
 )
 
 

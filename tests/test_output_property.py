@@ -7,7 +7,8 @@ necessarily UTF-8), an Info.plist (binary, so it can hold any control character)
 are hostile, and an executable signed with a hostile Identifier and TeamIdentifier; and a
 notary log whose paths and messages are hostile. Then every output runs through the CLI:
 check in text/json/sarif/github/html (whose markup must stay the reporter's own),
-inspect text/json, notary-log text/json with ``--bundle``.
+inspect text/json, notary-log text/json with ``--bundle``, sbom CycloneDX/SPDX (each
+schema-valid).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from appbuilder import make_app
 from htmlcheck import check_markup_is_ours
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sbomcheck import assert_valid_cyclonedx, assert_valid_spdx
 
 from bundlelint.cli import main
 from fixtures.macho_builder import MachOSpec, build_macho
@@ -114,3 +116,10 @@ def test_no_output_format_emits_controls_or_workflow_commands(
             assert code == 1, err
             check_inert(out)
             check_inert(err)
+        for fmt, valid in (("cyclonedx-json", assert_valid_cyclonedx),
+                           ("spdx-json", assert_valid_spdx)):
+            code, out, err = _run("sbom", "--format", fmt, str(app))
+            assert code == 0, err
+            check_inert(out)
+            out.encode("utf-8", "strict")
+            valid(out)

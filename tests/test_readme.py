@@ -68,6 +68,13 @@ RUN_HERE: dict[str, tuple[str, str | None, int, str]] = {
         "bundlelint notary-log -", json.dumps(NOTARY_INFO), 0, "Accepted"),
     "bundlelint MyApp.zip": (
         "bundlelint MyApp.zip", None, 1, "4 errors, 1 warning, 0 info in 2 files"),
+    "bundlelint sbom MyApp.app --output MyApp.cdx.json": (
+        "bundlelint sbom MyApp.app --output MyApp.cdx.json && grep -o '\"bomFormat\": "
+        "\"CycloneDX\"' MyApp.cdx.json", None, 0, '"bomFormat": "CycloneDX"'),
+    "SOURCE_DATE_EPOCH=1700000000 bundlelint sbom MyApp.app --format spdx-json > MyApp.spdx.json":
+        ("SOURCE_DATE_EPOCH=1700000000 bundlelint sbom MyApp.app --format spdx-json "
+         "> MyApp.spdx.json && grep -o '\"created\": \"2023-11-14T22:13:20Z\"' MyApp.spdx.json",
+         None, 0, '"created": "2023-11-14T22:13:20Z"'),
 }
 
 #: README command -> where it is verified instead (each reason names the test or script).

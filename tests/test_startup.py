@@ -55,6 +55,9 @@ def test_demo_lint_imports_only_what_it_uses() -> None:
     roots = {m.split(".")[0] for m in modules}
     assert {"rich", "macholib"} <= roots  # the report and the Mach-O parser are used
     assert not roots & {"cryptography", "asn1crypto"}  # no CMS signature in the demo
+    assert not roots & {"cyclonedx", "packageurl"}  # only `bundlelint sbom` writes SBOMs
+    assert not {m for m in modules if m.startswith(("bundlelint.sbom",
+                                                    "bundlelint.analysis.components"))}
     assert "multiprocessing" not in roots  # too small for hashing workers
     others = {f"bundlelint.commands.{m.rpartition('.')[2]}" for m in COMMAND_MODULES} - {
         "bundlelint.commands.check"}
