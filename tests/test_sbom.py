@@ -134,6 +134,7 @@ def test_frameworks_and_dylibs_with_install_names_and_versions(
     assert (framework["type"], framework["name"], framework["version"]) == (
         "framework", "Kit", "3.2")
     assert _props(framework)["bundle:identifier"] == "com.example.kit"
+    assert _props(framework)["bundle:kind"] == "framework"
     kit = components["file:Contents/Frameworks/Kit.framework/Versions/A/Kit"]
     assert kit["type"] == "library" and kit["version"] == "3.2"  # the framework's version
     props = _props(kit)

@@ -34,9 +34,10 @@ from pathlib import PurePosixPath
 from bundlelint.analysis.cms import SignatureState, verify_signature
 from bundlelint.analysis.golang import go_info
 from bundlelint.analysis.hashing import digest_stream
-from bundlelint.bundle import Bundle, BundleDir, Entry
+from bundlelint.bundle import Bundle, Entry
 from bundlelint.display import unicode_safe
 from bundlelint.errors import ParseError
+from bundlelint.layout import BundleDir, BundleKind
 from bundlelint.options import Options
 from bundlelint.parsers.gobuildinfo import GoModule
 from bundlelint.parsers.macho import MH_DYLIB, MH_EXECUTE, MachOFile, Slice, Version
@@ -210,8 +211,11 @@ def _unreadable_component(bundle: Bundle, entry: Entry, error: ParseError) -> Co
 
 # --- bundles --------------------------------------------------------------------------------
 
-_BUNDLE_KINDS = {".app": "application", ".framework": "framework", ".xpc": "application",
-                 ".appex": "application", ".systemextension": "application"}
+#: CycloneDX component type of each bundle kind (``bundlelint.layout.BundleKind``).
+_BUNDLE_TYPES = {BundleKind.APP: "application", BundleKind.LOGIN_ITEM: "application",
+                 BundleKind.FRAMEWORK: "framework", BundleKind.APP_EXTENSION: "application",
+                 BundleKind.XPC_SERVICE: "application",
+                 BundleKind.SYSTEM_EXTENSION: "application"}
 
 
 def _info_strings(bundle: Bundle, bd: BundleDir) -> dict[str, str]:
@@ -222,35 +226,25 @@ def _info_strings(bundle: Bundle, bd: BundleDir) -> dict[str, str]:
     if info is None:
         return {}
     keys = ("CFBundleName", "CFBundleIdentifier", "CFBundleShortVersionString",
-            "CFBundleVersion", "CFBundleExecutable")
+            "CFBundleVersion")
     return {k: v for k in keys if (v := info.string(k)) is not None}
 
 
 def _bundle_component(bundle: Bundle, bd: BundleDir, ref: str) -> Component:
     info = _info_strings(bundle, bd)
     name = info.get("CFBundleName") or PurePosixPath(bd.display).stem or bd.display
-    props = [("bundle:identifier", info.get("CFBundleIdentifier")),
+    props = [("bundle:kind", bd.kind.value),
+             ("bundle:identifier", info.get("CFBundleIdentifier")),
              ("bundle:version", info.get("CFBundleVersion")),
              ("bundle:short_version", info.get("CFBundleShortVersionString"))]
     version = info.get("CFBundleShortVersionString") or info.get("CFBundleVersion")
-    return Component(ref=_safe(ref), kind=_BUNDLE_KINDS.get(bd.extension, "library"),
+    return Component(ref=_safe(ref), kind=_BUNDLE_TYPES.get(bd.kind, "library"),
                      name=_safe(name), version=_safe(version) if version else None,
                      path=_safe(bd.display), description=None, properties=_props(props))
 
 
 def _bundle_ref(bd: BundleDir) -> str:
     return f"bundle:{bd.relpath}"
-
-
-def _bundle_main_executable(bundle: Bundle, bd: BundleDir) -> str | None:
-    exe = _info_strings(bundle, bd).get("CFBundleExecutable")
-    if not exe or "/" in exe:
-        return None
-    base = bundle.content_base(bd)
-    for rel in (f"{base}MacOS/{exe}", f"{base}{exe}"):
-        if bundle.entry(rel) is not None:
-            return rel
-    return None
 
 
 # --- the inventory --------------------------------------------------------------------------
@@ -268,7 +262,7 @@ def inventory(bundle: Bundle, options: Options | None = None) -> Inventory:
     # LC_ID_DYLIB current version, shown as a property).
     main_version: dict[str, str] = {}
     for bd in ([root_bd] if root_bd else []) + nested:
-        exe = _bundle_main_executable(bundle, bd)
+        exe = bundle.layout.main_executable(bd)
         version = _info_strings(bundle, bd).get("CFBundleShortVersionString")
         if exe and version:
             main_version[exe] = version
