@@ -32,7 +32,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("rules", ("bundlelint.rules",)),
     ("engine/pipeline", ("bundlelint.engine", "bundlelint.pipeline", "bundlelint.config",
                          "bundlelint.baseline")),
-    ("reporters", ("bundlelint.reporters",)),
+    ("reporters", ("bundlelint.reporters", "bundlelint.sbom")),
     ("commands", ("bundlelint.commands", "bundlelint.cli", "bundlelint.__main__",
                   "bundlelint")),  # the package root is the public API: lint(), lint_all()
 )
