@@ -7,8 +7,9 @@ and a crashing rule becomes an internal-error finding that names it; the other r
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from bundlelint.bundle import Bundle
 from bundlelint.errors import FileSkipped, ParseError, UsageError
@@ -99,6 +100,10 @@ class Report:
     baselined: int = 0
     #: The lowest severity that fails the report (``--fail-on``).
     fail_on: Severity = Severity.ERROR
+    #: The input's signing tree as ``inspect`` builds it (``analysis.inspection
+    #: .signing_tree_record``), when the caller asked for it: the HTML report draws it above
+    #: the findings. Plain JSON-ready data.
+    tree: Mapping[str, Any] | None = None
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity is severity)

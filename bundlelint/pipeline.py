@@ -21,11 +21,11 @@ from __future__ import annotations
 import os
 import sys
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bundlelint.engine import InputProblem, Report, Selection
 from bundlelint.errors import UsageError
@@ -206,15 +206,18 @@ def settings(
 
 
 def run(paths: Sequence[str], registry: Registry, selection: Selection, options: Options, *,
-        baseline: Counter[str] | None = None, progress_bars: bool = False) -> LintResult:
-    """The pipeline over ``paths`` (as given: fix commands name files through them)."""
+        baseline: Counter[str] | None = None, progress_bars: bool = False,
+        with_tree: bool = False) -> LintResult:
+    """The pipeline over ``paths`` (as given: fix commands name files through them).
+    ``with_tree``: each report also carries its input's signing tree (``Report.tree``), for
+    a reporter that draws it."""
     reports: list[Report] = []
     given: list[str] = []
     problems: list[InputProblem] = []
     with _scope(progress_bars):
         for raw in paths:
             try:
-                reports.append(_lint_one(raw, registry, selection, options))
+                reports.append(_lint_one(raw, registry, selection, options, with_tree))
             except OSError as exc:
                 problems.append(InputProblem(path=Path(raw).name or raw,
                                              reason=str(exc.strerror or exc), given=raw))
@@ -248,7 +251,8 @@ def _scope(progress_bars: bool) -> Iterator[None]:
             progress.set_enabled(before)
 
 
-def _lint_one(raw: str, registry: Registry, selection: Selection, options: Options) -> Report:
+def _lint_one(raw: str, registry: Registry, selection: Selection, options: Options,
+              with_tree: bool = False) -> Report:
     """Open and lint one input; raises ``OSError`` if it cannot be read at all."""
     from bundlelint.analysis import hashing
     from bundlelint.bundle import open_input
@@ -263,8 +267,14 @@ def _lint_one(raw: str, registry: Registry, selection: Selection, options: Optio
         early.adopt(bundle)
     if hashes:
         hashing.prefetch(bundle)  # the workers hash while the other rules run
-    return run_rules(bundle, registry, selection, options,
-                     order=lambda r: hashing.hash_stage(r.check))
+    report = run_rules(bundle, registry, selection, options,
+                       order=lambda r: hashing.hash_stage(r.check))
+    if not with_tree:
+        return report
+    from bundlelint.analysis.inspection import signing_tree_record
+
+    # After the rules: the signatures and seals it shows are already parsed and cached.
+    return replace(report, tree=signing_tree_record(bundle, options))
 
 
 def keep_apart(reports: list[Report], given: list[str]) -> list[Report]:
@@ -292,7 +302,17 @@ def _renamed(report: Report, new: str) -> Report:
         replace(f, location=replace(f.location, path=new + f.location.path[len(old):]))
         if f.location.path == old or f.location.path.startswith(old + "/") else f
         for f in report.findings)
-    return replace(report, input_name=new, findings=findings)
+    tree = _renamed_tree(report.tree, old, new) if report.tree is not None else None
+    return replace(report, input_name=new, findings=findings, tree=tree)
+
+
+def _renamed_tree(node: Mapping[str, Any], old: str, new: str) -> dict[str, Any]:
+    """A signing tree whose paths start with ``new`` instead of ``old`` (see ``_renamed``)."""
+    path = node["path"]
+    if path == old or path.startswith(old + "/"):
+        path = new + path[len(old):]
+    return {**node, "path": path,
+            "children": [_renamed_tree(child, old, new) for child in node["children"]]}
 
 
 def _anchors(items: Iterable[bytes | StrPath]) -> tuple[bytes, ...]:

@@ -203,3 +203,42 @@ def test_chromium_runs_no_script_from_a_hostile_name(tmp_path: Path, hostile_app
     assert re.search(r'<body class="[^"]*\bscripted\b', dom)  # the page's own script ran
     assert "<img" not in dom
     check_markup_is_ours(dom)
+
+
+# --- the signing tree above the findings -----------------------------------------------------
+
+def test_signing_tree_is_drawn_with_inspects_words(tmp_path: Path) -> None:
+    from test_layout import _versioned_framework
+
+    app = make_app(tmp_path)
+    _versioned_framework(app, "Kit", "KitCore")  # unsigned: BL201 on its code
+    page = _report(app, "html")
+    parsed = check_markup_is_ours(page)
+    tree = re.search(r'<section class="signing">(.*?)</section>', page, re.S)
+    assert tree is not None
+    _, inspect_text, _ = _cli("inspect", str(app))
+    tree_lines = inspect_text.split("\n\n")[0].splitlines()
+    # The same facts as inspect's tree, node for node (inspect draws guides before them).
+    for line in tree_lines:
+        path, facts = line.lstrip("│├└─ ").split("  ", 1)
+        assert f'<span class="node-path">{html.escape(path)}</span>' in tree[1]
+        assert html.escape(facts) in tree[1]
+    # The framework node counts the findings about its own files.
+    kit = re.search(r'<span class="node-path">Contents/Frameworks/Kit\.framework</span>'
+                    r'(<span class="count[^>]*>(\d+)</span>)+', tree[1])
+    assert kit is not None
+    assert "Signing tree" in "".join(parsed.text)
+
+
+def test_same_named_inputs_keep_their_trees_apart(tmp_path: Path) -> None:
+    """Two inputs called Sample.app: the report renames the second (keep_apart), and its
+    tree's paths follow, so the page's nodes and findings still meet."""
+    first = make_app(tmp_path / "a", exe_mode=0o644)
+    second = make_app(tmp_path / "b", exe_mode=0o644)
+    code, page, err = _cli("--format", "html", str(first), str(second))
+    assert code == 1, err
+    names = re.findall(r'<section class="input" id="input-\d+">\s*<h2>([^<]*)</h2>', page)
+    assert len(names) == 2 and names[0] != names[1]
+    trees = re.findall(r'<ul class="signing-tree">\s*<li><span class="node-path">([^<]*)</span>',
+                       page)
+    assert trees == names

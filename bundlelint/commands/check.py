@@ -140,7 +140,7 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
 
         baseline = load_baseline(args.baseline, registry)
     result = pipeline.run(args.paths, registry, selection, options, baseline=baseline,
-                          progress_bars=not args.quiet)
+                          progress_bars=not args.quiet, with_tree=args.format == "html")
     for problem in result.problems:
         print(f"bundlelint: error: {printable(f'cannot read {problem.given}: {problem.reason}')}",
               file=sys.stderr)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from bundlelint.commands import EXIT_CLEAN, EXIT_USAGE, open_or_report
 from bundlelint.display import json_safe, line_safe, printable
+from bundlelint.reporters.signing_tree import count_nodes, node_facts, relative_path
 from bundlelint.rules import Registry
 
 if TYPE_CHECKING:
@@ -73,7 +74,7 @@ def render_tree(root: dict[str, Any]) -> list[str]:
     from rich.console import Console
     from rich.tree import Tree
 
-    total = _count(root)
+    total = count_nodes(root)
     tree = Tree(_tree_label(root, "", total))
 
     def add(branch: Tree, node: dict[str, Any]) -> None:
@@ -87,53 +88,11 @@ def render_tree(root: dict[str, Any]) -> list[str]:
     return [line_safe(line.rstrip()) for line in buffer.getvalue().splitlines()]
 
 
-def _count(node: dict[str, Any]) -> int:
-    return 1 + sum(_count(child) for child in node["children"])
-
-
 def _tree_label(node: dict[str, Any], parent: str, total: int) -> Text:
     from rich.text import Text
 
-    path = node["path"]
-    if parent and path.startswith(parent + "/"):
-        path = path[len(parent) + 1:]
-    facts = [node["kind"], f"signed {_ordinal(node['order'])} of {total}",
-             _signature_summary(node["signature"])]
-    sealed = node["sealed_by"]
-    if sealed is not None:
-        if not sealed["recorded"]:
-            facts.append("not in the parent's seal")
-        elif sealed.get("cdhash_matches") is False:
-            facts.append("sealed with another cdhash (changed after signing)")
-        else:
-            facts.append("sealed")
-    if node["stapled"]:
-        facts.append("stapled")
-    return Text(printable(path) + "  " + printable(" · ".join(facts)))
-
-
-def _ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
-
-
-def _signature_summary(sig: dict[str, Any]) -> str:
-    state = sig["state"]
-    if state == "mixed":
-        state = ", ".join(f"{kind} ({arch})" for arch, kind in sig["slices"].items())
-    elif sig.get("team_id"):
-        state = f"{state} ({sig['team_id']})"
-    parts = [state]
-    if sig.get("chain") and sig["chain"] != "rooted at a pinned Apple root":
-        parts.append(f"chain {sig['chain']}")
-    if "hardened_runtime" in sig:
-        parts.append("hardened runtime" if sig["hardened_runtime"] else "no hardened runtime")
-    if sig.get("timestamp"):
-        parts.append("timestamp")
-    if sig.get("entitlements"):
-        count = len(sig["entitlements"])
-        parts.append(f"{count} entitlement{'s' if count != 1 else ''}")
-    return " · ".join(parts)
+    return Text(printable(relative_path(node, parent)) + "  "
+                + printable(" · ".join(node_facts(node, total))))
 
 
 def _slice_lines(sl: dict[str, Any]) -> list[str]:

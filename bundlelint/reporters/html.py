@@ -1,5 +1,6 @@
-"""One self-contained HTML page for a CI artifact: the files as a tree, the findings grouped by
-file, severity filters, and each fix command with a copy button.
+"""One self-contained HTML page for a CI artifact: the signing tree (when the report carries it:
+``check --format html`` asks the pipeline for it), the files with findings as a tree, the
+findings grouped by file, severity filters, and each fix command with a copy button.
 
 Why self-contained: a CI artifact is opened from a download or an artifact viewer, with no
 network and often under a strict policy; the page therefore carries its own style and script
@@ -19,16 +20,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import groupby
-from typing import TextIO
+from typing import Any, TextIO
 
 from bundlelint import __version__
 from bundlelint.display import printable
 from bundlelint.engine import Report
 from bundlelint.findings import Finding, Severity
 from bundlelint.reporters.rules_doc import rule_doc_url
+from bundlelint.reporters.signing_tree import count_nodes, node_facts, relative_path
 from bundlelint.reporters.summary import summary_line
 from bundlelint.rules import Registry
 
@@ -77,6 +79,14 @@ li.finding:first-child { border-top: 0; }
 button.copy { font: 12px sans-serif; padding: 4px 10px; cursor: pointer; }
 .hide-error .sev-error, .hide-warning .sev-warning, .hide-info .sev-info { display: none; }
 .clean { color: #1a7f37; font-weight: 600; }
+section.signing { padding: 0 24px; }
+ul.signing-tree, ul.signing-tree ul { list-style: none; margin: 0; padding-left: 20px;
+  border-left: 1px dashed var(--line); }
+ul.signing-tree { padding-left: 0; border-left: 0; }
+ul.signing-tree li { margin: 3px 0; }
+.node-path { font: 600 13px/1.5 ui-monospace, SFMono-Regular, Menlo, monospace;
+             overflow-wrap: anywhere; }
+.node-facts { color: var(--muted); font-size: 13px; }
 footer { color: var(--muted); padding: 8px 24px 24px; font-size: 13px; }
 """
 
@@ -211,6 +221,46 @@ def _finding_html(finding: Finding, registry: Registry) -> Iterator[str]:
     yield "</li>"
 
 
+def _signing_tree_html(tree: Mapping[str, Any],
+                       files: list[tuple[str, str, list[Finding]]]) -> Iterator[str]:
+    """The signing tree (what codesign signs, in which order, in which state), each node with
+    the counts of the findings about its own files (not those of the nodes inside it)."""
+    total = count_nodes(tree)
+    paths = [node["path"] for node in _nodes(tree)]
+
+    def owner(path: str) -> str | None:
+        inside = [p for p in paths if path == p or path.startswith(p + "/")]
+        return max(inside, key=len) if inside else None
+
+    counts: dict[str, dict[Severity, int]] = {}
+    for path, _, findings in files:
+        if (node_path := owner(path)) is not None:
+            for finding in findings:
+                bucket = counts.setdefault(node_path, {})
+                bucket[finding.severity] = bucket.get(finding.severity, 0) + 1
+
+    def node_html(node: Mapping[str, Any], parent: str) -> Iterator[str]:
+        yield (f'<li><span class="node-path">{_text(relative_path(node, parent))}</span>'
+               f"{_counts(counts.get(node['path'], {}))} "
+               f'<span class="node-facts">{_text(" · ".join(node_facts(node, total)))}</span>')
+        if node["children"]:
+            yield "<ul>"
+            for child in node["children"]:
+                yield from node_html(child, node["path"])
+            yield "</ul>"
+        yield "</li>"
+
+    yield '<section class="signing"><h2>Signing tree</h2><ul class="signing-tree">'
+    yield from node_html(tree, "")
+    yield "</ul></section>"
+
+
+def _nodes(node: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    yield node
+    for child in node["children"]:
+        yield from _nodes(child)
+
+
 def _severity_counts(reports: list[Report]) -> dict[Severity, int]:
     return {s: sum(r.count(s) for r in reports) for s in SEVERITIES}
 
@@ -240,6 +290,8 @@ def render_html(reports: list[Report], registry: Registry, out: TextIO, *,
         parts.append(f"<h2>{_text(report.input_name)}</h2>")
         files = [(path, f"file-{index}-{n}", list(group)) for n, (path, group) in enumerate(
             groupby(report.findings, key=lambda f: f.location.path))]
+        if report.tree is not None:
+            parts.extend(_signing_tree_html(report.tree, files))
         if not files:
             parts.append('<p class="clean">No problems found.</p></section>')
             continue
