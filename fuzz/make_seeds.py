@@ -104,7 +104,8 @@ def _bundle_seeds() -> None:
         Entry("h", kind="hardlink", target="A.app/Contents/MacOS/a"),
         Entry("s", bytes(9000), extents=[(12288, True)]),
         Entry("z", b"z" * 900, decmpfs=(3, zlib_payload(b"z" * 900), None)),
-        Entry("r", b"r" * 5000, decmpfs=(4, b"", zlib_resource_fork(b"r" * 5000)))]))
+        Entry("r", b"r" * 5000, decmpfs=(4, b"", zlib_resource_fork(b"r" * 5000))),
+        Entry("v", b"lzvn " * 900, compression="lzvn-rsrc")]))
     _write("appledouble", build_appledouble({"com.apple.FinderInfo": FINDER_INFO},
                                             resource_fork=b"rsrc"))
     from fixtures.hfsplus_builder import seed_images

@@ -24,12 +24,15 @@ from fixtures.apfs_builder import (
     BLOCK,
     ROOT_TREE_OID,
     Entry,
+    VolumeSpec,
     build_apfs,
+    build_container,
     seal,
     zlib_payload,
     zlib_resource_fork,
 )
 from fixtures.apfs_builder import fletcher64 as plain_fletcher64
+from fixtures.hfsplus_builder import COMPRESSIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = Path(os.environ.get("BUNDLELINT_SAMPLES")
@@ -386,3 +389,61 @@ def test_decmpfs_header_parser_refuses_garbage() -> None:
 
 def test_nodes_are_node_values(image: bytes) -> None:
     assert all(isinstance(n, Node) for n in _volume(image).walk())
+
+
+# -- every decmpfs type, written by the same encoders as the HFS+ fixtures -------------------
+
+#: Compressible but not trivial: 150 KB, three 64 KiB chunks for the resource-fork forms.
+FORK_DATA = b"".join(b"%06d %s\n" % (i, b"abcdefgh"[: i % 8]) for i in range(12000))[:150_000]
+INLINE_DATA = FORK_DATA[:3000]
+
+
+@pytest.mark.parametrize("compression", sorted(COMPRESSIONS))
+def test_every_decmpfs_type(compression: str, tmp_path: Path) -> None:
+    data = INLINE_DATA[:1000] if compression == "uncompressed-inline" else (
+        FORK_DATA if compression.endswith("rsrc") else INLINE_DATA)
+    image = build_apfs([Entry("f", data, compression=compression)])
+    volume = _volume(image)
+    [node] = list(volume.walk())
+    assert node.error is None and node.size == len(data)
+    assert volume.open("f").read() == data
+    with volume.open("f") as f:  # random access within and across chunks
+        f.seek(len(data) - 70_000 if len(data) > 70_000 else 5)
+        at = f.tell()
+        assert f.read(9000) == data[at:at + 9000]
+    # 7-Zip has no decmpfs type 1 and no LZFSE (HfsHandler.cpp, CCompressHeader::Parse).
+    if compression.startswith(("zlib", "lzvn")):
+        partition = tmp_path / "c.apfs"
+        partition.write_bytes(image)
+        theirs = _sevenzip_tree(_sevenzip(), partition, tmp_path / "x")
+        assert theirs == _tree(volume)
+
+
+def test_two_volumes_each_with_their_own_tree() -> None:
+    image = build_container([
+        VolumeSpec([Entry("App.app/Contents/MacOS/app", b"first")], name="Installer"),
+        VolumeSpec([Entry("README", b"second"), Entry("l", kind="symlink", target="README")],
+                   name="Extras", case_insensitive=False),
+    ])
+    container = read_container(io.BytesIO(image), "two.apfs")
+    first, second = container.volumes
+    assert (first.name, second.name) == ("Installer", "Extras")
+    assert first.info.case_insensitive and not second.info.case_insensitive
+    assert [n.path for n in first.walk()] == ["App.app", "App.app/Contents",
+                                               "App.app/Contents/MacOS",
+                                               "App.app/Contents/MacOS/app"]
+    assert first.open("App.app/Contents/MacOS/app").read() == b"first"
+    assert {n.path: n.link_target for n in second.walk()} == {"README": None, "l": "README"}
+    assert second.open("README").read() == b"second"
+    with pytest.raises(FileNotFoundError):
+        first.open("README")
+
+
+def test_an_encrypted_volume_beside_a_readable_one() -> None:
+    image = build_container([VolumeSpec([Entry("a", b"x")], name="Open"),
+                             VolumeSpec([Entry("b", b"y")], name="Locked", encrypted=True)])
+    open_volume, locked = read_container(io.BytesIO(image), "mixed.apfs").volumes
+    assert [n.path for n in open_volume.walk()] == ["a"]
+    assert locked.info.encrypted
+    with pytest.raises(ParseError, match="'Locked' is encrypted"):
+        list(locked.walk())

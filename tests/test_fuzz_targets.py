@@ -80,7 +80,8 @@ SEEDS: dict[str, list[bytes]] = {
                          Entry("h", kind="hardlink", target="A.app/Contents/MacOS/a"),
                          Entry("z", b"z" * 900, decmpfs=(3, zlib_payload(b"z" * 900), None)),
                          Entry("r", b"r" * 5000,
-                               decmpfs=(4, b"", zlib_resource_fork(b"r" * 5000)))])],
+                               decmpfs=(4, b"", zlib_resource_fork(b"r" * 5000))),
+                         Entry("v", b"lzvn " * 900, compression="lzvn-rsrc")])],
     "notary": [json.dumps({"logFormatVersion": 1, "jobId": "1", "status": "Invalid",
                            "statusCode": 4000, "issues": [
                                {"severity": "error", "code": None, "path": "A.zip/A.app/a",

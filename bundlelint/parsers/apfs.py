@@ -20,6 +20,7 @@ decompressed one 64 KiB block at a time, so memory stays bounded by a block, not
 
 from __future__ import annotations
 
+import bisect
 import io
 import itertools
 import stat
@@ -156,6 +157,9 @@ class _BNode:
     entries: tuple[_Entry, ...]
     #: (bt_flags, node_size, key_size, val_size) from the root's btree_info, else None.
     info: tuple[int, int, int, int] | None
+    #: Each entry's sort key, decoded once: (oid, xid) in an object map, (object id, record
+    #: type) in a file-system tree; searches bisect it.
+    keys: tuple[tuple[int, int], ...]
 
 
 @dataclass(frozen=True)
@@ -407,8 +411,19 @@ class Container:
                                             "value area")
             parsed.append(_Entry(block[k_at:k_at + k_len], block[v_at:v_at + v_len],
                                  base + v_at))
+        keys: list[tuple[int, int]] = []
+        for e in parsed:
+            if subtype == OBJECT_TYPE_OMAP:
+                k_oid, k_xid = _OMAP_KEY.unpack_from(e.key, 0)
+                keys.append((k_oid, k_xid))
+            else:
+                if len(e.key) < 8:
+                    raise self.error(e.offset, f"{what}: record key shorter than 8 bytes")
+                value = struct.unpack_from("<Q", e.key, 0)[0]
+                keys.append((value & OBJ_ID_MASK, value >> OBJ_TYPE_SHIFT))
         return _BNode(paddr, level, leaf, root, tuple(parsed),
-                      None if info is None else (info[0], info[1], info[2], info[3]))
+                      None if info is None else (info[0], info[1], info[2], info[3]),
+                      tuple(keys))
 
     def _omap_tree_root(self, omap_oid: int, what: str) -> _BNode:
         obj = self.read_object(omap_oid, what)
@@ -430,15 +445,11 @@ class Container:
         node = root
         seen = {node.paddr}
         while True:
-            best: _Entry | None = None
-            for entry in node.entries:
-                k_oid, k_xid = _OMAP_KEY.unpack_from(entry.key, 0)
-                if (k_oid, k_xid) <= (oid, xid):
-                    best = entry
-                else:
-                    break
+            # The last entry not above (oid, xid): the newest version at or before xid.
+            i = bisect.bisect_right(node.keys, (oid, xid)) - 1
+            best = node.entries[i] if i >= 0 else None
             if node.leaf:
-                if best is None or _OMAP_KEY.unpack_from(best.key, 0)[0] != oid:
+                if best is None or node.keys[i][0] != oid:
                     raise self.error(where, f"object {oid:#x} is not in the object map")
                 flags, _size, paddr = _OMAP_VAL.unpack_from(best.value, 0)
                 if flags & OMAP_VAL_DELETED:
@@ -463,13 +474,6 @@ class Container:
             raise self.error(where, f"{what} at block {paddr:#x} has level {node.level} below "
                                     f"a node of level {parent.level}: not a tree")
         return node
-
-
-def _fs_prefix(key: bytes, where: int, container: Container) -> tuple[int, int]:
-    if len(key) < 8:
-        raise container.error(where, "file-system record key shorter than 8 bytes")
-    value = struct.unpack_from("<Q", key, 0)[0]
-    return value & OBJ_ID_MASK, value >> OBJ_TYPE_SHIFT
 
 
 class ApfsVolume:
@@ -548,25 +552,20 @@ class ApfsVolume:
         seen = {root.paddr}
 
         def walk(node: _BNode) -> Iterator[_Record]:
+            keys = node.keys
             if node.leaf:
-                for e in node.entries:
-                    prefix = _fs_prefix(e.key, e.offset, c)
-                    if prefix < lo:
-                        continue
-                    if prefix > hi:
+                for i in range(bisect.bisect_left(keys, lo), len(keys)):
+                    if keys[i] > hi:
                         return
-                    yield _Record(prefix[0], prefix[1], e.key, e.value, e.offset)
+                    e = node.entries[i]
+                    yield _Record(keys[i][0], keys[i][1], e.key, e.value, e.offset)
                 return
-            entries = node.entries
-            start = 0
-            for i, e in enumerate(entries):
-                if _fs_prefix(e.key, e.offset, c) < lo:
-                    start = i
-                else:
-                    break
-            for e in entries[start:]:
-                if _fs_prefix(e.key, e.offset, c) > hi:
+            # The child before the first key not below lo may hold records of lo too.
+            start = max(bisect.bisect_left(keys, lo) - 1, 0)
+            for i in range(start, len(keys)):
+                if keys[i] > hi:
                     return
+                e = node.entries[i]
                 if len(e.value) < 8:
                     raise c.error(e.offset, "file-system index entry shorter than 8 bytes")
                 child_oid = struct.unpack_from("<Q", e.value, 0)[0]
