@@ -88,7 +88,7 @@ def test_wheel_metadata(dist: Path) -> None:
     assert not any(c.startswith("License ::") for c in classifiers)  # the expression says it
     assert {r.split(";")[0].split(">")[0].strip() for r in meta.get_all("Requires-Dist")
             if "extra ==" not in r} == {"macholib", "asn1crypto", "cryptography", "rich",
-                                        "cyclonedx-python-lib"}
+                                        "cyclonedx-python-lib", "lzfse"}
     assert set(meta.get_all("Provides-Extra")) == {"test", "dev"}
     assert "bundlelint = bundlelint.cli:main" in entry_points
     assert f"bundlelint-{VERSION}.dist-info/licenses/LICENSE" in names

@@ -431,21 +431,22 @@ def _check_block_maps(maps: Sequence[BlockMap], koly: Koly, path: str) -> None:
 
 
 class DiskReader(io.RawIOBase):
-    """A read-only, seekable view of sectors [``first``, ``first + count``) of the image's
-    disk, decompressing chunks as they are read. Unmapped sectors read as zeros.
+    """A read-only, seekable view of bytes [``start``, ``start + size``) of the image's disk
+    (clipped to the disk), decompressing chunks as they are read. Unmapped sectors read as
+    zeros.
 
     Errors in a chunk surface as ``ParseError`` (a subclass of nothing ``io`` catches), so a
     caller reading through a file-system parser gets the image offset of the bad chunk.
     """
 
-    def __init__(self, image: DiskImage, fh: BinaryIO, *, first: int = 0,
-                 count: int | None = None, cache_bytes: int = CACHE_BYTES) -> None:
+    def __init__(self, image: DiskImage, fh: BinaryIO, *, start: int = 0,
+                 size: int | None = None, cache_bytes: int = CACHE_BYTES) -> None:
         super().__init__()
         self._image = image
         self._fh = fh
-        self._base = first * SECTOR
-        total = image.koly.sector_count if count is None else count
-        self._size = total * SECTOR
+        disk = image.koly.sector_count * SECTOR
+        self._base = min(start, disk)
+        self._size = max(min(disk - self._base, disk if size is None else size), 0)
         self._pos = 0
         chunks = sorted((c for bm in image.block_maps for c in bm.chunks),
                         key=lambda c: c.sector)
@@ -553,4 +554,10 @@ class DiskReader(io.RawIOBase):
 def open_disk(image: DiskImage, fh: BinaryIO, *, first: int = 0,
               count: int | None = None) -> DiskReader:
     """A seekable reader over the image's disk (or ``count`` sectors from ``first``)."""
-    return DiskReader(image, fh, first=first, count=count)
+    return DiskReader(image, fh, start=first * SECTOR,
+                      size=None if count is None else count * SECTOR)
+
+
+def open_range(image: DiskImage, fh: BinaryIO, start: int, size: int) -> DiskReader:
+    """A seekable reader over ``size`` bytes of the disk from byte ``start`` (a partition)."""
+    return DiskReader(image, fh, start=start, size=size)
