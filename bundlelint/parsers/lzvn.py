@@ -140,9 +140,8 @@ def decode(src: bytes, size: int, *, path: str = "", base: int = 0) -> bytes:
             start = len(out) - d
             if d >= match:
                 out += out[start : start + match]
-            else:
-                for i in range(match):
-                    out.append(out[start + i])
+            else:  # an overlapping copy repeats the last d bytes
+                out += (out[start:] * (match // d + 1))[:match]
     if len(out) != size:
         raise fail(pos, f"stream decodes to {len(out)} bytes, expected {size}")
     return bytes(out)
