@@ -323,6 +323,23 @@ def test_omap_pointing_past_the_end(image: bytes) -> None:
     assert error.offset == 5 * BLOCK + 136  # the volume superblock's apfs_root_tree_oid
 
 
+def test_object_map_loop_is_refused(image: bytes) -> None:
+    # The volume object map's root becomes an index node whose only child is itself
+    # (dissect.apfs 1.1 spins on this one; see docs/formats.md 11.3).
+    block = bytearray(image[7 * BLOCK:8 * BLOCK])
+    struct.pack_into("<HH", block, 32, 0x5, 1)  # root + fixed sizes, level 1
+    at = bytes(block).index(struct.pack("<IIQ", 0, BLOCK, 8))
+    block[at:at + 8] = struct.pack("<Q", 7)
+    hostile = image[:7 * BLOCK] + seal(block) + image[8 * BLOCK:]
+    error = _refused(hostile, "reached twice: a B-tree loop")
+    assert error.offset == 7 * BLOCK + at
+
+
+def test_checkpoint_area_claiming_2_to_the_31_blocks(image: bytes) -> None:
+    hostile = _patched(image, 0, 104, struct.pack("<I", 0x7FFFFFFF))
+    assert _refused(hostile, "checkpoint descriptor area of 2147483647").offset == 104
+
+
 def test_node_claiming_2_to_the_32_entries(image: bytes) -> None:
     hostile = _patched(image, 8, 36, struct.pack("<I", 0xFFFFFFFF))
     tracemalloc.start()

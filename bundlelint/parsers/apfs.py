@@ -16,6 +16,13 @@ twice, so loops end; directory loops and nesting deeper than a real path can be 
 Every failure is a ``ParseError`` naming the byte offset in the container. Files are read on
 demand through their extents (holes read as zeros) and ``decmpfs`` compressed files are
 decompressed one 64 KiB block at a time, so memory stays bounded by a block, not a file.
+
+Why not Fox-IT's ``dissect.apfs`` (maintained, pure Python): measured on the same inputs
+(``benchmarks/bench_apfs.py``), it walked and read slower (1.6x to 4.6x), and on hostile
+containers it spun forever on a B-tree or object-map loop, grew to 2 GiB on a directory loop,
+inflated a decmpfs payload past the size it claims, and raised KeyError, EOFError,
+MemoryError or its own Error where a finding needs an offset; wrapping it could not bound
+its loops, and it pulls dissect.cstruct, dissect.util, dissect.fve and pycryptodome.
 """
 
 from __future__ import annotations
