@@ -27,6 +27,7 @@ from fixtures.apfs_builder import (
     VolumeSpec,
     build_apfs,
     build_container,
+    name_hash,
     seal,
     zlib_payload,
     zlib_resource_fork,
@@ -244,6 +245,15 @@ def test_real_image_agrees_with_7zip(dmg_name: str, tmp_path: Path) -> None:
         container = read_container(fh, str(partition))
         [volume] = container.volumes
         ours = _tree(volume)
+        # The builder's name hash is the one macOS wrote in every directory record.
+        hashes = 0
+        for dir_oid in {2, *volume._paths.values()}:
+            for rec in volume._scan(dir_oid, 9, 9):
+                name_len_and_hash = struct.unpack_from("<I", rec.key, 8)[0]
+                raw = rec.key[12:12 + (name_len_and_hash & 0x3FF) - 1]
+                assert name_len_and_hash >> 10 == name_hash(raw.decode()), raw
+                hashes += 1
+        assert hashes == len(ours)
     assert ours == theirs
     assert ours["Applications"] == ("symlink", 13, "/Applications")
     assert len(ours) >= 10
