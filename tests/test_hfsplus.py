@@ -492,6 +492,19 @@ def test_hard_link_to_a_missing_inode_is_an_entry_error() -> None:
     assert "iNode999" in (tree["b"].error or "")
 
 
+def test_compressed_flag_without_the_attribute_reads_the_data_fork() -> None:
+    """xnu's decmpfs_file_is_compressed: UF_COMPRESSED without com.apple.decmpfs is a file
+    that is not compressed."""
+    image = bytearray(build_hfsplus([File("plain", b"data fork")], block_size=512,
+                                    node_size=512))
+    entry = next(e for e in _volume(bytes(image)).children(2) if e.name == "plain")
+    image[entry.offset + 2 + 6 + 2 * len("plain") + 41] = 0x20  # bsdInfo.ownerFlags
+    volume = _volume(bytes(image))
+    assert next(volume.children(2)).owner_flags == 0x20
+    with volume.open("plain") as stream:
+        assert stream.read() == b"data fork"
+
+
 def test_decompression_bombs_and_lying_chunk_tables() -> None:
     image = bytearray(build_hfsplus([File("z", BIG, compression="zlib-rsrc"),
                                      File("i", b"x" * 5000, compression="zlib-inline")],

@@ -764,6 +764,8 @@ class HFSPlusVolume:
         """Logical size and an opener of a file record's content, as ``read`` returns it."""
         assert entry.data_fork is not None and entry.resource_fork is not None
         if entry.owner_flags & UF_COMPRESSED:
+            # Without the attribute the file is read as not compressed (its data fork), as
+            # xnu's decmpfs_file_is_compressed decides; a malformed one is reported here.
             found = self.decmpfs_header(entry.cnid)
             if found is not None:
                 header, at = found
