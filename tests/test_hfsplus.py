@@ -128,6 +128,16 @@ def test_builder_volume_reads_back_exactly(hfsx: bool, node_size: int, block_siz
     assert not any("Private" in p for p in tree)
 
 
+def test_journal_files_are_hidden_on_a_journaled_volume() -> None:
+    """hfs_catalog.c getdirentries_callback hides .journal and .journal_info_block in the
+    root of a journaled volume; on a volume without the journaled bit they are files."""
+    entries: list[Entry] = [File("a", b"a")]
+    journaled = _tree(_volume(build_hfsplus(entries, journaled=True)))
+    assert set(journaled) == {"a"}
+    plain = _tree(_volume(build_hfsplus([File(".journal", b"j"), *entries])))
+    assert set(plain) == {".journal", "a"}
+
+
 def test_fragmented_file_uses_the_extents_overflow_file() -> None:
     volume = _volume(build_hfsplus(ENTRIES))
     assert volume.extents.root != 0  # records exist: extents past the first eight
@@ -261,13 +271,15 @@ def _ours(volume: HFSPlusVolume) -> dict[str, tuple[str, ...]]:
     return out
 
 
-def test_builder_volume_agrees_with_7zip(tmp_path: Path) -> None:
-    """7-Zip reads the fixture volumes too: the builder writes HFS+ as others read it."""
+@pytest.mark.parametrize(("hfsx", "node_size"), [(False, 4096), (True, 512)])
+def test_builder_volume_agrees_with_7zip(tmp_path: Path, hfsx: bool, node_size: int) -> None:
+    """7-Zip reads the fixture volumes too: the builder writes HFS+ as others read it (with
+    512-byte nodes, through index nodes)."""
     sevenzip = _sevenzip()
     entries = [e for e in ENTRIES if not isinstance(e, HardLink | DirLink)
                and not (isinstance(e, File) and e.compression == "uncompressed-inline")]
     image = tmp_path / "fixture.hfs"
-    image.write_bytes(build_hfsplus(entries, name="Vol"))
+    image.write_bytes(build_hfsplus(entries, name="Vol", hfsx=hfsx, node_size=node_size))
     subprocess.run([sevenzip, "x", "-y", "-sns-", f"-o{tmp_path / 'x'}", str(image)],
                    check=True, capture_output=True)
     theirs = _extracted(tmp_path / "x" / "Vol", tmp_path / "x")
