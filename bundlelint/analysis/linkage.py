@@ -36,6 +36,9 @@ from bundlelint.parsers.macho import MH_EXECUTE, DylibReference, MachOFile, Slic
 
 SYSTEM_PREFIXES = ("/System/", "/usr/lib/")
 MAX_SYMLINK_HOPS = 32
+DISABLE_LIBRARY_VALIDATION = "com.apple.security.cs.disable-library-validation"
+CS_LIBRARY_VALIDATION = 0x2000
+CS_RUNTIME = 0x10000
 
 
 @dataclass(frozen=True)
@@ -227,3 +230,38 @@ def bundled(bundle: Bundle) -> Iterator[tuple[Dependency, MachOFile, Slice | Non
         except ParseError:
             continue
         yield dep, target, slice_for_arch(target, dep.loader_slice.arch)
+
+
+def library_validation(sl: Slice) -> bool:
+    """Whether a process whose main executable slice is ``sl`` runs with library validation.
+
+    The process, not the loading image, is what library validation judges: dyld asks the
+    kernel with ``fcntl(F_CHECK_LV)`` before mapping any image (dyld ``Loader::mapSegments``,
+    whose error reads "not valid for use in process"), and the kernel compares the image with
+    the process's code-signing flags and Team ID, which come from the main executable
+    (``CS_REQUIRE_LV``, set by the hardened runtime unless the main executable has the
+    disable-library-validation entitlement; dyld ``MachOAnalyzer::usesLibraryValidation``
+    reads the same flag). A dylib's own flags and entitlements change nothing. Gatekeeper
+    reads the same state to decide how closely it checks load commands (see the structure
+    rules' dangling load commands).
+    """
+    sig = sl.signature
+    cd = sig.primary if sig else None
+    if sig is None or cd is None or not cd.flags & (CS_RUNTIME | CS_LIBRARY_VALIDATION):
+        return False
+    ents = sig.entitlements.values if sig.entitlements else None
+    return not (ents and ents.get(DISABLE_LIBRARY_VALIDATION) is True)
+
+
+def process_slice(bundle: Bundle, main: Entry | None, loader: Entry, loader_slice: Slice
+                  ) -> Slice | None:
+    """The slice of ``main`` (the main executable of the process ``loader`` runs in) that a
+    process of ``loader_slice``'s architecture runs; None when there is no such process."""
+    if main is None:
+        return None
+    if main.relpath == loader.relpath:
+        return loader_slice
+    try:
+        return slice_for_arch(bundle.macho(main), loader_slice.arch)
+    except ParseError:
+        return None

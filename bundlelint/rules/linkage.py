@@ -17,18 +17,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from bundlelint.analysis.linkage import Dependency, bundled, linkage, slice_for_arch
+from bundlelint.analysis.linkage import (
+    Dependency,
+    bundled,
+    library_validation,
+    linkage,
+    process_slice,
+)
 from bundlelint.bundle import Bundle, Entry
-from bundlelint.errors import ParseError
 from bundlelint.findings import Applicability, Finding
 from bundlelint.layout import APP_LIKE_EXTENSIONS
 from bundlelint.parsers.macho import PLATFORM_MACOS, Slice, Version
 from bundlelint.rules._commands import codesign_command
 from bundlelint.rules.base import Consequence, RuleContext, RuleMeta, doc, rule, source
-
-DISABLE_LV = "com.apple.security.cs.disable-library-validation"
-CS_LIBRARY_VALIDATION = 0x2000
-CS_RUNTIME = 0x10000
 
 
 def _rel(bundle: Bundle, entry: Entry) -> str:
@@ -290,38 +291,18 @@ def dylib_minos_newer(ctx: RuleContext) -> Iterator[Finding]:
 
 def _library_validation(sl: Slice) -> tuple[bool, str | None]:
     """(whether library validation applies to a process whose main executable slice is
-    ``sl``, the process's Team ID).
-
-    The process, not the loading image, is what library validation judges: dyld asks the
-    kernel with ``fcntl(F_CHECK_LV)`` before mapping any image (dyld ``Loader::mapSegments``,
-    whose error reads "not valid for use in process"), and the kernel compares the image with
-    the process's code-signing flags and Team ID, which come from the main executable
-    (``CS_REQUIRE_LV``, set by the hardened runtime unless the main executable has the
-    disable-library-validation entitlement; dyld ``MachOAnalyzer::usesLibraryValidation``
-    reads the same flag). A dylib's own flags and entitlements change nothing.
-    """
+    ``sl``, the process's Team ID): ``analysis.linkage.library_validation``, for a signature
+    that has a Team ID to compare with."""
     sig = sl.signature
     cd = sig.primary if sig else None
-    if sig is None or cd is None or not cd.team_id:
+    if cd is None or not cd.team_id:
         return False, None
-    if not cd.flags & (CS_RUNTIME | CS_LIBRARY_VALIDATION):
-        return False, cd.team_id
-    ents = sig.entitlements.values if sig.entitlements else None
-    if ents and ents.get(DISABLE_LV) is True:
-        return False, cd.team_id
-    return True, cd.team_id
+    return library_validation(sl), cd.team_id
 
 
 def _process_slice(bundle: Bundle, dep: Dependency) -> Slice | None:
     """The main executable's slice of the process ``dep``'s loader runs in."""
-    if dep.main is None:
-        return None
-    if dep.main.relpath == dep.loader.relpath:
-        return dep.loader_slice
-    try:
-        return slice_for_arch(bundle.macho(dep.main), dep.loader_slice.arch)
-    except ParseError:
-        return None
+    return process_slice(bundle, dep.main, dep.loader, dep.loader_slice)
 
 
 def _describe_signer(sl: Slice) -> str:
