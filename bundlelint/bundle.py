@@ -229,6 +229,17 @@ class Bundle:
                                       container)))
         return tuple(out)
 
+    def place_in(self, directory: str) -> Place:
+        """Where the signer puts a file directly in ``directory`` (input-relative): the place
+        of an entry depends only on its parent (see :meth:`_place`), so this is also the place
+        a directory entry has in its parent bundle's seal (a nested bundle's own entry is
+        judged by its own rules otherwise)."""
+        place = self._place_by_parent.get(directory)
+        if place is None:
+            place = self._place_by_parent[directory] = self._place(
+                f"{directory}/-" if directory else "-")
+        return place
+
     def bundle_dir_of(self, relpath: str) -> BundleDir:
         """The innermost bundle that contains ``relpath`` (``Layout.owner_of``)."""
         return self.layout.owner_of(relpath)
@@ -369,7 +380,7 @@ class Bundle:
         Security's ``BundleDiskRep::validateFrameworkRoot`` allows there; the copies are what
         ``zip -r`` without ``-y`` leaves: copies of the current version). Checks judge the
         framework through its real version directory, so each defect of the framework is
-        reported once, not once per copy (BL702 reports the copies themselves)."""
+        reported once, not once per copy (BL012 reports the copies themselves)."""
         copies: set[str] = set()
         for bd in self.bundle_dirs:
             if bd.extension != ".framework":

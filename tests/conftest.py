@@ -44,6 +44,8 @@ TOOLCHAIN_FIXTURES = frozenset(
         "go_fyne_cgo_arm64",
         "go_modapp_amd64",
         "go_modapp_dirty_arm64",
+        "zig_ci_rpath_arm64",
+        "go_ci_rpath_arm64",
     }
 )
 
@@ -139,6 +141,18 @@ def go_modapp_amd64() -> Path:
 def go_modapp_dirty_arm64() -> Path:
     """The same module after an edit: vcs.modified=true, -buildmode=pie, -tags, -ldflags."""
     return _built(toolchain.go_modapp, "arm64", "dirty")
+
+
+@pytest.fixture(scope="session")
+def zig_ci_rpath_arm64() -> Path:
+    """``zig cc -Wl,-rpath,/Users/runner/work/app/lib``: main and libfoo.dylib, linker-signed."""
+    return _built(toolchain.zig_ci_rpath, "arm64")
+
+
+@pytest.fixture(scope="session")
+def go_ci_rpath_arm64() -> Path:
+    """cgo through Go's external linker with ``-extldflags=-Wl,-rpath,/Users/runner/...``."""
+    return _built(toolchain.go_ci_rpath, "arm64", optional=True)
 
 
 @pytest.fixture(scope="session")

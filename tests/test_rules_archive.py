@@ -48,12 +48,13 @@ FW = "Sample.app/Contents/Frameworks/Foo.framework"
 
 def test_framework_symlinks_stored_as_files(app: Path, tmp_path: Path) -> None:
     report = lint(zip_tree(app, tmp_path / "Sample.zip", keep_symlinks=False))
-    [finding] = by_rule(report, "BL702")  # one finding for the framework, not one per link
+    [finding] = by_rule(report, "BL012")  # one finding for the framework, not one per link
     assert finding.location.path == FW
     assert finding.message == (
-        "symlinks of the framework were replaced by files holding the link text: "
-        "Versions/Current (a file containing 'A'), Foo (a file containing "
-        "'Versions/Current/Foo'), Resources (a file containing 'Versions/Current/Resources')")
+        "these should be symlinks: Versions/Current -> A (is a file containing 'A'), "
+        "Foo -> Versions/Current/Foo (is a file containing 'Versions/Current/Foo'), "
+        "Resources -> Versions/Current/Resources (is a file containing "
+        "'Versions/Current/Resources'); a tool stored the links as files holding their text")
     assert finding.fix is not None and finding.fix.command == DITTO
 
 
@@ -65,11 +66,13 @@ def test_zip_r_without_y_stores_copies_of_link_targets(app: Path, tmp_path: Path
         stored = set(zf.namelist())
     assert f"{FW}/Versions/Current/Resources/Info.plist" in stored and f"{FW}/Foo" in stored
     report = lint(archive)
-    [finding] = by_rule(report, "BL702")
+    [finding] = by_rule(report, "BL012")
     assert finding.location.path == FW
     assert finding.message == (
-        "symlinks of the framework were replaced by copies of their targets: "
-        "Versions/Current (a directory), Foo (a file), Resources (a directory)")
+        "these should be symlinks: Versions/Current -> A (is a directory), "
+        "Foo -> Versions/Current/Foo (is a file), Resources -> Versions/Current/Resources "
+        "(is a directory); a tool that does not keep symlinks (cp -r, zip without -y, an "
+        "artifact upload) copied what they point at")
 
 
 def test_copied_framework_links_in_a_directory(app: Path, tmp_path: Path) -> None:
@@ -81,14 +84,14 @@ def test_copied_framework_links_in_a_directory(app: Path, tmp_path: Path) -> Non
                         fw / link)
     (fw / "Foo").unlink()
     shutil.copy(fw / "Versions/A/Foo", fw / "Foo")
-    [finding] = by_rule(lint(app), "BL702")
+    [finding] = by_rule(lint(app), "BL012")
     assert finding.location.path == FW
-    assert "Versions/Current (a directory), Foo (a file), Resources (a directory)" in \
-        finding.message
+    assert ("Versions/Current -> A (is a directory), Foo -> Versions/Current/Foo (is a file), "
+            "Resources -> Versions/Current/Resources (is a directory)") in finding.message
     assert finding.fix is not None and finding.fix.command is not None
     assert "ln -s A Versions/Current && ln -s Versions/Current/Foo Foo" in finding.fix.command
     make_framework(app, "Bar")  # links intact: quiet
-    assert [f.location.path for f in by_rule(lint(app), "BL702")] == [FW]
+    assert [f.location.path for f in by_rule(lint(app), "BL012")] == [FW]
 
 
 def test_appledouble_and_ds_store(app: Path, tmp_path: Path) -> None:
@@ -383,4 +386,4 @@ def test_a_copied_framework_is_judged_once_not_once_per_copy(tmp_path: Path) -> 
         filetype=MH_DYLIB, id_dylib="@rpath/Foo.framework/Versions/A/Foo")))
     report = lint(zip_tree(app, tmp_path / "Sample.zip", follow_symlinks=True))
     assert [f.location.path for f in by_rule(report, "BL201")] == [f"{FW}/Versions/A/Foo"]
-    assert len(by_rule(report, "BL702")) == 1
+    assert len(by_rule(report, "BL012")) == 1

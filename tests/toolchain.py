@@ -318,6 +318,46 @@ def zig_c_spec(arch: str) -> BuildSpec:
     )
 
 
+#: Where GitHub's macOS runners check a repository out: the absolute rpath a CI build leaves.
+CI_RPATH = "/Users/runner/work/app/lib"
+
+
+def zig_ci_rpath_spec(arch: str = "arm64") -> BuildSpec:
+    """``main`` (linking ``libfoo.dylib``) built by ``zig cc`` with an absolute LC_RPATH into the
+    CI runner's checkout beside the usual ``@executable_path/../Frameworks``: what
+    ``-Wl,-rpath,$PWD/lib`` in a build script leaves behind."""
+    cc = zig_cc(ZIG_TARGETS[arch])
+    return BuildSpec(
+        name=f"zig-ci-rpath-{arch}",
+        sources={"foo.c": C_LIBFOO, "main.c": C_MAIN},
+        steps=(
+            (*cc, "-O2", "-shared", "-install_name", "@rpath/libfoo.dylib", "-o", "libfoo.dylib",
+             "foo.c"),
+            (*cc, "-O2", "-o", "main", "main.c", "-L.", "-lfoo",
+             "-Wl,-rpath,@executable_path/../Frameworks", f"-Wl,-rpath,{CI_RPATH}"),
+        ),
+        env={},
+        outputs=("libfoo.dylib", "main"),
+        tools=("zig",),
+    )
+
+
+def go_ci_rpath_spec(goarch: str = "arm64") -> BuildSpec:
+    """The cgo program linked by Go's external linker (``-linkmode=external``, ``zig cc``)
+    with ``-extldflags=-Wl,-rpath,<CI checkout>``, output ``cgo-rpath``."""
+    spec = go_cgo_spec(goarch)
+    return BuildSpec(
+        name=f"go-ci-rpath-darwin-{goarch}",
+        sources=spec.sources,
+        steps=((GO, "build", "-trimpath", "-buildvcs=false",
+                f"-ldflags=-w -linkmode=external -extldflags=-Wl,-rpath,{CI_RPATH}",
+                "-o", "cgo-rpath", "main.go"),),
+        env=spec.env,
+        outputs=("cgo-rpath",),
+        tools=spec.tools,
+    )
+
+
 def go_big_source(functions: int = 6000) -> str:
     """A dependency-free Go program with a lot of distinct code (for the benchmark).
 
@@ -521,6 +561,15 @@ def go_cgo(goarch: str = "arm64") -> Path:
 def zig_c(arch: str) -> Path:
     """The directory holding ``libfoo.dylib`` and ``main`` for ``arch`` (arm64 or x86_64)."""
     return build(zig_c_spec(arch))
+
+
+def zig_ci_rpath(arch: str = "arm64") -> Path:
+    """The directory holding ``libfoo.dylib`` and ``main`` (see :func:`zig_ci_rpath_spec`)."""
+    return build(zig_ci_rpath_spec(arch))
+
+
+def go_ci_rpath(goarch: str = "arm64") -> Path:
+    return build(go_ci_rpath_spec(goarch)) / "cgo-rpath"
 
 
 # --- universal files ----------------------------------------------------------------------------

@@ -8,11 +8,25 @@ uses.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bundlelint.bundle import Bundle, Entry
 from bundlelint.errors import ParseError
-from bundlelint.shellquote import quote
+from bundlelint.shellquote import fill_template, quote, quote_path
+
+if TYPE_CHECKING:
+    from bundlelint.inputs.zip import ZipReport
 
 IDENTITY = '"Developer ID Application: YOUR NAME (TEAMID)"'
+#: How Apple documents zipping an app for the notary: keeps symlinks, modes and attributes.
+DITTO = "ditto -c -k --keepParent {app} {zip}"
+
+
+def ditto_command(report: ZipReport) -> str:
+    """The exact ditto command that re-zips this archive's app under the same name."""
+    apps = [t for t in report.top_level if t.endswith(".app")]
+    app = report.app_name or (apps[0] if apps else "MyApp.app")
+    return fill_template(DITTO, app=quote_path(app), zip=quote_path(report.archive_name))
 
 
 def signing_target(bundle: Bundle, entry: Entry) -> str:

@@ -1,5 +1,6 @@
 """BL70x: the .zip uploaded to Apple (zip input only; quiet for directories and files), and
-BL704, a symlinked .DS_Store, which codesign refuses in a zip or a directory alike.
+BL704, a symlinked .DS_Store, which codesign refuses in a zip or a directory alike. A
+framework whose links a zip tool turned into copies is a structure finding (BL012, once BL702).
 
 These rules read ``Bundle.archive`` (a ``ZipReport`` of central-directory facts) and never the
 archive's bytes. Symlinks inside the app that point outside it are BL004's, which judges zip
@@ -12,17 +13,16 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterator
 
-from bundlelint.bundle import Bundle, EntryKind
+from bundlelint.bundle import EntryKind
 from bundlelint.errors import ParseError
 from bundlelint.findings import Applicability, Finding
-from bundlelint.inputs.zip import ZipMember, ZipReport, resolve_in_archive
-from bundlelint.layout import BUNDLE_EXTENSIONS, BundleDir
+from bundlelint.inputs.zip import ZipMember, ZipReport
+from bundlelint.layout import BUNDLE_EXTENSIONS
 from bundlelint.parsers.appledouble import XATTR_FINDER_INFO, XATTR_RESOURCE_FORK
 from bundlelint.rules import _evidence as E
+from bundlelint.rules._commands import DITTO, ditto_command
 from bundlelint.rules.base import Consequence, RuleContext, RuleMeta, doc, policy, rule, source
-from bundlelint.shellquote import fill_template, quote_path
 
-DITTO = "ditto -c -k --keepParent {app} {zip}"
 REZIP = (
     "Zip the app again with `ditto -c -k --keepParent MyApp.app MyApp.zip` (what Apple "
     "documents for notarization): it keeps symlinks, permissions and extended attributes "
@@ -34,9 +34,7 @@ MAX_EXAMPLES = 3
 
 def _ditto(report: ZipReport) -> str:
     """The exact ditto command for this archive's app and name."""
-    apps = [t for t in report.top_level if t.endswith(".app")]
-    app = report.app_name or (apps[0] if apps else "MyApp.app")
-    return fill_template(DITTO, app=quote_path(app), zip=quote_path(report.archive_name))
+    return ditto_command(report)
 
 
 def _shown(report: ZipReport, member: ZipMember) -> str:
@@ -69,150 +67,6 @@ def archive_unreadable(ctx: RuleContext) -> Iterator[Finding]:
     if report is not None and report.error is not None:
         yield ctx.finding(path=report.archive_name, message=f"cannot read the zip: "
                           f"{report.error}", command=_ditto(report))
-
-
-def _through_links(path: str | None, links: dict[str, str]) -> str | None:
-    """``path`` with linked directory components replaced by their targets
-    (Foo.framework/Versions/Current -> A), a bounded number of times; ``None`` if it leaves the
-    archive or loops."""
-    for _ in range(40):  # the kernel's MAXSYMLINKS
-        if path is None:
-            return None
-        parts = path.split("/")
-        for i in range(1, len(parts)):  # directory components only: the last is the file
-            prefix = "/".join(parts[:i])
-            if prefix in links:
-                rest = "/".join(parts[i:])
-                path = f"{links[prefix]}/{rest}" if rest else links[prefix]
-                break
-        else:
-            return path
-    return None
-
-
-def _flattened_link_texts(report: ZipReport | None) -> dict[str, str]:
-    """Zip members (by name) that are small regular files holding the relative path of
-    another entry of the archive: symlinks a tool stored as their target's text."""
-    if report is None:
-        return {}
-    names = {m.name.rstrip("/") for m in report.members}
-    names |= {"/".join(m.parts[:i]) for m in report.members for i in range(1, len(m.parts))}
-    links = {}  # member name -> what it points at, for real and flattened links alike
-    for m in report.members:
-        text = m.symlink_target if m.is_symlink else m.link_like_text
-        target = resolve_in_archive(m.name, text) if text is not None else None
-        if target is not None:
-            links[m.name.rstrip("/")] = target
-    out = {}
-    for member in report.members:
-        text = member.link_like_text
-        if text is None:
-            continue
-        target = _through_links(links.get(member.name.rstrip("/")), links)
-        if target is not None and target in names:
-            out[member.name.rstrip("/")] = text
-    return out
-
-
-def _relink_command(bundle: Bundle, fw: BundleDir, version: str, names: list[str]) -> str:
-    """Commands that put the framework's symlinks back (for a directory input)."""
-    q = quote_path  # a name starting with '-' must not read as an option of ln
-    steps = [f"cd {bundle.shell_path(fw.relpath)}", "rm -rf -- " + " ".join(q(n) for n in names)]
-    for name in names:
-        if name == "Versions/Current":
-            steps.append(f"ln -s {q(version)} Versions/Current")
-        else:
-            steps.append(f"ln -s {q('Versions/Current/' + name)} {q(name)}")
-    return " && ".join(steps) + "  # then re-sign the framework and the app"
-
-
-@rule(
-    RuleMeta(
-        id="BL702",
-        slug="framework-symlink-flattened",
-        consequence=Consequence.NOTARY_REJECTS,
-        evidence=(
-            E.SIGNATURE_INVALID,
-            source(
-                "Security",
-                "StaticCode.cpp",
-                "SecStaticCode::validateResource",
-                "a sealed symlink that is now a regular file changed type: errSecCSBadResource "
-                "(kSecCFErrorResourceAltered)",
-            ),
-        ),
-        summary="A framework's symlinks were replaced by copies or by files holding their text",
-        what=(
-            "In every versioned .framework (of a zip or a directory), checks that "
-            "Versions/Current and every entry at the framework root (besides Versions) are "
-            "symlinks. A copy in their place (Versions/Current as a full directory, the "
-            "binary or Resources at the root as real files) or a small file holding the link "
-            "text is reported, once per framework with every affected entry."
-        ),
-        why=(
-            "`zip -r` without `-y` follows symlinks and stores the target's content: a full "
-            "copy of Versions/A under Versions/Current and copies of the binary and Resources "
-            "at the framework root. Some other tools store the link's text as a regular file "
-            "instead. Either way the framework root is no longer what was signed: codesign's "
-            "strict validation requires Versions/Current and the root entries to be symlinks "
-            "into the current version (Security, bundlediskrep.cpp, "
-            "`BundleDiskRep::validateFrameworkRoot`: errSecCSUnsealedFrameworkRoot, 'unsealed "
-            "contents present in the root directory of an embedded framework') and the notary "
-            "rejects the upload."
-        ),
-        how_to_fix=REZIP + " With Info-ZIP, `zip -y -r` keeps symlinks too. In a directory, "
-        "delete the copies and re-create the links, then re-sign.",
-        fix_command=DITTO,
-    )
-)
-def framework_symlink_flattened(ctx: RuleContext) -> Iterator[Finding]:
-    bundle = ctx.bundle
-    report = bundle.archive
-    texts = _flattened_link_texts(report)
-    prefix = f"{report.app_name}/" if report is not None and report.app_name else ""
-    for fw in bundle.bundle_dirs:
-        if fw.extension != ".framework":
-            continue
-        root = f"{fw.relpath}/" if fw.relpath else ""
-        versions = bundle.entry(root + "Versions")
-        if versions is None or versions.kind is not EntryKind.DIRECTORY:
-            continue  # not versioned: nothing should be a link
-        candidates = [e for r in sorted(bundle.framework_copies)
-                      if r.startswith(root) and ("/" not in r[len(root):]
-                                                 or r[len(root):] == "Versions/Current")
-                      and (e := bundle.entry(r)) is not None]
-        candidates.sort(key=lambda e: e.relpath != root + "Versions/Current")
-        copied: list[str] = []
-        as_text: list[str] = []
-        for entry in candidates:
-            if entry.kind is EntryKind.SYMLINK:
-                continue
-            name = entry.relpath[len(root):]
-            text = texts.get(prefix + entry.relpath)
-            if text is not None:
-                as_text.append(f"{name} (a file containing {text!r})")
-            else:
-                what = "directory" if entry.kind is EntryKind.DIRECTORY else "file"
-                copied.append(f"{name} (a {what})")
-        if not copied and not as_text:
-            continue
-        parts = []
-        if copied:
-            parts.append("copies of their targets: " + ", ".join(copied))
-        if as_text:
-            parts.append("files holding the link text: " + ", ".join(as_text))
-        names = [e.relpath[len(root):] for e in candidates if e.kind is not EntryKind.SYMLINK]
-        version = next((e.relpath[len(root) + len("Versions/"):] for e in bundle.children(
-            root + "Versions") if e.kind is EntryKind.DIRECTORY
-            and not e.relpath.endswith("/Current")), "A")
-        command = _ditto(report) if report is not None else _relink_command(
-            bundle, fw, version, names)
-        yield ctx.finding(
-            path=fw.display,
-            message=f"symlinks of the framework were replaced by {'; and by '.join(parts)}",
-            evidence={"copied": len(copied), "link_text_files": len(as_text)},
-            command=command,
-        )
 
 
 @rule(

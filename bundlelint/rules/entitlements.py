@@ -165,14 +165,6 @@ def entitlements_der_mismatch(ctx: RuleContext) -> Iterator[Finding]:
             )
 
 
-#: Said of entitlements in the signature of a dylib or bundle, which the OS does not apply.
-LIBRARY_NOTE = (
-    "Entitlements in a library's signature do nothing: the process gets the entitlements of "
-    "its main executable. Remove them from the library; if the app needs the exception, the "
-    "main executable must carry it."
-)
-
-
 def _weakening_rule(rule_id: str, slug: str, key: str, weakens: str) -> Rule:
     """A warning for one hardened-runtime exception entitlement set to true."""
     meta = RuleMeta(
@@ -194,29 +186,23 @@ def _weakening_rule(rule_id: str, slug: str, key: str, weakens: str) -> Rule:
 
     def check(ctx: RuleContext) -> Iterator[Finding]:
         for entry, macho in ctx.bundle.machos():
-            granted = [
+            granted = [  # library code with entitlements is BL020's (they do nothing there)
                 sl for sl in macho.slices
-                if sl.signature is not None
+                if sl.signature is not None and sl.filetype == MH_EXECUTE
                 and slice_entitlements(ctx.bundle, entry, sl).effective.get(key) is True
             ]
             if not granted:
                 continue
             arches = [sl.arch for sl in granted]
             message = f"{', '.join(arches)}: entitlements set {key} to true; it {weakens}."
-            fix_text = None
-            if all(sl.filetype != MH_EXECUTE for sl in granted):
-                message += " " + LIBRARY_NOTE
-                fix_text = LIBRARY_NOTE
-            else:
-                go = next((info for sl in granted
-                           if (info := slice_go_info(ctx.bundle, entry, sl)) is not None), None)
-                if go is not None and key in UNNEEDED_ENTITLEMENTS:
-                    message += " " + renderer_note(go.toolkits)
+            go = next((info for sl in granted
+                       if (info := slice_go_info(ctx.bundle, entry, sl)) is not None), None)
+            if go is not None and key in UNNEEDED_ENTITLEMENTS:
+                message += " " + renderer_note(go.toolkits)
             yield ctx.finding(
                 path=entry.display,
                 arch=arches[0] if len(arches) == 1 else None,
                 message=message,
-                fix_text=fix_text,
                 command=codesign_command(ctx.bundle, entry, entitlements=True),
                 evidence={"entitlement": key, "arches": ",".join(arches)},
             )

@@ -2,7 +2,8 @@
 
 The magic, the declared file size and the section bounds are certain (docs/formats.md 6); the
 platform and target-OS fields are reverse-engineered (UNCONFIRMED), so BL502 and BL503 say
-what they read and how sure that is.
+what they read and how sure that is. A Metal library where codesign expects code is a
+structure finding (BL016, once BL504).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from bundlelint.layout import Place
 from bundlelint.parsers.macho import Version
 from bundlelint.parsers.metallib import MetalLibrary
 from bundlelint.rules import _evidence as E
-from bundlelint.rules.base import Consequence, RuleContext, RuleMeta, doc, rule, source
+from bundlelint.rules.base import Consequence, RuleContext, RuleMeta, doc, rule
 
 UNCONFIRMED = (
     " The meaning of this header field comes from reverse engineering (YuAo's "
@@ -189,60 +190,6 @@ def metallib_target_too_new(ctx: RuleContext) -> Iterator[Finding]:
             evidence={"target_os_version": target, "LSMinimumSystemVersion": text},
             minimum=text,
             target=bundle.shell_path(entry.relpath),
-        )
-
-
-@rule(
-    RuleMeta(
-        id="BL504",
-        slug="metallib-in-code-location",
-        consequence=Consequence.CODESIGN_REFUSES,
-        evidence=(
-            doc(
-                "https://developer.apple.com/documentation/bundleresources/placing-content-in-a-bundle",
-                "code locations such as Contents/MacOS and Contents/Frameworks are for code; "
-                "other files placed there break code signing",
-            ),
-            source(
-                "Security",
-                "CSCommon.h",
-                "errSecCSUnsigned",
-                "what is found in a nested-code place must be signed code: 'code object is not "
-                "signed at all'",
-            ),
-        ),
-        summary="A Metal library sits where the signer expects code (Contents/MacOS, "
-        "Frameworks)",
-        what=(
-            "Reports metallib files inside Contents/MacOS, Contents/Frameworks or another "
-            "directory codesign treats as nested code, rather than in Resources."
-        ),
-        why=(
-            "codesign treats every file in those places as code that must carry its own "
-            "signature; a metallib cannot, so signing or `codesign --verify` fails ('code "
-            "object is not signed at all') and the notary rejects the upload."
-        ),
-        how_to_fix=(
-            "Move the library to Contents/Resources (Metal finds it with "
-            "`newDefaultLibrary`/`newLibraryWithURL:` there) and re-sign."
-        ),
-        fix_command="mv {source} {destination}",
-        fix_applicability=Applicability.UNSAFE,
-    )
-)
-def metallib_in_code_location(ctx: RuleContext) -> Iterator[Finding]:
-    bundle = ctx.bundle
-    for entry, _lib in metal_libraries(bundle):
-        if entry.place is not Place.CODE or bundle.is_single_file:
-            continue
-        owner = bundle.bundle_dir_of(entry.relpath)
-        destination = owner.child(f"Resources/{entry.name}") if owner.contents else entry.name
-        yield ctx.finding(
-            path=entry.display,
-            message="Metal library in a code location: codesign will treat it as code that "
-            "must be signed; move it to Resources",
-            source=bundle.shell_path(entry.relpath),
-            destination=bundle.shell_path(destination),
         )
 
 
