@@ -15,7 +15,6 @@ from bundlelint.analysis.seal import IssueKind, verify_seal
 from bundlelint.bundle import Bundle, Entry
 from bundlelint.errors import ParseError
 from bundlelint.findings import Applicability, Finding
-from bundlelint.layout import Place
 from bundlelint.parsers.macho import Version
 from bundlelint.parsers.metallib import MetalLibrary
 from bundlelint.rules import _evidence as E
