@@ -387,7 +387,7 @@ def unsealed_bundle_root(ctx: RuleContext) -> Iterator[Finding]:
         names = [f"{e.relpath[len(prefix):]} (a {_kind(e)})" for e in stray]
         resources = bundle.shell_path(bd.child("Resources/"))
         command = ("mv -- " + " ".join(str(bundle.shell_path(e.relpath)) for e in stray)
-                   + f" {resources}  # then re-sign {bd.display}")
+                   + f" {resources}  # then re-sign the bundle")
         yield ctx.finding(
             path=bd.display,
             message=f"{len(stray)} item(s) beside Contents at the bundle's root: "
