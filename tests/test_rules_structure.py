@@ -469,3 +469,26 @@ def test_structure_fix_commands_are_inert_with_hostile_names(index: int, tmp_pat
         assert command.isprintable(), (finding.rule_id, command)
         run_under_bash(command + "\n", tmp_path).assert_inert()
     assert {"BL010", "BL012", "BL014", "BL016", "BL018"} <= fired
+
+
+def test_code_in_documented_code_locations_is_quiet(tmp_path: Path) -> None:
+    # Library/LaunchServices (a privileged helper) is sealed as a resource but is where Apple
+    # says the code goes: it is signed on its own, and nothing here asks to move it.
+    tool = developer_id_like(identifier="com.example.helper")
+    app = make_app(tmp_path, files={"Contents/Library/LaunchServices/com.example.helper": tool})
+    make_app(app / "Contents/Library/SystemExtensions", name="Ext.app")
+    assert not by_rule(lint(app), "BL017")
+
+
+def test_a_resource_bundle_of_data_is_not_judged_as_a_bundle(tmp_path: Path) -> None:
+    # Contents/Resources/Help.bundle holds no code: the seal hashes its files and codesign
+    # never validates it as a bundle, so a README at its root is harmless.
+    app = make_app(tmp_path, files={
+        "Contents/Resources/Help.bundle/Contents/Info.plist": plistlib.dumps({}),
+        "Contents/Resources/Help.bundle/README": b"x"})
+    assert not by_rule(lint(app), "BL010")
+    (app / "Contents/Resources/Help.bundle/Contents/MacOS").mkdir()
+    (app / "Contents/Resources/Help.bundle/Contents/MacOS/Help").write_bytes(
+        build_macho(MachOSpec(filetype=MH_BUNDLE)))  # now code, signed on its own
+    [finding] = by_rule(lint(app), "BL010")
+    assert finding.location.path == "Sample.app/Contents/Resources/Help.bundle"

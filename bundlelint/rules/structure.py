@@ -103,10 +103,26 @@ def _root_is_bundle(bundle: Bundle) -> bool:
 
 
 def _judged_bundles(bundle: Bundle) -> Iterator[BundleDir]:
+    """The bundles codesign signs and validates as bundles: the input itself, those in
+    nested-code places (signed as nested code), and any other whose main executable is
+    Mach-O (signed on its own). A resource bundle of data in Resources is only files to the
+    seal, and its shape is nobody's business."""
     root_ok = _root_is_bundle(bundle)
+    sites = {e.relpath for e in _nested_bundle_sites(bundle)}
     for bd in bundle.bundle_dirs:
-        if (bd.relpath or root_ok) and not bundle.in_framework_copy(bd.relpath):
+        if bundle.in_framework_copy(bd.relpath):
+            continue
+        if bd.relpath == "":
+            if root_ok:
+                yield bd
+        elif bd.relpath in sites or _has_macho_executable(bundle, bd):
             yield bd
+
+
+def _has_macho_executable(bundle: Bundle, bd: BundleDir) -> bool:
+    main = bundle.layout.main_executable(bd)
+    entry = bundle.entry(main) if main is not None else None
+    return entry is not None and entry.kind is EntryKind.MACHO
 
 
 def _children(bundle: Bundle, directory: str) -> list[Entry]:
@@ -933,9 +949,14 @@ def _loadable(macho: MachOFile) -> bool:
     return bool(macho.slices) and all(sl.filetype in LOADABLE for sl in macho.slices)
 
 
-def _placed_as_code(bundle: Bundle, bd: BundleDir) -> bool:
-    """Whether nested bundle ``bd`` sits where its parent bundle signs it as nested code."""
-    return bundle.place_in(bd.relpath.rpartition("/")[0]) is Place.CODE
+def _in_code_location(bundle: Bundle, relpath: str) -> bool:
+    """Whether ``relpath`` sits where code belongs: a place codesign signs as nested code, or
+    a code location Apple documents that the default rules seal as resources
+    (Library/LaunchServices, Library/SystemExtensions, Library/QuickLook)."""
+    parent = relpath.rpartition("/")[0]
+    if bundle.place_in(parent) is Place.CODE:
+        return True
+    return bundle.layout.code_location(f"{parent}/-" if parent else "-") is not None
 
 
 @rule(
@@ -956,9 +977,10 @@ def _placed_as_code(bundle: Bundle, bd: BundleDir) -> bool:
         summary="Code sits in a resource location and needs a signature of its own",
         what=(
             "Reports executables, dylibs and plug-ins (and bundles holding them) outside the "
-            "places codesign signs as nested code: Contents/Resources, SharedSupport, "
-            "Library/LaunchServices and other folders. Loose files are grouped by folder; a "
-            "nested bundle in such a place is one finding."
+            "places codesign signs as nested code and the code locations Apple documents "
+            "(Library/LaunchServices, Library/SystemExtensions, Library/QuickLook): "
+            "Contents/Resources, SharedSupport and other folders. Loose files are grouped by "
+            "folder; a nested bundle in such a place is one finding."
         ),
         why=(
             "The bundle's signature only hashes them as data. Each must be signed on its own, "
@@ -967,9 +989,10 @@ def _placed_as_code(bundle: Bundle, bd: BundleDir) -> bool:
             "kernel kills unsigned code on Apple silicon."
         ),
         how_to_fix=(
-            "Move helper tools to Contents/Helpers or Contents/MacOS and libraries to "
-            "Contents/Frameworks. Where the location is required (Library/LaunchServices for "
-            "a privileged helper), sign the code on its own first, then the bundle."
+            "Move helper tools to Contents/Helpers or Contents/MacOS, libraries to "
+            "Contents/Frameworks and plug-ins to Contents/PlugIns, then re-sign inside-out. "
+            "If it must stay (a third-party layout), sign it on its own first, then the "
+            "bundle."
         ),
         fix_applicability=Applicability.DISPLAY,
     )
@@ -988,7 +1011,7 @@ def code_in_resource_location(ctx: RuleContext) -> Iterator[Finding]:
         chain = [bd for bd in bundle.bundle_dirs
                  if bd.relpath and rel.startswith(bd.relpath + "/")]
         misplaced = next((bd for bd in sorted(chain, key=lambda b: len(b.relpath))
-                          if not _placed_as_code(bundle, bd)), None)
+                          if not _in_code_location(bundle, bd.relpath)), None)
         if misplaced is not None:
             if misplaced.relpath not in bundles_reported:
                 bundles_reported.add(misplaced.relpath)
@@ -1000,7 +1023,7 @@ def code_in_resource_location(ctx: RuleContext) -> Iterator[Finding]:
                     command=codesign_command(bundle, entry),
                 )
             continue
-        if entry.place is Place.CODE:
+        if _in_code_location(bundle, rel):
             continue
         owner = bundle.bundle_dir_of(rel)
         if owner.relpath not in mains:
