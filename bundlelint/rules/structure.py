@@ -677,6 +677,9 @@ def _bundle_files(bundle: Bundle, relpath: str) -> _BundleFiles:
             source("Security", "resources.cpp", "ResourceBuilder::scan",
                    "a directory with a dot in its name in a nested-code place is handed to the "
                    "signer as a nested bundle, and its subtree is not scanned as files"),
+            source("Security", "diskrep.cpp", "DiskRep::bestGuess",
+                   "nested code that is a directory is always read as a bundle "
+                   "(BundleDiskRep)"),
             source("Security", "bundlediskrep.cpp", "BundleDiskRep::setup",
                    "a bundle in which CFBundle finds neither an executable nor an Info.plist "
                    "(nor a .dist file) is errSecCSBadBundleFormat, 'bundle format "
