@@ -44,10 +44,13 @@ def test_go_renderer_note_only_on_go_binaries_and_with_each_toolkits_facts(
 
 
 def test_entitlements_on_library_code_are_themselves_the_problem(tmp_path: Path) -> None:
+    # BL020 owns entitlements on library code; BL304 judges executables only
     lib = developer_id_like(MachOSpec(filetype=MH_DYLIB), entitlements=JIT)
-    [finding] = by_rule(lint(_tool(tmp_path, lib, "libx.dylib")), "BL304")
-    assert "Entitlements in a library's signature do nothing" in finding.message
-    assert finding.fix is not None and "main executable must carry it" in finding.fix.text
+    report = lint(_tool(tmp_path, lib, "libx.dylib"))
+    assert not by_rule(report, "BL304")
+    [finding] = by_rule(report, "BL020")
+    assert "a library gets none of them" in finding.message
+    assert finding.fix is not None and "without --entitlements" in finding.fix.text
 
 
 def test_bl202_says_how_ld64_and_go_name_the_linker_identifier() -> None:

@@ -504,7 +504,7 @@ def _relink_command(bundle: Bundle, fw: _Versioned, names: list[str]) -> str:
         ),
         summary="A framework's symlinks were replaced by copies or by files holding their text",
         what=(
-            "In every versioned .framework (of a zip or a directory), checks that "
+            "In every versioned framework (of a zip or a directory), checks that "
             "Versions/Current and each root entry that has a namesake in the current version "
             "are symlinks. A copy in their place (Versions/Current as a full directory, the "
             "binary or Resources at the root as real files) or a small file holding the link "
@@ -529,8 +529,6 @@ def _relink_command(bundle: Bundle, fw: _Versioned, names: list[str]) -> str:
 def framework_symlink_flattened(ctx: RuleContext) -> Iterator[Finding]:
     bundle = ctx.bundle
     for fw in _versioned_frameworks(bundle):
-        if fw.bd.extension != ".framework":
-            continue
         judged = _judge_root(bundle, fw)
         if not judged.flattened:
             continue
