@@ -34,6 +34,7 @@ from fixtures.hfsplus_builder import (
     Symlink,
     build_hfsplus,
     lzvn_encode,
+    wrap_in_hfs,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -190,6 +191,27 @@ def test_open_refuses_what_is_not_a_regular_file() -> None:
     # HFS+ (not HFSX) looks names up case-insensitively, as macOS does
     with volume.open("a.app/contents/info.plist") as stream:
         assert stream.read() == CONTENT["A.app/Contents/Info.plist"]
+
+
+def test_hfs_wrapper_embedding_an_hfsplus_volume() -> None:
+    """TN1150 "HFS Wrapper": an HFS master directory block whose embedded extent holds the
+    HFS+ volume; offsets are reported in the outer partition."""
+    inner = build_hfsplus([Dir("d"), File("d/x", b"wrapped")], block_size=512, node_size=512)
+    image = wrap_in_hfs(inner)
+    assert looks_like_hfsplus(image)
+    volume = _volume(image)
+    assert volume.base == 4096
+    tree = _tree(volume)
+    assert set(tree) == {"d", "d/x"}
+    with volume.open("d/x") as stream:
+        assert stream.read() == b"wrapped"
+    plain = _tree(_volume(inner))
+    assert tree["d/x"].offset == (plain["d/x"].offset or 0) + 4096
+    lying = bytearray(image)
+    struct.pack_into(">H", lying, 1024 + 128, 0xFFFF)  # drEmbedExtent.blockCount
+    with pytest.raises(ParseError, match="HFS wrapper") as info:
+        _volume(bytes(lying))
+    assert info.value.offset == 1024 + 124
 
 
 def test_looks_like_hfsplus() -> None:

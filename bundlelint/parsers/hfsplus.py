@@ -94,9 +94,11 @@ _HEADER_REC = struct.Struct(">HIIIIHHII")
 
 
 def looks_like_hfsplus(data: bytes) -> bool:
-    """True when ``data`` (the partition's first 1,026 bytes or more) starts an HFS+ or HFSX
-    volume."""
-    return data[HEADER_OFFSET : HEADER_OFFSET + 2] in SIGNATURES
+    """True when ``data`` (the partition's first 1,152 bytes or more) starts an HFS+ or HFSX
+    volume, or an HFS wrapper that embeds one."""
+    sig = data[HEADER_OFFSET : HEADER_OFFSET + 2]
+    return sig in SIGNATURES or (
+        sig == HFS_STANDARD and data[HEADER_OFFSET + 124 : HEADER_OFFSET + 126] in SIGNATURES)
 
 
 @dataclass(frozen=True)
@@ -137,11 +139,13 @@ class VolumeHeader:
     attributes_file: ForkData
 
 
-def parse_volume_header(raw: bytes, *, path: str = "") -> VolumeHeader:
-    """The 512-byte volume header found at offset 1024 (``raw`` is those 512 bytes)."""
+def parse_volume_header(raw: bytes, *, path: str = "", base: int = 0) -> VolumeHeader:
+    """The 512-byte volume header found at offset 1024 (``raw`` is those 512 bytes) of a
+    volume that starts ``base`` bytes into its stream."""
+    at = base + HEADER_OFFSET
 
     def fail(rel: int, reason: str) -> ParseError:
-        return ParseError(FORMAT, path, HEADER_OFFSET + rel, reason)
+        return ParseError(FORMAT, path, at + rel, reason)
 
     if len(raw) < 512:
         raise fail(0, f"volume header is truncated ({len(raw)} of 512 bytes)")
@@ -161,9 +165,9 @@ def parse_volume_header(raw: bytes, *, path: str = "") -> VolumeHeader:
         signature=sig.decode("ascii"), version=version, attributes=attributes,
         create_date=create_date, file_count=file_count, folder_count=folder_count,
         block_size=block_size, total_blocks=total_blocks,
-        extents_file=_fork_data(raw, 192, HEADER_OFFSET + 192),
-        catalog_file=_fork_data(raw, 272, HEADER_OFFSET + 272),
-        attributes_file=_fork_data(raw, 352, HEADER_OFFSET + 352),
+        extents_file=_fork_data(raw, 192, at + 192),
+        catalog_file=_fork_data(raw, 272, at + 272),
+        attributes_file=_fork_data(raw, 352, at + 352),
     )
 
 
@@ -214,10 +218,11 @@ class Fork:
         return self._runs[lo]
 
     def where(self, offset: int) -> int:
+        """The stream offset of the fork's byte ``offset`` (for messages and records)."""
         if not self._runs:
-            return 0
+            return self.volume.base
         logical, absolute, _ = self._run(min(offset, self.size - 1))
-        return absolute + offset - logical
+        return self.volume.base + absolute + offset - logical
 
     def read_at(self, offset: int, size: int) -> bytes:
         if offset < 0 or size < 0 or offset + size > self.size:
@@ -499,9 +504,14 @@ class HFSPlusVolume:
     def __init__(self, stream: BinaryIO, *, path: str = "", name: str | None = None) -> None:
         self.path = path
         self._io = stream
+        #: Where the HFS+ volume starts in the stream: 0, or inside an HFS wrapper.
+        self.base = 0
         self.stream_size = stream.seek(0, io.SEEK_END)
-        self.header = parse_volume_header(self.read_abs(HEADER_OFFSET, 512, clamp=True),
-                                          path=path)
+        first = self.read_abs(HEADER_OFFSET, 512, clamp=True)
+        if first[:2] == HFS_STANDARD and first[124:126] in SIGNATURES:
+            self.base, self.stream_size = _embedded_volume(first, self.stream_size, path)
+            first = self.read_abs(HEADER_OFFSET, 512, clamp=True)
+        self.header = parse_volume_header(first, path=path, base=self.base)
         self.extents = BTree(self, Fork(self, self.header.extents_file, self.EXTENTS_FILE_ID,
                                         FORK_DATA), "extents")
         self.catalog = BTree(self, Fork(self, self.header.catalog_file, self.CATALOG_FILE_ID,
@@ -519,16 +529,18 @@ class HFSPlusVolume:
     # -- low level -------------------------------------------------------------------------
 
     def error(self, offset: int | None, reason: str) -> ParseError:
+        """A ParseError at ``offset``, an offset in the stream (``Fork.where`` and every
+        record offset already count the wrapper's ``base``)."""
         return ParseError(FORMAT, self.path, offset, reason)
 
     def read_abs(self, offset: int, size: int, *, clamp: bool = False) -> bytes:
         if offset + size > self.stream_size and not clamp:
-            raise self.error(offset, f"read of {size} bytes runs past the end of the "
-                             f"{self.stream_size}-byte volume")
-        self._io.seek(offset)
+            raise self.error(self.base + offset, f"read of {size} bytes runs past the end "
+                             f"of the {self.stream_size}-byte volume")
+        self._io.seek(self.base + offset)
         data = self._io.read(size)
         if len(data) != size and not clamp:
-            raise self.error(offset, f"short read: {len(data)} of {size} bytes")
+            raise self.error(self.base + offset, f"short read: {len(data)} of {size} bytes")
         return data
 
     def overflow_extents(self, file_id: int, fork_type: int, have: int, needed: int,
@@ -908,6 +920,21 @@ class HFSPlusVolume:
         if stat.S_IFMT(real.mode) not in (0, stat.S_IFREG):
             raise self.error(entry.offset, f"{path} is not a regular file")
         return self._content(real)[1]()
+
+
+def _embedded_volume(mdb: bytes, stream_size: int, path: str) -> tuple[int, int]:
+    """(offset, size) of the HFS+ volume an HFS wrapper embeds (TN1150 "HFS Wrapper": the
+    HFS master directory block's ``drEmbedSigWord`` is 'H+', ``drEmbedExtent`` places it in
+    allocation blocks of ``drAlBlkSiz`` bytes counted from sector ``drAlBlSt``)."""
+    block_size, = _U32.unpack_from(mdb, 20)
+    first_sector, = _U16.unpack_from(mdb, 28)
+    start, count = struct.unpack_from(">HH", mdb, 126)
+    offset = first_sector * 512 + start * block_size
+    size = count * block_size
+    if block_size == 0 or block_size % 512 or offset + size > stream_size or size < 2048:
+        raise ParseError(FORMAT, path, HEADER_OFFSET + 124, f"HFS wrapper embeds a volume at "
+                         f"{offset} (+{size}), outside the {stream_size}-byte partition")
+    return offset, size
 
 
 def _in_chain(chain: tuple[int, object] | None, folder_id: int) -> bool:
