@@ -153,9 +153,13 @@ class Bundle:
         else:
             raw = list(source.walk())
         self.is_single_file = len(raw) == 1 and raw[0].relpath == ""
+        #: The input is a disk image or an installer package: its bundles are inside it, its
+        #: root is not one.
+        self.is_container = source.is_container
         dirs = {r[0] for r in raw if r[1]}  # relpath, is_dir (by index: once per path)
         links = {r[0] for r in raw if r[3]}  # relpath, is_symlink
-        self.bundle_dirs = find_bundle_dirs(self.name, dirs, links, self.is_single_file)
+        self.bundle_dirs = find_bundle_dirs(self.name, dirs, links,
+                                            self.is_single_file or self.is_container)
         #: The geometry of the input's bundles: content bases, Info.plists, main executables,
         #: code locations, signing targets (``bundlelint.layout``).
         self.layout = Layout(_LayoutTree(self), self.bundle_dirs, self.is_single_file,
@@ -267,7 +271,10 @@ class Bundle:
 
     @property
     def root_bundle(self) -> BundleDir | None:
-        return self.bundle_dirs[0] if self.bundle_dirs and not self.is_single_file else None
+        """The input itself as a bundle; ``None`` for a single file or a container."""
+        if not self.bundle_dirs or self.is_single_file or self.is_container:
+            return None
+        return self.bundle_dirs[0]
 
     # --- parsed artefacts ------------------------------------------------------------------
 
@@ -493,7 +500,7 @@ class Bundle:
         when it is a single file."""
         root = self.root_bundle
         if root is None:
-            return self.entries[0] if self.entries else None
+            return self.entries[0] if self.entries and self.is_single_file else None
         path = self.layout.main_executable(root)
         return None if path is None else self.entry(path)
 

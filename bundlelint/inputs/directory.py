@@ -41,6 +41,8 @@ class DirectorySource:
     """A bundle directory on disk. Symlinks are reported, never followed; every file is
     opened through ``safeopen`` and must be the file the walk saw."""
 
+    is_container = False
+
     def __init__(self, root: Path) -> None:
         self.root = root
         self.name = root.name

@@ -38,6 +38,7 @@ class NestedArchiveSource:
     def __init__(self, inner: Source, options: Options | None = None) -> None:
         self.inner = inner
         self.name = inner.name
+        self.is_container = inner.is_container
         self.options = options or Options()
         self._nested: dict[str, tuple[str, str]] = {}  # relpath -> (archive relpath, member)
         if hasattr(inner, "archive"):

@@ -16,6 +16,8 @@ class SingleFileSource:
     (they named it on purpose); every open after that is of the resolved path, never through
     a link, and must be the file the walk saw."""
 
+    is_container = False
+
     def __init__(self, path: Path) -> None:
         self.path = Path(os.path.realpath(path))
         self.name = path.name

@@ -47,9 +47,11 @@ class LocalFile(NamedTuple):
 class Source(Protocol):
     """Read-only access to the files of one input."""
 
-    #: The name findings start with: ``MyApp.app``, or ``MyApp.dmg/MyApp.app`` inside a
-    #: container.
+    #: The name findings start with: ``MyApp.app``, or ``MyApp.dmg`` for a container.
     name: str
+    #: Whether the input's root is a container (a disk image, an installer package) whose
+    #: bundles are inside it, rather than a bundle itself.
+    is_container: bool
 
     def walk(self) -> Iterator[RawEntry]:
         """Every path of the input, parents before children; regular files with their head."""

@@ -274,6 +274,8 @@ class ZipSource:
     """The ``Source`` of a zip file: the single top-level .app inside it (or the whole archive
     when there is none), walked from the central directory and opened member by member."""
 
+    is_container = False
+
     def __init__(self, path: Path, options: Options | None = None) -> None:
         self.path = path
         #: The archive the user named, resolved once; every later open is of this file, and

@@ -108,7 +108,9 @@ class Layout:
         self.bundle_dirs = bundle_dirs
         self.single_file = single_file
         self._by_path = {bd.relpath: bd for bd in bundle_dirs}
-        self._fallback_owner = bundle_dirs[0] if bundle_dirs else BundleDir("", name, "")
+        # The input's root owns what no bundle does; a container's root is not a bundle.
+        root = bundle_dirs[0] if bundle_dirs and not bundle_dirs[0].relpath else None
+        self._fallback_owner = root or BundleDir("", name, "")
         self._owner_by_directory: dict[str, BundleDir] = {}
         self._geometry: dict[str, BundleGeometry] = {}
         self._by_main: dict[str, BundleGeometry] | None = None
