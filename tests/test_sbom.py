@@ -353,3 +353,51 @@ def test_unreadable_macho_and_plist_are_still_listed(tmp_path: Path,
     assert exe["type"] == "file" and props["macho:error"] and "macho:error_offset" in props
     assert doc["metadata"]["component"]["name"] == "Sample"
     assert _depends(doc, doc["metadata"]["component"]["bom-ref"]) == {exe["bom-ref"]}
+
+
+ITUNES_DMG_SHA256 = "c45438abdc9cd59ca5301a48c345d8e72d190b54fafd36e071fae724b45a0c04"
+
+
+def test_real_app_with_a_framework(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """iTunes Volume Control (HFS+ disk image sample, 2013): Sparkle.framework's version from
+    its Info.plist and its dylib's LC_ID_DYLIB read by lief, the independent oracle; the
+    app's self-signed signer; both documents valid."""
+    import hashlib
+    import shutil
+
+    import lief
+    from test_real_apps import SAMPLES
+
+    dmg = SAMPLES / "03-itunes-volume-control-2013-hfs.dmg"
+    sevenzip = shutil.which("7zz")
+    if not dmg.is_file() or sevenzip is None:
+        pytest.skip(f"needs {dmg} (set BUNDLELINT_SAMPLES) and 7zz (Debian package 7zip)")
+    assert hashlib.sha256(dmg.read_bytes()).hexdigest() == ITUNES_DMG_SHA256
+    subprocess.run([sevenzip, "x", "-y", "-sns-", f"-o{tmp_path}", str(dmg)], check=True,
+                   capture_output=True)
+    [app] = tmp_path.rglob("iTunes Volume Control.app")
+    doc = sbom(capsys, app)
+    fw_dir = app / "Contents/Frameworks/Sparkle.framework"
+    info = plistlib.loads((fw_dir / "Versions/A/Resources/Info.plist").read_bytes())
+    components = _by_ref(doc)
+    framework = components["bundle:Contents/Frameworks/Sparkle.framework"]
+    assert (framework["type"], framework["version"]) == (
+        "framework", info["CFBundleShortVersionString"])
+    binary = components["file:Contents/Frameworks/Sparkle.framework/Versions/A/Sparkle"]
+    props = _props(binary)
+    fat = lief.MachO.parse(str(fw_dir / "Versions/A/Sparkle"))
+    assert fat is not None
+    ids = {(c.name, ".".join(map(str, c.current_version)),
+            ".".join(map(str, c.compatibility_version)))
+           for b in fat for c in b.commands if c.command == lief.MachO.LoadCommand.TYPE.ID_DYLIB}
+    assert ids == {(props["macho:install_name"], props["macho:current_version"],
+                    props["macho:compatibility_version"])}
+    assert len(props["macho:architectures"].split()) == fat.size
+    exe = components["file:Contents/MacOS/iTunes Volume Control"]
+    signers = {v for k, v in _props(exe).items() if k.endswith(":signer")}
+    assert signers == {"Andrea Alberti"}  # self-signed (SOURCES.md of the samples)
+    app_info = plistlib.loads((app / "Contents/Info.plist").read_bytes())
+    assert doc["metadata"]["component"]["version"] == app_info["CFBundleShortVersionString"]
+    assert _depends(doc, "bundle:") >= {"bundle:Contents/Frameworks/Sparkle.framework",
+                                        "file:Contents/MacOS/iTunes Volume Control"}
+    sbom(capsys, app, "spdx-json")
