@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import plistlib
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -401,3 +402,29 @@ def test_real_app_with_a_framework(tmp_path: Path, capsys: pytest.CaptureFixture
     assert _depends(doc, "bundle:") >= {"bundle:Contents/Frameworks/Sparkle.framework",
                                         "file:Contents/MacOS/iTunes Volume Control"}
     sbom(capsys, app, "spdx-json")
+
+
+def test_docs_list_every_property(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/sbom.md names each property the documents carry (architectures and hash types as
+    ARCH and HASH)."""
+    docs = (REPO / "docs" / "sbom.md").read_text(encoding="utf-8")
+    app = _app_with_framework_and_dylib(tmp_path / "fw")
+    (app / "Contents" / "MacOS" / "broken").write_bytes(developer_id_like()[:100])
+    signed = tmp_path / "signed"
+    signed.mkdir()
+    from fixtures.sealer import seal_bundle
+
+    sealed = make_app(signed)
+    seal_bundle(sealed)
+    names: set[str] = set()
+    for path in (DEMO, app, sealed):
+        doc = sbom(capsys, path)
+        for comp in [doc["metadata"]["component"], *doc.get("components", [])]:
+            names |= {p["name"] for p in comp.get("properties", [])}
+    # per-slice names have a second colon after "macho:" (bundlelint:macho:arm64:minos)
+    normalised = {re.sub(r"^bundlelint:macho:[^:]+:", "bundlelint:macho:ARCH:", n)
+                  for n in names}
+    normalised = {re.sub(r":cdhash:[a-z0-9]+$", ":cdhash:HASH", n) for n in normalised}
+    assert "bundlelint:macho:ARCH:signer" in normalised  # the sealed app is CMS-signed
+    missing = sorted(n for n in normalised if f"`{n}`" not in docs)
+    assert not missing, missing
