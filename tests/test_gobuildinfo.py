@@ -4,7 +4,9 @@ input."""
 
 from __future__ import annotations
 
+import base64
 import io
+import json
 import struct
 import subprocess
 from dataclasses import replace
@@ -12,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import toolchain
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bundlelint.analysis.golang import go_info
@@ -23,6 +25,7 @@ from bundlelint.parsers.gobuildinfo import (
     MODINFO_END,
     MODINFO_START,
     GoBuildInfo,
+    GoModule,
     find_runtime_version,
     go_quote,
     go_unquote,
@@ -310,3 +313,69 @@ def test_toolkit_kinds_from_dependencies() -> None:
     assert [(o.name, o.module, o.version, o.replaced_by) for o in others] == [
         ("webview", "github.com/webview/webview_go", "v0.0.0-2024", None),
         ("DarwinKit", "github.com/progrium/darwinkit", "v0.5.0", "../darwinkit")]
+
+
+_COLUMN = st.text(alphabet=st.characters(blacklist_characters="\t\n",
+                                         blacklist_categories=("Cs",)), max_size=12)
+_PLAIN = st.builds(GoModule, _COLUMN, _COLUMN, _COLUMN)
+#: Go prints no sum for a module that is replaced (BuildInfo.String's formatMod), so one that
+#: round-trips has none.
+_REPLACED = st.builds(lambda p, v, r: GoModule(p, v, "", r), _COLUMN, _COLUMN, _PLAIN)
+_MODULE = st.one_of(_PLAIN, _REPLACED)
+
+
+@given(path=st.text(alphabet=st.characters(blacklist_characters="\n",
+                                           blacklist_categories=("Cs",)), max_size=20),
+       main=st.one_of(st.none(), _MODULE.filter(lambda m: bool(m.path or m.version or m.sum
+                                                               or m.replace))),
+       deps=st.lists(_MODULE, max_size=4),
+       settings=st.lists(st.tuples(st.text(max_size=10), st.text(max_size=16)), max_size=5))
+def test_lines_parse_back_to_the_same_build_info(path: str, main: GoModule | None,
+                                                 deps: list[GoModule],
+                                                 settings: list[tuple[str, str]]) -> None:
+    """BuildInfo.String and ParseBuildInfo are inverses (runtime/debug/mod.go): what ``lines``
+    writes, quoting keys and values as strconv.Quote does, ``parse_modinfo`` reads back."""
+    info = GoBuildInfo("go1.24.0", path, main, tuple(deps), tuple(settings), "inline", 0, "")
+    text = "".join(f"{line}\n" for line in info.lines())
+    assert parse_modinfo(text) == (path, main, tuple(deps), tuple(settings))
+
+
+# --- Go's own ParseBuildInfo and String as the oracle ---------------------------------------
+
+#: Pieces that exercise every branch of ParseBuildInfo: line kinds, tabs, quotes, escapes
+#: (valid and not), '=' in keys, UTF-8 that \x escapes spell, characters Quote escapes.
+_PIECES = ["path\t", "mod\t", "dep\t", "=>\t", "build\t", "\t", "\n", "=", '"', "`", "\\",
+           "\\x", "\\xc3\\xa9", "\\u00e9", "\\U0001F600", "\\ud800", "\\377", "\\'", "\\q",
+           "\\n", " ", "é", "\u00a0", "\u202e", "\x7f", "\x01", "\x85", "\u2028", "\ue000",
+           "\ufffe", "\U0001f600", "\u0301", "v1.2.3", "h1:abc=", "-ldflags", "CGO_ENABLED",
+           "k", "x y"]
+_MODINFO_TEXT = st.lists(st.one_of(st.sampled_from(_PIECES),
+                                   st.text(alphabet="ab\t\n=\"`\\ ", max_size=4)),
+                         max_size=30).map("".join)
+
+
+@given(texts=st.lists(_MODINFO_TEXT, min_size=20, max_size=40))
+@example(texts=[  # Go strings are bytes: \x and octal escapes spell UTF-8 byte by byte
+    'build\tk="a\\xc3\\xa9 b"\n', 'build\tk="\\303\\251 \\x01"\n', 'build\tk="\\xff x"\n',
+    'build\t"k\\u00e9 "=`raw\r value`\n', 'build\tk="\\ud800"\n', 'build\tk="\\U0001F600 "\n',
+    'mod\t\t\t\n', 'dep\ta\tv1\n=>\tb\tv2\n', 'path\tp\tq\nbuild\tk=\u00a0\x85\n'])
+@settings(max_examples=15, deadline=None)
+def test_modinfo_parse_and_format_agree_with_go(texts: list[str]) -> None:
+    """Each text through Go's runtime/debug.ParseBuildInfo and BuildInfo.String (a small
+    program built with the toolchain) and through ours: both refuse it, or both accept it and
+    print the same bytes."""
+    oracle = toolchain.go_modinfo_oracle()
+    texts = [t.replace("\0", "") for t in texts]
+    done = subprocess.run([str(oracle)], input="\0".join(texts).encode(), capture_output=True,
+                          check=True)
+    for text, go in zip(texts, json.loads(done.stdout), strict=True):
+        try:
+            path, main, deps, settings_ = parse_modinfo(text)
+        except ParseError as err:
+            assert "error" in go, (text, err)
+            continue
+        assert "error" not in go, (text, go["error"])
+        ours = GoBuildInfo("", path, main, deps, settings_, "inline", 0, text)
+        expected = base64.b64decode(go["string"])
+        assert "".join(f"{line}\n" for line in ours.lines()).encode(
+            "utf-8", "surrogateescape") == expected, text

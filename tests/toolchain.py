@@ -550,6 +550,57 @@ def go_modapp(goarch: str = "amd64", tree: str = "clean") -> Path:
     return build(go_modapp_spec(goarch)) / "out" / name
 
 
+#: Go's own ``runtime/debug.ParseBuildInfo`` and ``BuildInfo.String`` as a differential oracle
+#: for our modinfo parser: reads NUL-separated modinfo texts on stdin, prints one JSON array
+#: with, per text, the parsed BuildInfo and its String(), or the error.
+GO_MODINFO_ORACLE = """\
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"os"
+	"runtime/debug"
+	"strings"
+)
+
+func main() {
+	data, err := io.ReadAll(os.Stdin)
+	if err != nil {
+		panic(err)
+	}
+	var out []map[string]any
+	for _, text := range strings.Split(string(data), "\\x00") {
+		bi, err := debug.ParseBuildInfo(text)
+		if err != nil {
+			out = append(out, map[string]any{"error": err.Error()})
+			continue
+		}
+		out = append(out, map[string]any{"info": bi, "string": []byte(bi.String())})
+	}
+	if err := json.NewEncoder(os.Stdout).Encode(out); err != nil {
+		panic(err)
+	}
+}
+"""
+
+
+def go_modinfo_oracle_spec() -> BuildSpec:
+    """The oracle above for the machine running the tests (no GOOS/GOARCH: the host's)."""
+    return BuildSpec(
+        name="go-modinfo-oracle",
+        sources={"main.go": GO_MODINFO_ORACLE},
+        steps=((GO, "build", "-trimpath", "-buildvcs=false", "-o", "oracle", "main.go"),),
+        env={"CGO_ENABLED": "0"},
+        outputs=("oracle",),
+        tools=("go",),
+    )
+
+
+def go_modinfo_oracle() -> Path:
+    return build(go_modinfo_oracle_spec()) / "oracle"
+
+
 def go_hello(goarch: str) -> Path:
     return build(go_hello_spec(goarch)) / "hello"
 

@@ -125,15 +125,20 @@ _ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t
 
 
 def go_quote(text: str) -> str:
-    """``strconv.Quote`` for the characters build settings contain."""
+    """``strconv.Quote``: ``\\a``-style escapes, ``\\xNN`` for controls, DEL and bytes that are
+    not UTF-8 (held surrogate-escaped, as ``go_unquote`` leaves them), ``\\u``/``\\U`` for other
+    characters that are not printable."""
     out = ['"']
     for ch in text:
+        code = ord(ch)
         if ch in _ESCAPES:
             out.append(_ESCAPES[ch])
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\x{ord(ch):02x}")
-        elif not ch.isprintable() and ord(ch) > 0x7F:
-            out.append(f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}")
+        elif 0xDC80 <= code <= 0xDCFF:  # a byte that is not UTF-8
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif code < 0x20 or code == 0x7F:
+            out.append(f"\\x{code:02x}")
+        elif not ch.isprintable() and code > 0x7F:
+            out.append(f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
         else:
             out.append(ch)
     out.append('"')
@@ -167,27 +172,31 @@ def go_quoted_prefix(text: str) -> str | None:
 
 
 def go_unquote(text: str) -> str | None:
-    """``strconv.Unquote`` for double-quoted and raw strings; None if malformed."""
+    """``strconv.Unquote`` for double-quoted and raw strings; None if malformed.
+
+    Go strings are bytes: ``\\xNN`` and octal escapes give single bytes, so ``"\\xc3\\xa9"`` is
+    "é". The result is those bytes decoded as UTF-8, with any byte that is not UTF-8 kept
+    surrogate-escaped (``go_quote`` writes it back as ``\\xNN``)."""
     if len(text) < 2 or text[0] != text[-1] or text[0] not in '"`':
         return None
     body = text[1:-1]
     if text[0] == "`":
         return None if "`" in body else body.replace("\r", "")
-    out: list[str] = []
+    out = bytearray()
     i = 0
     while i < len(body):
         c = body[i]
         if c == '"' or c == "\n":
             return None
         if c != "\\":
-            out.append(c)
+            out += c.encode("utf-8", "surrogateescape")
             i += 1
             continue
         if i + 1 >= len(body):
             return None
         e = body[i + 1]
         if e in _SIMPLE_UNESCAPES and e != "'":
-            out.append(_SIMPLE_UNESCAPES[e])
+            out += _SIMPLE_UNESCAPES[e].encode()
             i += 2
         elif e in "xuU":
             width = {"x": 2, "u": 4, "U": 8}[e]
@@ -195,9 +204,12 @@ def go_unquote(text: str) -> str | None:
             if len(digits) != width or not all(d in "0123456789abcdefABCDEF" for d in digits):
                 return None
             code = int(digits, 16)
-            if code > 0x10FFFF:
+            if e == "x":
+                out.append(code)
+            elif code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:  # utf8.ValidRune
                 return None
-            out.append(chr(code))
+            else:
+                out += chr(code).encode()
             i += 2 + width
         elif e in "01234567":
             digits = body[i + 1 : i + 4]
@@ -206,11 +218,11 @@ def go_unquote(text: str) -> str | None:
             code = int(digits, 8)
             if code > 0xFF:
                 return None
-            out.append(chr(code))
+            out.append(code)
             i += 4
         else:
             return None
-    return "".join(out)
+    return out.decode("utf-8", "surrogateescape")
 
 
 # --- modinfo text --------------------------------------------------------------------------
