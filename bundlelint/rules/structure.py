@@ -42,6 +42,7 @@ from bundlelint.layout import (
     bundle_format,
     code_location_of,
     resource_base,
+    sealed_as_nested_bundle,
 )
 from bundlelint.layout.bundles import suffix
 from bundlelint.parsers.macho import MH_BUNDLE, MH_DYLIB, MH_EXECUTE, MachOFile
@@ -613,7 +614,8 @@ def _nested_bundle_sites(bundle: Bundle) -> list[Entry]:
         for entry in bundle.entries_of(EntryKind.DIRECTORY):
             rel = entry.relpath
             name = rel.rpartition("/")[2]
-            if not rel or "." not in name or name.endswith(".dSYM"):
+            # a .dSYM is matched by rules2's weight-11 '.*\\.dSYM($|/)', not the nested rule
+            if not rel or not sealed_as_nested_bundle(name) or name.endswith(".dSYM"):
                 continue
             if any(rel.startswith(u + "/") for u in unknown):
                 continue
@@ -641,6 +643,7 @@ class _BundleFiles:
     info_plist: str | None
     executable_name: str
     executable: str | None
+    signable: bool  # the layout's word: an executable or an Info.plist, or not read
 
 
 def _directories_and_links(bundle: Bundle) -> tuple[frozenset[str], frozenset[str]]:
@@ -663,7 +666,7 @@ def _bundle_files(bundle: Bundle, relpath: str) -> _BundleFiles:
                        bundle_format(relpath, ext, dirs, links))
     geometry = bundle.layout.geometry(bd)
     return _BundleFiles(geometry.info_plist, geometry.executable_name or "",
-                        geometry.main_executable)
+                        geometry.main_executable, geometry.signable)
 
 
 @rule(
@@ -718,7 +721,7 @@ def nested_bundle_unrecognized(ctx: RuleContext) -> Iterator[Finding]:
         if bd is not None and bd.extension in APP_LIKE_EXTENSIONS and bd.contents:
             continue  # BL401
         files = _bundle_files(bundle, site.relpath)
-        if files.info_plist is not None or files.executable is not None:
+        if files.signable:
             continue
         name = site.relpath.rpartition("/")[2]
         if bd is not None:
