@@ -169,6 +169,7 @@ class Bundle:
         self.entries: tuple[Entry, ...] = self._classify_all(raw)
         self._by_path = {e[0]: e for e in self.entries}  # by relpath
         self._by_kind: dict[EntryKind, list[Entry]] | None = None
+        self._by_parent: dict[str, list[Entry]] | None = None
 
     # --- structure -------------------------------------------------------------------------
 
@@ -262,12 +263,16 @@ class Bundle:
         return iter(by_kind.get(kind, ()))
 
     def children(self, directory: str) -> list[Entry]:
-        """Direct children of ``directory`` (input-relative)."""
-        prefix = f"{directory}/" if directory else ""
-        return [
-            e for e in self.entries
-            if e.relpath.startswith(prefix) and "/" not in e.relpath[len(prefix):] and e.relpath
-        ]
+        """Direct children of ``directory`` (input-relative), in walk order, from an index
+        built on first use (asked for every framework and bundle root: a scan of the whole
+        input per call made 50 frameworks in 20,000 files cost more than the walk)."""
+        by_parent = self._by_parent
+        if by_parent is None:
+            by_parent = self._by_parent = {}
+            for e in self.entries:
+                if e.relpath:
+                    by_parent.setdefault(e.relpath.rpartition("/")[0], []).append(e)
+        return list(by_parent.get(directory, ()))
 
     @property
     def root_bundle(self) -> BundleDir | None:

@@ -127,16 +127,7 @@ def _has_macho_executable(bundle: Bundle, bd: BundleDir) -> bool:
 
 
 def _children(bundle: Bundle, directory: str) -> list[Entry]:
-    """Direct children of ``directory`` from an index built once per input (the rules here
-    ask for the children of every bundle root and Versions folder)."""
-    def compute() -> dict[str, list[Entry]]:
-        index: dict[str, list[Entry]] = {}
-        for entry in bundle.entries:
-            if entry.relpath:
-                index.setdefault(entry.relpath.rpartition("/")[0], []).append(entry)
-        return index
-
-    return bundle.memo("structure", "children", compute).get(directory, [])
+    return bundle.children(directory)
 
 
 def _prefix(bd: BundleDir) -> str:
