@@ -96,8 +96,9 @@ def _examples(names: list[str]) -> str:
 
 
 def _root_is_bundle(bundle: Bundle) -> bool:
-    """Whether the input's root is a bundle (a zip without a single app is BL705's)."""
-    if bundle.is_single_file:
+    """Whether the input's root is a bundle: not a single file or a container (a disk image,
+    a package), and not a zip without a single app (BL705's)."""
+    if bundle.root_bundle is None:
         return False
     archive = bundle.archive
     return archive is None or (archive.inspected and archive.app_name is not None)
@@ -944,6 +945,14 @@ def _loadable(macho: MachOFile) -> bool:
     return bool(macho.slices) and all(sl.filetype in LOADABLE for sl in macho.slices)
 
 
+def _is_nested(bundle: Bundle, bd: BundleDir) -> bool:
+    """Whether ``bd`` sits inside another bundle (not at the top of a disk image or package,
+    where it is the thing shipped, not content of a bundle)."""
+    parent = bd.relpath.rpartition("/")[0]
+    owner = bundle.bundle_dir_of(f"{parent}/-" if parent else "-")
+    return bool(owner.relpath) or bundle.root_bundle is not None
+
+
 def _in_code_location(bundle: Bundle, relpath: str) -> bool:
     """Whether ``relpath`` sits where code belongs: a place codesign signs as nested code, or
     a code location Apple documents that the default rules seal as resources
@@ -1004,7 +1013,7 @@ def code_in_resource_location(ctx: RuleContext) -> Iterator[Finding]:
             continue
         rel = entry.relpath
         chain = [bd for bd in bundle.bundle_dirs
-                 if bd.relpath and rel.startswith(bd.relpath + "/")]
+                 if bd.relpath and rel.startswith(bd.relpath + "/") and _is_nested(bundle, bd)]
         misplaced = next((bd for bd in sorted(chain, key=lambda b: len(b.relpath))
                           if not _in_code_location(bundle, bd.relpath)), None)
         if misplaced is not None:
