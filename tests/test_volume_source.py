@@ -101,6 +101,8 @@ def test_several_trees_are_mounted_under_their_prefixes() -> None:
     assert {"Data", "Data/Extra", "Data/Extra/Tools/helper"} <= set(relpaths)
     assert {f.location.path for f in by_rule(report, "BL201")} == {
         "Disk.dmg/Install/MyApp.app/Contents/MacOS/app", "Disk.dmg/Data/Extra/Tools/helper"}
+    # Outside every bundle of a container nothing is sealed as data: no misplaced code.
+    assert not by_rule(report, "BL017")
 
 
 def test_a_damaged_compressed_file_is_a_finding_with_its_offset() -> None:

@@ -954,10 +954,13 @@ def _is_nested(bundle: Bundle, bd: BundleDir) -> bool:
 
 
 def _in_code_location(bundle: Bundle, relpath: str) -> bool:
-    """Whether ``relpath`` sits where code belongs: a place codesign signs as nested code, or
-    a code location Apple documents that the default rules seal as resources
-    (Library/LaunchServices, Library/SystemExtensions, Library/QuickLook)."""
+    """Whether ``relpath`` sits where code belongs: a place codesign signs as nested code, a
+    code location Apple documents that the default rules seal as resources
+    (Library/LaunchServices, Library/SystemExtensions, Library/QuickLook), or outside every
+    bundle of a container (an app at the top of a disk image)."""
     parent = relpath.rpartition("/")[0]
+    if bundle.is_container and not bundle.bundle_dir_of(parent).relpath:
+        return True  # in a disk image or package but in no bundle there: sealed by nothing
     if bundle.place_in(parent) is Place.CODE:
         return True
     return bundle.layout.code_location(f"{parent}/-" if parent else "-") is not None
