@@ -133,6 +133,15 @@ def unsignable_bundles(tmp: Path) -> Path:
     })
 
 
+def plain_folder(tmp: Path) -> Path:
+    """A PyInstaller-like folder (no Info.plist) whose executable is named like it."""
+    folder = tmp / "tool"
+    (folder / "_internal").mkdir(parents=True)
+    (folder / "tool").write_bytes(TOOL)
+    (folder / "_internal/libpython.dylib").write_bytes(DYLIB)
+    return folder
+
+
 def bare_macho(tmp: Path) -> Path:
     path = tmp / "tool"
     path.write_bytes(developer_id_like())
@@ -158,6 +167,7 @@ BUNDLES: list[object] = [
     pytest.param(copied_framework, id="copied-framework"),
     pytest.param(every_kind, id="every-kind"),
     pytest.param(unsignable_bundles, id="unsignable-bundles"),
+    pytest.param(plain_folder, id="plain-folder"),
     pytest.param(bare_macho, id="bare-macho"),
     pytest.param(juhflow, id="juhflow"),
     pytest.param(terminal_notifier, id="terminal-notifier", marks=pytest.mark.realbin),
@@ -209,9 +219,10 @@ def test_plan_and_check_name_the_same_signing_targets(
         [printed] = _codesign_targets(codesign_command(bundle, entry))
         assert printed in planned_paths, (rel, printed)
         # ...and plan never signs a bundle's main executable on its own.
-        main_of = bundle.layout.bundle_of_main_executable(rel)
-        if main_of is not None:
-            assert rel not in planned and target == main_of.bundle_dir.relpath
+        if target != rel:
+            main_of = bundle.layout.bundle_of_main_executable(rel)
+            assert main_of is not None and main_of.bundle_dir.relpath == target
+            assert rel not in planned
     # What check prints in its findings, for every codesign it suggests, is a plan target.
     for finding in lint(path).findings:
         command = finding.fix.command if finding.fix else None
@@ -451,3 +462,31 @@ def test_a_dotted_directory_in_a_code_location_is_sealed_as_one_nested_bundle(
     assert not [p for p in sealed if p.startswith("Frameworks/Thing.kit/")]
     assert "Frameworks/plain/libx.dylib" in sealed
     assert "Resources/Res.kit/file" in sealed  # not a nested location: files, one by one
+
+
+def test_a_flat_directory_without_info_plist_is_no_signing_target(tmp_path: Path) -> None:
+    # dist/tool/tool (a PyInstaller-like folder): CF would find tool/tool as the folder's
+    # executable, but codesign pointed at the file signs the file: a flat bundle needs a
+    # non-empty Info.plist (CFBundle.c _CFBundleCreateWithExecutableURLIfMightBeBundle).
+    folder = plain_folder(tmp_path)
+    bundle = open_input(folder)
+    assert bundle.layout.main_executable(bundle.bundle_dirs[0]) == "tool"
+    assert bundle.layout.signing_target("tool") == "tool"
+    (folder / "Info.plist").write_bytes(_info("tool", "com.example.tool"))
+    bundle = open_input(folder)
+    assert bundle.layout.signing_target("tool") == ""
+
+
+def test_plan_signs_bundles_that_run_on_their_own_after_loose_code(tmp_path: Path) -> None:
+    bundle = open_input(every_kind(tmp_path))
+    steps = [step.path for step in build_plan(bundle).sign]
+    running = [steps.index(p) for p in (
+        "Contents/PlugIns/Share.appex", "Contents/XPCServices/Svc.xpc",
+        "Contents/Library/LoginItems/Login.app",
+        "Contents/Library/SystemExtensions/com.example.net.systemextension")]
+    loose = [steps.index(p) for p in (
+        "Contents/Frameworks/Kit.framework", "Contents/Frameworks/libloose.dylib",
+        "Contents/Helpers/tool", "Contents/PlugIns/Old.bundle",
+        "Contents/Library/LaunchServices/com.example.helper")]
+    assert max(loose) < min(running)
+    assert steps[-1] == ""

@@ -19,12 +19,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from bundlelint.bundle import Bundle
+from bundlelint.layout import BundleKind
 from bundlelint.parsers.macho import MH_BUNDLE, MH_DYLIB, MH_EXECUTE
 
 SIGNABLE = (MH_EXECUTE, MH_DYLIB, MH_BUNDLE)
-#: Sibling order inside one container: loose code and frameworks, then bundles that run.
-GROUP = {"macho": 0, ".framework": 0, ".bundle": 0, ".plugin": 0, ".xpc": 1, ".appex": 1,
-         ".app": 1}
+#: Sibling order inside one container: loose code, frameworks and plug-ins first, then the
+#: bundles that run as processes of their own (by ``bundlelint.layout.BundleKind``).
+RUNS_ON_ITS_OWN = frozenset((BundleKind.APP, BundleKind.LOGIN_ITEM, BundleKind.APP_EXTENSION,
+                             BundleKind.XPC_SERVICE, BundleKind.SYSTEM_EXTENSION))
 _MACHO_KIND = {MH_DYLIB: "dylib", MH_BUNDLE: "bundle", MH_EXECUTE: "executable"}
 
 
@@ -37,6 +39,8 @@ class SigningNode:
     path: str
     kind: str
     children: list[SigningNode] = field(default_factory=list)
+    #: Sibling order: 1 for a bundle that runs as a process of its own, else 0.
+    group: int = 0
     #: For the root only: the display paths of bundle directories codesign refuses to sign
     #: as bundles (no main executable and no Info.plist: bundlediskrep.cpp
     #: ``BundleDiskRep::setup`` fails with errSecCSBadBundleFormat), whose code is therefore
@@ -58,7 +62,8 @@ def _targets(bundle: Bundle, unsignable: list[str]) -> list[SigningNode]:
         if not bd.relpath:
             continue
         if bundle.layout.geometry(bd).signable:
-            found.append(SigningNode(bd.relpath, bd.extension))
+            found.append(SigningNode(bd.relpath, bd.extension,
+                                     group=int(bd.kind in RUNS_ON_ITS_OWN)))
         else:
             unsignable.append(bd.display)
     for entry, macho in bundle.machos():
@@ -72,7 +77,7 @@ def _targets(bundle: Bundle, unsignable: list[str]) -> list[SigningNode]:
 
 
 def _sort(nodes: list[SigningNode]) -> None:
-    nodes.sort(key=lambda n: (GROUP.get(n.kind, 0), n.path))
+    nodes.sort(key=lambda n: (n.group, n.path))
     for node in nodes:
         _sort(node.children)
 

@@ -58,6 +58,8 @@ class BundleGeometry:
     main_executable: str | None  # where that name was found, if anywhere
     #: The main executable is unknown because the Info.plist was not read (--max-file-size).
     executable_unknown: bool
+    #: The Info.plist was read and is a non-empty dictionary.
+    has_info: bool = False
 
     @property
     def signable(self) -> bool:
@@ -216,7 +218,8 @@ class Layout:
             info = parsed if isinstance(parsed, InfoPlist) else None
         name = executable_name(bundle_dir, info)
         main = self._find_executable(bundle_dir, base, name) if name else None
-        return BundleGeometry(bundle_dir, base, info_path, name, main, False)
+        return BundleGeometry(bundle_dir, base, info_path, name, main, False,
+                              has_info=bool(info and info.values))
 
     def _find_executable(self, bundle_dir: BundleDir, base: str, name: str) -> str | None:
         """Where CFBundle finds the executable ``name`` (CF, CFBundle.c
@@ -261,14 +264,23 @@ class Layout:
 
     def signing_target(self, relpath: str) -> str:
         """The input-relative path codesign is pointed at to (re-)sign the code at
-        ``relpath``: the bundle whose main executable it is (codesign signs a bundle through
-        its main executable, bundlediskrep.cpp ``BundleDiskRep::setup``, and a bundle's
-        executable signed on its own loses the bundle's seal and Info.plist binding), else the
-        file itself. For a single-file input, the file."""
+        ``relpath``: the bundle whose main executable it is, else the file itself (for a
+        single-file input, the file).
+
+        codesign signs a bundle through its main executable (bundlediskrep.cpp
+        ``BundleDiskRep::setup``), and pointed at such an executable it signs the bundle
+        anyway (diskrep.cpp ``DiskRep::bestGuess`` asks CF's
+        ``_CFBundleCreateWithExecutableURLIfMightBeBundle``): a bundle's executable is never
+        signed on its own. That CF call takes a flat bundle (no Contents, Resources or
+        Versions) only when its Info.plist is a non-empty dictionary, so an executable named
+        like a plain directory around it (``dist/tool/tool``) stays a file."""
         if self.single_file:
             return relpath
         owner = self.bundle_of_main_executable(relpath)
-        return owner.bundle_dir.relpath if owner is not None else relpath
+        if owner is None or (owner.bundle_dir.format is BundleFormat.FLAT
+                             and not owner.has_info):
+            return relpath
+        return owner.bundle_dir.relpath
 
     def code_location(self, relpath: str) -> CodeLocation | None:
         """The nested-code location of its innermost bundle that ``relpath`` is in, if any
