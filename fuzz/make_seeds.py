@@ -83,6 +83,26 @@ def _go_files() -> list[Path]:
     return [p for p in cache.glob("toolchain/**/*") if p.is_file() and p.stat().st_size > 4096]
 
 
+def _package_seeds() -> None:
+    from fixtures import xar_builder as xb
+
+    cpio = [xb.CpioSpec(".", mode=0o40755), xb.CpioSpec("./A.app/Contents/Info.plist", b"<p/>"),
+            xb.CpioSpec("./A.app/Contents/l", b"Info.plist", mode=0o120755)]
+    ticket = xb.build_ticket([(1, b"\x01" * 20), (2, b"\x02" * 20)])
+    for payload in (xb.cpio_odc(cpio), xb.cpio_newc(cpio), xb.gzip_payload(xb.cpio_odc(cpio)),
+                    xb.pbzx_payload(xb.cpio_odc(cpio))):
+        _write("cpio", payload)
+    _write("ticket", ticket)
+    _write("xar", xb.build_xar(
+        [xb.XarFile("Distribution", xb.distribution([("a", "a.pkg")])),
+         xb.XarFile("a.pkg/PackageInfo", xb.package_info(), encoding="gzip"),
+         xb.XarFile("a.pkg/Payload", xb.gzip_payload(xb.cpio_odc(cpio)))],
+        tail=xb.ticket_trailer(ticket)))
+    _write("xar", xb.build_xar([xb.XarFile("Payload", xb.pbzx_payload(xb.cpio_newc(cpio)))],
+                               signing=xb.Signing(rsa=xb.test_ca.developer_id_installer_leaf(),
+                                                  chain=xb.installer_chain())))
+
+
 def _bundle_seeds() -> None:
     import tempfile
     import zipfile
@@ -93,6 +113,7 @@ def _bundle_seeds() -> None:
     from fixtures.sealer import seal_bundle
 
     _write("metallib", build_metallib())
+    _package_seeds()
     from fixtures.appledouble_builder import FINDER_INFO, PROVENANCE_ONLY, build_appledouble
 
     _write("appledouble", build_appledouble(PROVENANCE_ONLY))

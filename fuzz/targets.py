@@ -247,6 +247,55 @@ def fuzz_apfs(data: bytes) -> object:
     return container
 
 
+def fuzz_xar(data: bytes) -> object:
+    """The xar reader, then every file read back (checksums verified) and every payload
+    walked as cpio, all bounded."""
+    from bundlelint.parsers.cpio import CpioVolume
+    from bundlelint.parsers.decoded import open_payload
+    from bundlelint.parsers.xar import XarVolume, read_xar, verify_data
+
+    fh = io.BytesIO(data)
+    volume = XarVolume(read_xar(fh, path="fuzz.pkg"), fh)
+    for node in volume.walk():
+        entry = volume.archive.entry(node.path)
+        if entry is None or entry.data is None or node.error:
+            continue
+        with contextlib.suppress(ParseError):
+            verify_data(fh, entry.data, path="fuzz.pkg", what=node.path)
+        with contextlib.suppress(ParseError):
+            _kind, decoded = open_payload(volume.source(node.path), max_ratio=100)
+            cpio = CpioVolume(decoded, max_entries=1000)
+            for item in cpio.walk():
+                if item.kind.value == "file":
+                    cpio.read(item.path, 0, 4096)
+    return volume.archive
+
+
+def fuzz_cpio(data: bytes) -> object:
+    """A cpio archive as stored, and the same bytes as a compressed payload."""
+    from bundlelint.parsers.cpio import CpioVolume
+    from bundlelint.parsers.decoded import FileRange, open_payload
+
+    source = FileRange(io.BytesIO(data), 0, len(data), fmt="payload", path="fuzz.cpio")
+    nodes = []
+    for decoded in (source, open_payload(source, max_ratio=100)[1]):
+        with contextlib.suppress(ParseError):
+            cpio = CpioVolume(decoded, max_entries=1000)
+            for node in cpio.walk():
+                nodes.append(node)
+                if node.kind.value == "file":
+                    cpio.open(node.path).read(4096)
+    return nodes
+
+
+def fuzz_ticket(data: bytes) -> object:
+    from bundlelint.parsers.ticket import parse_ticket, ticket_from_wrapper
+
+    with contextlib.suppress(ParseError):
+        ticket_from_wrapper(data, path="fuzz.ticket")
+    return parse_ticket(data, path="fuzz.ticket")
+
+
 def fuzz_notary(data: bytes) -> object:
     return parse_notary_log(data, "fuzz.json")
 
@@ -536,6 +585,9 @@ TARGETS: dict[str, Target] = {
     "appledouble": fuzz_appledouble,
     "hfsplus": fuzz_hfsplus,
     "apfs": fuzz_apfs,
+    "xar": fuzz_xar,
+    "cpio": fuzz_cpio,
+    "ticket": fuzz_ticket,
     "notary": fuzz_notary,
     "zipdir": fuzz_zipdir,
     "zipmembers": fuzz_zipmembers,

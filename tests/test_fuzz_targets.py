@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bundlelint.parsers.macho import parse_macho_bytes
+from fixtures import xar_builder
 from fixtures.apfs_builder import Entry, build_apfs, zlib_payload, zlib_resource_fork
 from fixtures.appledouble_builder import FINDER_INFO, PROVENANCE_ONLY, build_appledouble
 from fixtures.der_entitlements import der_payload
@@ -30,6 +31,18 @@ SIGNED = sign_macho(build_macho(MachOSpec()), identifier="com.example.fuzz", fla
                     der_entitlements=der_payload({"a": True}), cms=TEST_CMS)
 SIG = parse_macho_bytes(SIGNED).slices[0].signature
 assert SIG is not None and SIG.requirements and SIG.cms and SIG.der_entitlements
+
+
+_CPIO = [xar_builder.CpioSpec(".", mode=0o40755),
+         xar_builder.CpioSpec("./A.app/Contents/Info.plist", b"<plist/>"),
+         xar_builder.CpioSpec("./A.app/Contents/l", b"Info.plist", mode=0o120755)]
+
+
+def _package() -> bytes:
+    return xar_builder.build_xar(
+        [xar_builder.XarFile("PackageInfo", xar_builder.package_info(), encoding="gzip"),
+         xar_builder.XarFile("Payload", xar_builder.gzip_payload(xar_builder.cpio_odc(_CPIO)))],
+        tail=xar_builder.ticket_trailer(xar_builder.build_ticket([(1, b"\x01" * 20)])))
 
 
 def _zipped_app() -> bytes:
@@ -82,6 +95,11 @@ SEEDS: dict[str, list[bytes]] = {
                          Entry("r", b"r" * 5000,
                                decmpfs=(4, b"", zlib_resource_fork(b"r" * 5000))),
                          Entry("v", b"lzvn " * 900, compression="lzvn-rsrc")])],
+    "xar": [_package()],
+    "cpio": [xar_builder.cpio_odc(_CPIO), xar_builder.cpio_newc(_CPIO),
+             xar_builder.gzip_payload(xar_builder.cpio_odc(_CPIO)),
+             xar_builder.pbzx_payload(xar_builder.cpio_odc(_CPIO))],
+    "ticket": [xar_builder.build_ticket([(1, b"\x01" * 20), (2, b"\x02" * 20)])],
     "notary": [json.dumps({"logFormatVersion": 1, "jobId": "1", "status": "Invalid",
                            "statusCode": 4000, "issues": [
                                {"severity": "error", "code": None, "path": "A.zip/A.app/a",
