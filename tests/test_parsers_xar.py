@@ -337,3 +337,12 @@ def test_truncated_tickets_give_an_offset(cut: int) -> None:
     with pytest.raises(ParseError) as info:
         parse_ticket(ticket[:cut] if cut < 1000 else ticket[:16] + b"\x00" * 5, base=100)
     assert info.value.offset is not None and info.value.offset >= 100
+
+
+def test_ticket_signature_may_be_followed_by_zero_padding_only() -> None:
+    ticket = xb.build_ticket([(2, b"\x03" * 20)])
+    padded = parse_ticket(ticket + b"\0\0")  # as in the disk image sample's BlobWrapper
+    assert padded.signature == parse_ticket(ticket).signature
+    with pytest.raises(ParseError) as info:
+        parse_ticket(ticket + b"\0junk", base=10)
+    assert info.value.offset == 10 + len(ticket)

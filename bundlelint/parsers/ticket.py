@@ -110,9 +110,16 @@ def parse_ticket(data: bytes, *, path: str = "", base: int = 0) -> Ticket:
         when: _dt.datetime | None = _dt.datetime.fromtimestamp(seconds, _dt.UTC)
     except (OverflowError, OSError, ValueError):
         when = None
-    signature = bytes(data[sig_at:])
-    if not signature:
+    rest = bytes(data[sig_at:])
+    if not rest:
         raise ParseError(FMT, path, base + sig_at, "the ticket has no signature")
+    # The DER signature may be followed by zero padding (the disk image sample pads the
+    # ticket to 4 bytes inside its BlobWrapper).
+    value_at, value_len = _tlv(rest, 0, path, base + sig_at, 0x30)
+    signature = rest[:value_at + value_len]
+    if rest[len(signature):].strip(b"\0"):
+        raise ParseError(FMT, path, base + sig_at + len(signature), "bytes other than zero "
+                         "padding follow the signature")
     return Ticket(base, version, certificates, c_version, flags, when, tuple(hashes),
                   bytes(data[:sig_at]), signature)
 
