@@ -35,6 +35,7 @@ from bundlelint.shellquote import ShellWord, quote_path
 
 if TYPE_CHECKING:
     from bundlelint.inputs.zip import ZipMember, ZipReport
+    from bundlelint.parsers.package import PackageVolume
 
 T = TypeVar("T")
 METALLIB_MAGIC = b"MTLB"
@@ -141,6 +142,9 @@ class Bundle:
         self.input_path = input_path if input_path is not None else source.name
         #: The raw facts of a zip input (``ZipSource``) for the archive rules; else ``None``.
         self.archive: ZipReport | None = getattr(source, "archive", None)
+        #: The installer package of a ``.pkg`` input (``parsers.package.PackageVolume``).
+        self.package: PackageVolume | None = getattr(source, "package", None)
+        self.package_error: ParseError | None = getattr(source, "package_error", None)
         self._macho_cache: dict[str, MachOFile | ParseError] = {}
         self._memo: dict[tuple[str, str], object] = {}
         self._info_cache: dict[str, InfoPlist | ParseError] = {}  # by the plist's relpath

@@ -16,7 +16,7 @@ from pathlib import Path
 #: Every program a fix command or the plan may name.
 STUBBED_TOOLS = ("codesign", "install_name_tool", "plutil", "ditto", "xcrun", "lipo", "spctl",
                  "vtool", "chmod", "rm", "mv", "ln", "file", "go", "make", "unzip", "zip", "mktemp",
-                 "realpath", "cc", "clang", "ld", "cp", "mkdir")
+                 "realpath", "cc", "clang", "ld", "cp", "mkdir", "productsign")
 #: Attacker text: command substitution, backticks, separators, quotes, newlines, a heredoc
 #: terminator, a leading dash, a terminal escape, globs, a trailing backslash, non-UTF-8.
 HOSTILE = (

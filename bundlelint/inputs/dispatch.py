@@ -78,7 +78,9 @@ class ContainerFormat(NamedTuple):
 
 
 #: The formats recognised by content, tried in order. Add a format with one line here.
-CONTAINER_FORMATS: list[ContainerFormat] = []
+CONTAINER_FORMATS: list[ContainerFormat] = [
+    ContainerFormat("installer package", is_xar, "bundlelint.inputs.pkg:open_package_source"),
+]
 
 
 def container_format(head: bytes, tail: bytes) -> ContainerFormat | None:

@@ -43,6 +43,9 @@ class NestedArchiveSource:
         self._nested: dict[str, tuple[str, str]] = {}  # relpath -> (archive relpath, member)
         if hasattr(inner, "archive"):
             self.archive = inner.archive
+        if hasattr(inner, "package"):  # an installer package (inputs.pkg)
+            self.package = inner.package
+            self.package_error = getattr(inner, "package_error", None)
 
     def open_member(self, member: ZipMember) -> BinaryIO:
         """Any member of the zip input (``ZipSource.open_member``), e.g. a ``._`` file."""

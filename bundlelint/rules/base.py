@@ -38,6 +38,7 @@ FAMILIES = {
     "BL5": "Metal",
     "BL6": "Go and cgo",
     "BL7": "archive and notary log",
+    "BL8": "disk images, installer packages and stapled tickets",
 }
 
 
@@ -121,7 +122,7 @@ class Evidence:
 #: The Apple open-source releases our source evidence was read in (tags of
 #: github.com/apple-oss-distributions/<project>).
 APPLE_RELEASES = {"Security": "Security-61901.0.87.0.1", "dyld": "dyld-1378", "ld64": "ld64-956.6",
-                  "copyfile": "copyfile-224"}
+                  "copyfile": "copyfile-224", "xar": "xar-503"}
 CODESIGNING_LIB = "OSX/libsecurity_codesigning/lib/"
 
 
