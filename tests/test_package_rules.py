@@ -258,3 +258,52 @@ def test_info_plist_of_payload_app_is_read(tmp_path: Path) -> None:
     paths = {f.location.path for f in report.findings}
     assert "BL401" not in rule_ids(report), paths
     assert plistlib.loads((app / "Contents/Info.plist").read_bytes())["CFBundleExecutable"]
+
+
+def test_inspect_shows_package_signature_and_ticket(tmp_path: Path) -> None:
+    from lintutil import TEST_OPTIONS
+
+    from bundlelint.analysis.inspection import inspect_bundle
+    from bundlelint.bundle import open_input
+    from bundlelint.commands.inspect import render_text
+
+    path = _write(tmp_path, _package(signing=_installer()))
+    doc = inspect_bundle(open_input(path, TEST_OPTIONS), TEST_OPTIONS)
+    assert [(s["style"], s["kind"], s["team_id"]) for s in doc["package"]["signatures"]] == [
+        ("RSA", "Developer ID Installer", "ABCDE12345"),
+        ("CMS", "Developer ID Installer", "ABCDE12345")]
+    (ticket,) = doc["tickets"]
+    assert ticket["trusted"] and ticket["lists_artifact"] and ticket["unlisted_code"] == []
+    text = render_text(doc)
+    assert "Signature=RSA kind=Developer ID Installer" in text and "lists the package: yes" in text
+
+
+def test_inspect_real_scanline_shows_team_and_ticket() -> None:
+    from bundlelint.analysis.inspection import inspect_bundle
+    from bundlelint.bundle import open_input
+
+    doc = inspect_bundle(open_input(_sample("09-scanline-2.3-devid-stapled.pkg")))
+    assert {s["team_id"] for s in doc["package"]["signatures"]} == {"3M8T4B982V"}
+    (ticket,) = doc["tickets"]
+    assert ticket["trusted"] and ticket["anchor"] == "Apple Root CA - G3"
+    assert ticket["unlisted_code"] == [] and len(ticket["hashes"]) == 3
+
+
+def test_plan_for_a_package_is_productsign_notarize_staple_and_inert(tmp_path: Path) -> None:
+    import subprocess
+
+    from bundlelint.bundle import open_input
+    from bundlelint.commands.plan import build_package_plan, render_text
+    from fuzz.targets import shell_words
+
+    name = "$(touch PWNED);`id`'x.pkg"
+    path = _write(tmp_path, _package(ticket=None), name)
+    plan = build_package_plan(open_input(path))
+    text = render_text(plan)
+    assert plan.identity.startswith("Developer ID Installer")
+    assert [s.command.split()[0] for s in plan.sign] == ["productsign"]
+    assert [c.split()[1] for c in plan.notarize] == ["notarytool", "stapler"]
+    words = shell_words(text)
+    assert str(path) in words and str(path)[:-4] + "-signed.pkg" in words
+    assert subprocess.run(["bash", "-n"], input=text.encode(), check=False).returncode == 0
+    assert not (tmp_path / "PWNED").exists()

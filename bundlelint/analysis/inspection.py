@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bundlelint.analysis.cms import SignatureState, verify_signature
 from bundlelint.analysis.codehash import CodeVerification, verify_code
@@ -18,6 +18,10 @@ from bundlelint.analysis.signing_order import SigningNode, signing_tree
 from bundlelint.bundle import Bundle, Entry, EntryKind
 from bundlelint.errors import ParseError
 from bundlelint.options import Options
+
+if TYPE_CHECKING:
+    from bundlelint.analysis.package import PackageReport
+    from bundlelint.analysis.ticket import TicketCheck
 from bundlelint.parsers.codesign import CodeDirectory
 from bundlelint.parsers.gobuildinfo import GoModule
 from bundlelint.parsers.macho import MachOFile, Slice, Version
@@ -49,8 +53,77 @@ def inspect_bundle(bundle: Bundle, options: Options | None = None) -> dict[str, 
             files.append({"path": entry.display, "error": str(result), "offset": result.offset})
         else:
             files.append(inspect_file(bundle, entry, result, opts))
+    from bundlelint.analysis.containers import app_ticket, package_of, package_ticket
+
+    report = package_of(bundle, opts)
+    tickets = []
+    if report is not None and report.ticket is not None:
+        tickets.append(ticket_record(package_ticket(bundle, opts) or report.ticket))
+    app = app_ticket(bundle, opts)
+    if app is not None and app.check is not None:
+        tickets.append(ticket_record(app.check))
     return {"format_version": INSPECT_FORMAT_VERSION, "input": bundle.name,
-            "tree": signing_tree_record(bundle, opts), "seals": _seals(bundle), "files": files}
+            "tree": signing_tree_record(bundle, opts),
+            "package": None if report is None else package_record(report),
+            "tickets": tickets, "seals": _seals(bundle), "files": files}
+
+
+def package_record(report: PackageReport) -> dict[str, Any]:
+    """An installer package: archive header, signatures, descriptions, payloads, tail."""
+    archive = report.archive
+    head = archive.header
+    return {
+        "path": report.name,
+        "xar": {"header_size": head.size, "version": head.version,
+                "toc_compressed": head.toc_compressed, "toc_uncompressed": head.toc_uncompressed,
+                "checksum": head.checksum_name, "checksum_matches": archive.checksum_matches,
+                "creation_time": archive.creation_time},
+        "signatures": [{
+            "style": s.style, "offset": s.offset, "kind": s.leaf_kind.value,
+            "signer": s.leaf_name, "team_id": s.team_id,
+            "authority": list(s.chain.names), "chain": s.chain.status.value,
+            "anchor": s.chain.anchor_name, "problems": list(s.problems),
+            "signing_time": s.signing_time,
+            "timestamp": None if s.timestamp is None else s.timestamp.gen_time,
+        } for s in report.signatures],
+        "distribution": None if report.distribution is None else {
+            "min_spec_version": report.distribution.min_spec_version,
+            "host_architectures": list(report.distribution.host_architectures),
+            "pkg_refs": [{"id": r.id, "version": r.version, "path": r.path}
+                         for r in report.distribution.pkg_refs],
+            "javascript": report.distribution.has_javascript},
+        "components": [{
+            "path": c.path,
+            "identifier": c.info.identifier if c.info else None,
+            "version": c.info.version if c.info else None,
+            "install_location": c.info.install_location if c.info else None,
+            "payload": c.payload, "scripts": list(c.scripts),
+            "bundles": [{"id": b.id, "path": b.path} for b in c.info.bundles] if c.info else [],
+        } for c in report.components],
+        "damaged": [{"offset": o, "reason": r} for o, r in report.damaged],
+        "tail": {"offset": archive.tail_offset, "size": archive.tail_size,
+                 "ticket": archive.ticket is not None},
+    }
+
+
+def ticket_record(check: TicketCheck) -> dict[str, Any]:
+    """A stapled ticket: where, who signed it, when, what it lists, what was verified."""
+    ticket = check.ticket
+    return {
+        "where": check.where, "offset": check.offset,
+        "error": None if check.parse_error is None else check.parse_error.reason,
+        "time": ticket.time if ticket else None,
+        "signer": list(check.chain.names) if check.chain else [],
+        "anchor": check.chain.anchor_name if check.chain else None,
+        "signature_problem": check.signature_problem,
+        "trusted": check.trusted,
+        "flags": ticket.flags if ticket else None,
+        "hashes": [{"type": h.type_name, "hash": h.digest.hex()}
+                   for h in (ticket.hashes if ticket else ())],
+        "lists_artifact": None if check.own is None else check.own.listed,
+        "artifact": None if check.own is None else check.own.what,
+        "unlisted_code": [c.what for c in check.unlisted],
+    }
 
 
 def _seals(bundle: Bundle) -> list[dict[str, Any]]:

@@ -22,7 +22,7 @@ HELP = "show each file's signature like `codesign -dvvv` (format, hashes, author
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("path", metavar="PATH", help=".app bundle, Mach-O file or .zip")
+    parser.add_argument("path", metavar="PATH", help=".app bundle, Mach-O file, .zip or .pkg")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--trust-anchor", metavar="FILE", type=Path, action="append",
                         help="also trust this certificate as a root (test fixtures only)")
@@ -48,6 +48,10 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
 
 def render_text(doc: dict[str, Any]) -> str:
     lines: list[str] = [*render_tree(doc["tree"]), ""]
+    if doc.get("package"):
+        lines.extend(_package_lines(doc["package"]))
+    for ticket in doc.get("tickets", []):
+        lines.extend(_ticket_lines(ticket))
     for seal in doc["seals"]:
         lines.append(f"{seal['bundle']}: Sealed Resources version={seal['version'][1:]} "
                      f"files={seal['sealed_files']}"
@@ -93,6 +97,52 @@ def _tree_label(node: dict[str, Any], parent: str, total: int) -> Text:
 
     return Text(printable(relative_path(node, parent)) + "  "
                 + printable(" · ".join(node_facts(node, total))))
+
+
+def _package_lines(pkg: dict[str, Any]) -> list[str]:
+    xar = pkg["xar"]
+    out = [f"{pkg['path']}: xar v{xar['version']} header={xar['header_size']} "
+           f"toc={xar['toc_compressed']}/{xar['toc_uncompressed']} checksum={xar['checksum']}"
+           f" {'ok' if xar['checksum_matches'] else 'MISMATCH'}"]
+    if not pkg["signatures"]:
+        out.append("  Signature=none")
+    for sig in pkg["signatures"]:
+        out.append(f"  Signature={sig['style']} kind={sig['kind']} chain={sig['chain']}"
+                   + (f" problems={'; '.join(sig['problems'])}" if sig["problems"] else ""))
+        out.extend(f"    Authority={name}" for name in sig["authority"])
+        if sig["team_id"]:
+            out.append(f"    TeamIdentifier={sig['team_id']}")
+        if sig["timestamp"]:
+            out.append(f"    Timestamp={sig['timestamp']}")
+    if pkg["distribution"]:
+        refs = ", ".join(f"{r['id']} ({r['path']})" for r in pkg["distribution"]["pkg_refs"])
+        out.append(f"  Distribution: {refs}")
+    for comp in pkg["components"]:
+        out.append(f"  Component {comp['path'] or '.'}: {comp['identifier']} {comp['version']} "
+                   f"install-location={comp['install_location']} payload={comp['payload']}"
+                   + (f" scripts={', '.join(comp['scripts'])}" if comp["scripts"] else ""))
+    for item in pkg["damaged"]:
+        out.append(f"  damaged at {item['offset']}: {item['reason']}")
+    tail = pkg["tail"]
+    if tail["size"]:
+        out.append(f"  {tail['size']} bytes after the archive at {tail['offset']}"
+                   + (" (stapled ticket)" if tail["ticket"] else ""))
+    return out
+
+
+def _ticket_lines(ticket: dict[str, Any]) -> list[str]:
+    if ticket["error"]:
+        return [f"Ticket in {ticket['where']}: unreadable: {ticket['error']}"]
+    out = [f"Ticket in {ticket['where']}: stapled {ticket['time']} "
+           f"{'trusted' if ticket['trusted'] else 'NOT TRUSTED'}"
+           + (f" ({ticket['signature_problem']})" if ticket["signature_problem"] else "")]
+    out.extend(f"  Authority={name}" for name in ticket["signer"])
+    if ticket["artifact"] is not None:
+        out.append(f"  lists {ticket['artifact']}: {'yes' if ticket['lists_artifact'] else 'NO'}")
+    out.extend(f"  {h['type']} {h['hash']}" for h in ticket["hashes"])
+    if ticket["unlisted_code"]:
+        out.append(f"  not listed: {', '.join(ticket['unlisted_code'])}")
+    return out
 
 
 def _slice_lines(sl: dict[str, Any]) -> list[str]:

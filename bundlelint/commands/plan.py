@@ -35,6 +35,7 @@ from bundlelint.shellquote import comment, quote, quote_path
 NAME = "plan"
 HELP = "print the signing and notarization commands for a bundle, inside-out"
 DEFAULT_IDENTITY = "Developer ID Application: YOUR NAME (TEAMID)"
+DEFAULT_INSTALLER_IDENTITY = "Developer ID Installer: YOUR NAME (TEAMID)"
 DEFAULT_PROFILE = "notary-profile"
 #: Never carried into a release signature: the notary rejects get-task-allow.
 DROPPED_ENTITLEMENTS = ("com.apple.security.get-task-allow",)
@@ -209,6 +210,36 @@ def build_plan(bundle: Bundle, *, identity: str = DEFAULT_IDENTITY,
                 verify=tuple(verify), notes=tuple(dict.fromkeys(notes)))
 
 
+def build_package_plan(bundle: Bundle, *, identity: str = DEFAULT_INSTALLER_IDENTITY,
+                       keychain_profile: str = DEFAULT_PROFILE) -> Plan:
+    """The plan for an installer package: ``productsign`` with a Developer ID Installer
+    identity, notarize, staple, verify. The code inside is signed before the package is built
+    (a signed package cannot be changed), so it is listed in the notes, not signed here."""
+    q = quote_path
+    input_path = bundle.input_path
+    stem = input_path[:-4] if input_path.lower().endswith(".pkg") else input_path
+    signed = f"{stem}-signed.pkg"
+    if identity == DEFAULT_IDENTITY:
+        identity = DEFAULT_INSTALLER_IDENTITY
+    notes = []
+    apps = sorted({bd.display for bd in bundle.bundle_dirs if bd.is_app})
+    for app in apps:
+        notes.append(f"Sign {quote(app)} with Developer ID Application before building the "
+                     "package: run bundlelint plan on the app, then pkgbuild/productbuild.")
+    notes.append("A package is signed with Developer ID Installer, never Developer ID "
+                 "Application.")
+    sign = (SignStep("", ".pkg", None, f"productsign --sign {quote(identity)} "
+                                       f"{q(input_path)} {q(signed)}"),)
+    notarize = (f"xcrun notarytool submit {q(signed)} --keychain-profile "
+                f"{quote(keychain_profile)} --wait", f"xcrun stapler staple {q(signed)}")
+    verify = (f"pkgutil --check-signature {q(signed)}",
+              f"spctl --assess --type install -vv {q(signed)}",
+              f"xcrun stapler validate {q(signed)}")
+    return Plan(input=input_path, identity=identity, keychain_profile=keychain_profile,
+                sign=sign, entitlements=(), notarize=notarize, verify=verify,
+                notes=tuple(notes))
+
+
 def render_text(plan: Plan) -> str:
     """The plan as a shell script that stays inert whatever the bundle's names and values hold:
     every name is a quoted word (``bundlelint.shellquote``), comment lines are escaped, and the
@@ -222,7 +253,9 @@ def render_text(plan: Plan) -> str:
         lines.extend(f"  {quote(line)} \\" for line in xml_lines[:-1])
         lines.append(f"  {quote(xml_lines[-1])}")
         lines.append("")
-    lines.append("# 1. Sign inside-out: nested code first, the app last.")
+    lines.append("# 1. Sign inside-out: nested code first, the app last." if not
+                 any(step.kind == ".pkg" for step in plan.sign) else
+                 "# 1. Sign the package with Developer ID Installer.")
     lines.extend(step.command for step in plan.sign)
     lines.append("")
     lines.append("# 2. Notarize and staple.")
@@ -235,7 +268,7 @@ def render_text(plan: Plan) -> str:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("path", metavar="PATH", help=".app bundle or Mach-O file")
+    parser.add_argument("path", metavar="PATH", help=".app bundle, Mach-O file or .pkg")
     parser.add_argument("--identity", default=DEFAULT_IDENTITY,
                         help='signing identity (default: "%(default)s")')
     parser.add_argument("--keychain-profile", default=DEFAULT_PROFILE,
@@ -270,10 +303,15 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
     bundle = open_or_report(args.path)
     if bundle is None:
         return EXIT_USAGE
-    if (reason := refusal(bundle)) is not None:
+    if bundle.package is not None:
+        plan = build_package_plan(bundle, identity=args.identity,
+                                  keychain_profile=args.keychain_profile)
+    elif (reason := refusal(bundle)) is not None:
         print(f"bundlelint: error: {printable(reason)}", file=sys.stderr)
         return EXIT_USAGE
-    plan = build_plan(bundle, identity=args.identity, keychain_profile=args.keychain_profile)
+    else:
+        plan = build_plan(bundle, identity=args.identity,
+                          keychain_profile=args.keychain_profile)
     if args.format == "json":
         sys.stdout.write(json.dumps(plan.to_json(), indent=2) + "\n")
     else:
