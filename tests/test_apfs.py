@@ -474,3 +474,30 @@ def test_an_encrypted_volume_beside_a_readable_one() -> None:
     assert locked.info.encrypted
     with pytest.raises(ParseError, match="'Locked' is encrypted"):
         list(locked.walk())
+
+
+@pytest.mark.parametrize("dmg_name", sorted(APFS_SAMPLES))
+def test_real_image_read_through_the_udif_reader(dmg_name: str, tmp_path: Path) -> None:
+    """The container read in place from the compressed disk image (parsers/udif and
+    parsers/partitions), nothing extracted: the same tree as 7-Zip's from the partition."""
+    from bundlelint.parsers.partitions import FS_APFS, read_partitions
+    from bundlelint.parsers.udif import open_disk, open_range, read_disk_image
+
+    partition = _partition(dmg_name, tmp_path / "p")
+    theirs = _sevenzip_tree(_sevenzip(), partition, tmp_path / "x")
+    dmg = SAMPLES / dmg_name
+    with dmg.open("rb") as fh:
+        image = read_disk_image(fh, str(dmg))
+        disk = open_disk(image, fh)
+
+        def read(offset: int, size: int) -> bytes:
+            disk.seek(offset)
+            return disk.read(size)
+
+        [apfs] = [p for p in read_partitions(read, image.disk_size, str(dmg)).partitions
+                  if p.filesystem == FS_APFS]
+        assert apfs.size == partition.stat().st_size
+        # The raw disk reader, unbuffered: it may return short reads mid-stream.
+        raw = open_range(image, fh, apfs.start, apfs.size)
+        [volume] = read_container(raw, str(dmg)).volumes  # type: ignore[arg-type]
+        assert _tree(volume) == theirs

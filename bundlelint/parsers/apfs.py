@@ -263,10 +263,21 @@ class Container:
         if offset < 0 or offset + size > self.size:
             raise self.error(offset, f"{what} needs {size} bytes at offset {offset:#x} but the "
                                      f"container ends at {self.size:#x}")
-        self.fh.seek(offset)
-        data = self.fh.read(size)
+        data = self.read_exact(offset, size)
         if len(data) != size:
             raise self.error(offset, f"{what}: short read ({len(data)} of {size} bytes)")
+        return data
+
+    def read_exact(self, offset: int, size: int) -> bytes:
+        """``size`` bytes at ``offset``, fewer only at the end of the stream: a raw reader
+        (a disk image's, say) may return less than asked without being at the end."""
+        self.fh.seek(offset)
+        data = self.fh.read(size)
+        while len(data) < size:
+            more = self.fh.read(size - len(data))
+            if not more:
+                break
+            data += more
         return data
 
     def read_block(self, paddr: int, what: str, where: int | None = None) -> bytes:
@@ -897,8 +908,7 @@ class _ExtentReader(io.RawIOBase):
                 if offset + n > self._c.size:
                     raise self._c.error(where, f"file extent at {offset:#x} runs past the end "
                                                f"of the image ({self._c.size:#x} bytes)")
-                self._c.fh.seek(offset)
-                data = self._c.fh.read(n)
+                data = self._c.read_exact(offset, n)
                 if len(data) != n:
                     raise self._c.error(offset, "short read in a file extent")
                 view[:n] = data
