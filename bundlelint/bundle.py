@@ -35,6 +35,7 @@ from bundlelint.shellquote import ShellWord, quote_path
 
 if TYPE_CHECKING:
     from bundlelint.inputs.zip import ZipMember, ZipReport
+    from bundlelint.parsers.diskimage import DiskImageReport
     from bundlelint.parsers.package import PackageVolume
 
 T = TypeVar("T")
@@ -145,6 +146,8 @@ class Bundle:
         #: The installer package of a ``.pkg`` input (``parsers.package.PackageVolume``).
         self.package: PackageVolume | None = getattr(source, "package", None)
         self.package_error: ParseError | None = getattr(source, "package_error", None)
+        #: The facts of a disk-image input (``inputs.dmg``) for the disk-image rules; else ``None``.
+        self.disk_image: DiskImageReport | None = getattr(source, "disk_image", None)
         self._macho_cache: dict[str, MachOFile | ParseError] = {}
         self._memo: dict[tuple[str, str], object] = {}
         self._info_cache: dict[str, InfoPlist | ParseError] = {}  # by the plist's relpath

@@ -300,6 +300,57 @@ def fuzz_notary(data: bytes) -> object:
     return parse_notary_log(data, "fuzz.json")
 
 
+class ReadDisagreement(AssertionError):
+    """The disk reader gave different bytes for the same range read two ways."""
+
+
+#: A fuzzed image may describe terabytes of zeros: the target reads at most this much of it.
+_UDIF_READ = 1 << 20
+
+
+def fuzz_udif(data: bytes) -> object:
+    """A whole disk image: the trailer, plist, block tables, partition map and signature
+    (``inspect_disk_image``), then the disk read sequentially and by ``pread`` at the same
+    offsets, which must agree. Chunk errors surface as ``ParseError``."""
+    from bundlelint.parsers.diskimage import inspect_disk_image
+    from bundlelint.parsers.udif import open_disk
+
+    fh = io.BytesIO(data)
+    report = inspect_disk_image(fh, name="fuzz.dmg", path="fuzz.dmg", file_size=len(data))
+    if report.image is None:
+        return report
+    disk = open_disk(report.image, fh)
+    size = min(disk.size, _UDIF_READ)
+    offset = 0
+    while offset < size:
+        piece = disk.read(min(65536, size - offset))
+        if not piece:
+            raise ReadDisagreement(f"read() ended at {offset} of {size}")
+        if disk.pread(offset, len(piece)) != piece:
+            raise ReadDisagreement(f"read() and pread() differ at {offset}")
+        offset += len(piece)
+    return report
+
+
+def fuzz_udifchunk(data: bytes) -> object:
+    """One chunk: byte 0 picks the kind, bytes 1-2 the claimed size in 16-byte units, the rest
+    is the stored data. The decoder returns exactly the claimed size or raises ChunkError."""
+    from bundlelint.parsers import udifchunks
+
+    if len(data) < 3:
+        return None
+    kinds = sorted(udifchunks.COMPRESSED_KINDS)
+    kind = kinds[data[0] % len(kinds)]
+    expected = int.from_bytes(data[1:3], "big") * 16
+    try:
+        out = udifchunks.decompress(kind, data[3:], expected)
+    except udifchunks.ChunkError:
+        return None
+    if len(out) != expected:
+        raise ReadDisagreement(f"{kind:#x} chunk gave {len(out)} bytes for {expected}")
+    return out
+
+
 def _lint_file(data: bytes, suffix: str) -> object:
     from bundlelint.bundle import open_input
     from bundlelint.engine import Selection, run_rules
@@ -595,6 +646,8 @@ TARGETS: dict[str, Target] = {
     "lint_zip": fuzz_lint_zip,
     "reporters": fuzz_reporters,
     "plan": fuzz_plan,
+    "udif": fuzz_udif,
+    "udifchunk": fuzz_udifchunk,
 }
 
 

@@ -24,6 +24,7 @@ from fixtures.hfsplus_builder import seed_images as hfsplus_seed_images
 from fixtures.macho_builder import MachOSpec, build_fat, build_macho
 from fixtures.metallib_builder import build_metallib
 from fixtures.signer import CS_RUNTIME, sign_macho
+from fixtures.udif_builder import build_udif, disk_regions, sign_image
 from fuzz.targets import TARGETS, run_one
 
 SIGNED = sign_macho(build_macho(MachOSpec()), identifier="com.example.fuzz", flags=CS_RUNTIME,
@@ -52,6 +53,39 @@ def _zipped_app() -> bytes:
         zf.writestr("A.app/Contents/MacOS/a", SIGNED)
         zf.writestr("A.app/Contents/Frameworks/F.framework/Versions/Current", "A")
     return buf.getvalue()
+
+
+def _udif_seeds() -> list[bytes]:
+    payload = bytearray(8192)
+    payload[32:36] = b"NXSB"
+    payload[100:4000] = b"bundlelint " * 354 + b"bu"
+    gpt = build_udif(disk_regions(bytes(payload), "gpt"), kinds=["zlib", "raw"],
+                     chunk_sectors=8, comments=True, zeros="ignore")
+    apm = build_udif(disk_regions(bytes(payload), "apm", fs="hfs"), kinds=["bzip2", "adc"],
+                     chunk_sectors=8, zeros="zero")
+    none = build_udif(disk_regions(bytes(payload), "none"), kinds=["lzma", "lzfse"],
+                      chunk_sectors=8)
+    return [gpt, apm, sign_image(none, identifier="fuzz")]
+
+
+def _udif_chunks() -> list[bytes]:
+    import bz2
+    import lzma
+    import zlib
+
+    import lzfse
+
+    from bundlelint.parsers import udifchunks
+    from fixtures.udif_builder import adc_compress
+
+    data = b"chunk data " * 93 + b"c"  # 1024 bytes
+    kinds = sorted(udifchunks.COMPRESSED_KINDS)
+    stored = {udifchunks.KIND_ADC: adc_compress(data),
+              udifchunks.KIND_ZLIB: zlib.compress(data),
+              udifchunks.KIND_BZIP2: bz2.compress(data),
+              udifchunks.KIND_LZFSE: lzfse.compress(data),
+              udifchunks.KIND_LZMA: lzma.compress(data)}
+    return [bytes([kinds.index(k)]) + (64).to_bytes(2, "big") + v for k, v in stored.items()]
 
 
 def _stored_app() -> bytes:
@@ -112,6 +146,8 @@ SEEDS: dict[str, list[bytes]] = {
                   "A\n::error file=a::x\x1b]0;t\x07\0b\u202e\xff\0[bold]m\r\0"
                   "c\x9b\0\0\0\0".encode("utf-8", "surrogateescape") + b"\xff\xfe\0\x80"],
     "zipmembers": [_zipped_app(), _stored_app()],
+    "udif": _udif_seeds(),
+    "udifchunk": _udif_chunks(),
     "plan": [b"MyApp\0Helper\0libfoo\0com.apple.security.network.client\0yes",
              b"$(touch PWNED)\nEOF\0-rf; `id`\0a'b\"c\0k\nEOF\n\0\x1b]0;t\x07"],
 }

@@ -233,15 +233,21 @@ def verify_signature(bundle: Bundle, entry: Entry, slice_: Slice,
 
 
 def _verify(entry: Entry, sl: Slice, options: Options) -> CmsVerification:
-    sig = sl.signature
-    base = CmsVerification(path=entry.display, arch=sl.arch, offset=None,
+    return verify_embedded_signature(sl.signature, entry.display, sl.arch, options)
+
+
+def verify_embedded_signature(sig: EmbeddedSignature | None, display: str, arch: str,
+                              options: Options) -> CmsVerification:
+    """Verify the CMS of a SuperBlob wherever it comes from: a Mach-O slice, or a disk
+    image's own signature (``arch`` empty)."""
+    base = CmsVerification(path=display, arch=arch, offset=None,
                            state=SignatureState.UNSIGNED)
     if sig is None or sig.primary is None:
         return base
-    reqs, reqs_error = _requirements(sig, entry.display)
+    reqs, reqs_error = _requirements(sig, display)
     cd = sig.primary
     cms_offset = _cms_offset(sig)
-    common = CmsVerification(path=entry.display, arch=sl.arch, offset=cms_offset,
+    common = CmsVerification(path=display, arch=arch, offset=cms_offset,
                              state=SignatureState.ADHOC, cd_team_id=cd.team_id,
                              requirements=reqs, requirements_error=reqs_error)
     if sig.kind != "certificate" or sig.cms is None:
@@ -249,7 +255,7 @@ def _verify(entry: Entry, sl: Slice, options: Options) -> CmsVerification:
     try:
         from bundlelint.parsers.cms import parse_cms
 
-        parsed = parse_cms(sig.cms, path=entry.display, base=cms_offset or 0)
+        parsed = parse_cms(sig.cms, path=display, base=cms_offset or 0)
     except ParseError as err:
         return replace(common, state=SignatureState.UNPARSEABLE, parse_error=err,
                        problems=(err.reason,))

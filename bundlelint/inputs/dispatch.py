@@ -77,8 +77,15 @@ class ContainerFormat(NamedTuple):
     opener: str  # "module:function", a Callable[[ContainerFile], Source]
 
 
+def is_disk_image(head: bytes, tail: bytes) -> bool:
+    """A UDIF disk image, or an encrypted one (``encrcdsa`` at 0, or ``cdsaencr`` ending a
+    version-1 image: Security ``EncDiskImageRep::readHeader``), reported as such."""
+    return is_udif(head, tail) or head.startswith(b"encrcdsa") or tail.endswith(b"cdsaencr")
+
+
 #: The formats recognised by content, tried in order. Add a format with one line here.
 CONTAINER_FORMATS: list[ContainerFormat] = [
+    ContainerFormat("disk image", is_disk_image, "bundlelint.inputs.dmg:open_dmg"),
     ContainerFormat("installer package", is_xar, "bundlelint.inputs.pkg:open_package_source"),
 ]
 

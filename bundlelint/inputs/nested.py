@@ -46,6 +46,8 @@ class NestedArchiveSource:
         if hasattr(inner, "package"):  # an installer package (inputs.pkg)
             self.package = inner.package
             self.package_error = getattr(inner, "package_error", None)
+        if hasattr(inner, "disk_image"):
+            self.disk_image = inner.disk_image
 
     def open_member(self, member: ZipMember) -> BinaryIO:
         """Any member of the zip input (``ZipSource.open_member``), e.g. a ``._`` file."""

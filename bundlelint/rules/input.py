@@ -165,7 +165,10 @@ def internal_error(ctx: RuleContext) -> Iterator[Finding]:
 def symlink_escapes_bundle(ctx: RuleContext) -> Iterator[Finding]:
     from bundlelint.analysis.symlinks import allowed_absolute_target, symlink_resolutions
 
-    for res in symlink_resolutions(ctx.bundle):
+    bundle = ctx.bundle
+    for res in symlink_resolutions(bundle):
+        if bundle.is_container and bundle.bundle_dir_of(res.entry.relpath).relpath == "":
+            continue  # beside the apps of a disk image (its /Applications link): in no bundle
         if res.escapes is not None and not allowed_absolute_target(res.escapes):
             yield ctx.finding(
                 path=res.entry.display,

@@ -963,6 +963,8 @@ def _in_code_location(bundle: Bundle, relpath: str) -> bool:
         return True  # in a disk image or package but in no bundle there: sealed by nothing
     if bundle.place_in(parent) is Place.CODE:
         return True
+    if bundle.is_container and bundle.bundle_dir_of(parent).relpath == "":
+        return True  # beside the apps of a disk image or package: no bundle seals it
     return bundle.layout.code_location(f"{parent}/-" if parent else "-") is not None
 
 

@@ -1,0 +1,135 @@
+"""Verifying a disk image's own signature the way Security's DiskImageRep does.
+
+Why analysis: the hashes cover every byte of the image before its signature, so checking them
+reads the file again; rules only read the result. What is hashed (docs/formats.md 8.5):
+code slot 0 = one hash (page size 0) over [0, signature offset), special slot 6 = the koly
+trailer with its signature length zeroed, special slot 2 = the requirements blob; the
+CodeDirectory's code limit must be the signature's offset (``DiskImageRep::strictValidate``).
+The CMS is verified by the same code as a Mach-O's (analysis/cms.py).
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from dataclasses import dataclass
+
+from bundlelint.analysis.cms import CmsVerification, LeafKind, verify_embedded_signature
+from bundlelint.options import Options
+from bundlelint.parsers.codesign import CSSLOT_REQUIREMENTS, CodeDirectory
+from bundlelint.parsers.diskimage import DiskImageReport
+from bundlelint.parsers.udifsig import REP_SPECIFIC_SLOT, ImageSignature
+
+_HASHES = {1: ("sha1", 20), 2: ("sha256", 32), 3: ("sha256", 20), 4: ("sha384", 48)}
+_READ = 1 << 20
+
+
+class ImageSigning(enum.Enum):
+    UNSIGNED = "unsigned"
+    UNREADABLE = "unreadable"  # the trailer points at something that is not a valid signature
+    ADHOC = "ad-hoc"
+    CERTIFICATE = "certificate"
+
+
+@dataclass(frozen=True)
+class ImageSignatureCheck:
+    """What the image's signature is and every way it fails to cover the image (each problem
+    names the offset it is about)."""
+
+    state: ImageSigning
+    problems: tuple[str, ...] = ()
+    identifier: str | None = None
+    cd_team_id: str | None = None
+    verification: CmsVerification | None = None
+    offset: int | None = None  # where the signature (or the broken part) is
+
+    @property
+    def leaf_kind(self) -> LeafKind:
+        return self.verification.leaf_kind if self.verification else LeafKind.NONE
+
+    @property
+    def is_developer_id(self) -> bool:
+        return (self.leaf_kind is LeafKind.DEVELOPER_ID_APPLICATION
+                and self.verification is not None and self.verification.chain is not None
+                and self.verification.chain.trusted)
+
+
+def check_image_signature(report: DiskImageReport,
+                          options: Options | None = None) -> ImageSignatureCheck:
+    """Verify ``report``'s signature against the image bytes at ``report.path``."""
+    sig = report.signature
+    if sig is None:
+        return ImageSignatureCheck(ImageSigning.UNSIGNED)
+    if sig.signature is None or sig.signature.primary is None:
+        reason = sig.error.reason if sig.error else "the SuperBlob has no CodeDirectory"
+        offset = sig.error.offset if sig.error else sig.offset
+        return ImageSignatureCheck(ImageSigning.UNREADABLE, (reason,), offset=offset)
+    cd = sig.signature.primary
+    problems = [sig.error.reason] if sig.error else []
+    problems += _hash_problems(report, sig, cd)
+    verification = verify_embedded_signature(sig.signature, report.name, "",
+                                             options or Options())
+    state = (ImageSigning.CERTIFICATE if sig.signature.kind == "certificate"
+             else ImageSigning.ADHOC)
+    if state is ImageSigning.CERTIFICATE:
+        problems += [f"CMS: {p}" for p in verification.problems]
+    return ImageSignatureCheck(state, tuple(problems), identifier=cd.identifier,
+                               cd_team_id=cd.team_id, verification=verification,
+                               offset=sig.offset)
+
+
+def _hash_problems(report: DiskImageReport, sig: ImageSignature,
+                   cd: CodeDirectory) -> list[str]:
+    algorithm = _HASHES.get(cd.hash_type)
+    if algorithm is None:
+        return [f"the CodeDirectory's hash type {cd.hash_type} is not one Security knows"]
+    name, size = algorithm
+    problems = []
+    limit = sig.signing_limit
+    if cd.code_limit not in (limit, report.file_size):
+        problems.append(f"the CodeDirectory covers {cd.code_limit} bytes, but the image's data "
+                        f"ends at the signature offset {limit:#x} (Security "
+                        "DiskImageRep::strictValidate refuses any other limit)")
+    else:
+        problems += _code_hash_problems(report.path, cd, name, size)
+    expected = cd.special_slot_hash(REP_SPECIFIC_SLOT)
+    actual = hashlib.new(name, sig.rep_specific).digest()[:size]
+    if expected is None or expected != actual:
+        problems.append(f"special slot 6 does not hold the hash of the koly trailer at "
+                        f"{report.file_size - 512:#x} (the trailer changed after signing)")
+    requirements = sig.signature.requirements if sig.signature else None
+    expected_req = cd.special_slot_hash(CSSLOT_REQUIREMENTS)
+    if (requirements is not None and expected_req is not None and any(expected_req)
+            and hashlib.new(name, requirements).digest()[:size] != expected_req):
+        problems.append("special slot 2 does not hold the hash of the requirements blob")
+    return problems
+
+
+def _code_hash_problems(path: str, cd: CodeDirectory, name: str, size: int) -> list[str]:
+    """Hash [0, code limit) page by page (one page when the page size is 0) and compare."""
+    page = cd.page_size or cd.code_limit
+    pages = (cd.code_limit + page - 1) // page if cd.code_limit else 0
+    if pages != cd.n_code_slots:
+        return [f"the CodeDirectory has {cd.n_code_slots} code hashes for {pages} pages of "
+                f"{page} bytes"]
+    problems: list[str] = []
+    with open(path, "rb") as fh:
+        for index in range(pages):
+            start = index * page
+            end = min(start + page, cd.code_limit)
+            digest = hashlib.new(name)
+            fh.seek(start)
+            remaining = end - start
+            while remaining:
+                piece = fh.read(min(_READ, remaining))
+                if not piece:
+                    return [f"the image ends before the CodeDirectory's code limit "
+                            f"{cd.code_limit:#x}"]
+                digest.update(piece)
+                remaining -= len(piece)
+            if digest.digest()[:size] != cd.code_slot_hash(index):
+                problems.append(f"the hash of bytes [{start:#x}, {end:#x}) is not code slot "
+                                f"{index}: the image changed after signing")
+                if len(problems) >= 3:
+                    break
+    return problems
