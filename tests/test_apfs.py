@@ -362,6 +362,28 @@ def test_node_claiming_2_to_the_32_entries(image: bytes) -> None:
     assert peak < 4 << 20  # nothing was sized by the claim
 
 
+def test_directory_entry_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bundlelint.parsers import apfs
+
+    image = build_apfs([Entry(f"big/f{i}", b"") for i in range(20)])
+    monkeypatch.setattr(apfs, "MAX_DIR_ENTRIES", 10)
+    _refused(image, "more than 10 entries in directory 'big'")
+
+
+def test_sealed_volume_and_fusion_container_are_named_not_read(image: bytes) -> None:
+    sealed = _patched(image, 5, 56, struct.pack("<Q", 0x1 | 0x8 | 0x20))
+    [volume] = read_container(io.BytesIO(sealed), "sealed.apfs").volumes
+    assert volume.info.sealed
+    with pytest.raises(ParseError, match="sealed system volume"):
+        list(volume.walk())
+    fusion = image
+    for paddr in (0, 1):
+        fusion = _patched(fusion, paddr, 64, struct.pack("<Q", 0x2 | 0x100))
+    with pytest.raises(ParseError, match="Fusion") as exc:
+        read_container(io.BytesIO(fusion), "fusion.apfs")
+    assert exc.value.offset == BLOCK + 64
+
+
 def test_deep_nesting_is_refused() -> None:
     hostile = build_apfs([Entry("d/" * 600 + "f", b"deep")])
     _refused(hostile, "nested deeper than 512")

@@ -126,6 +126,9 @@ SYMLINK_XATTR = "com.apple.fs.symlink"
 RESOURCE_FORK_XATTR = "com.apple.ResourceFork"
 #: macOS's PATH_MAX is 1024 bytes, so no path it can open is deeper than 512 directories.
 MAX_DEPTH = 512
+#: Entries listed from one directory (held to sort them): far above any app's directory, far
+#: below what a hostile container of a few hundred MiB could pack into one.
+MAX_DIR_ENTRIES = 1 << 18
 #: Caps on what one inode may make us hold: extents per file, bytes of one attribute read
 #: whole (symlink targets, decmpfs headers; resource forks are streamed, not held).
 MAX_EXTENTS = 1 << 20
@@ -717,7 +720,13 @@ class ApfsVolume:
         stack: list[tuple[str, int, int]] = [("", ROOT_DIR_INO_NUM, 0)]
         while stack:
             prefix, dir_oid, depth = stack.pop()
-            children = sorted(self._dir_entries(dir_oid), key=lambda e: e[0])
+            children: list[tuple[str, int, int, str | None]] = []
+            for entry in self._dir_entries(dir_oid):
+                if len(children) == MAX_DIR_ENTRIES:
+                    raise c.error(entry[2], f"more than {MAX_DIR_ENTRIES} entries in directory "
+                                            f"{prefix[:-1][:200] or '/'!r}")
+                children.append(entry)
+            children.sort(key=lambda e: e[0])
             pending: list[tuple[str, int, int]] = []
             for name, file_id, where, problem in children:
                 path = prefix + name
