@@ -18,11 +18,12 @@ demand through their extents (holes read as zeros) and ``decmpfs`` compressed fi
 decompressed one 64 KiB block at a time, so memory stays bounded by a block, not a file.
 
 Why not Fox-IT's ``dissect.apfs`` (maintained, pure Python): measured on the same inputs
-(``benchmarks/bench_apfs.py``), it walked and read slower (1.6x to 4.6x), and on hostile
-containers it spun forever on a B-tree or object-map loop, grew to 2 GiB on a directory loop,
-inflated a decmpfs payload past the size it claims, and raised KeyError, EOFError,
-MemoryError or its own Error where a finding needs an offset; wrapping it could not bound
-its loops, and it pulls dissect.cstruct, dissect.util, dissect.fve and pycryptodome.
+(``benchmarks/bench_apfs.py``), it walked and read about 5x slower with more memory; on
+hostile containers it spun forever on a B-tree or object-map loop, grew to 2 GiB on a
+directory loop, inflated a decmpfs chunk past the size the file claims (1 GiB for a 64 KiB
+file), and raised KeyError, EOFError, MemoryError or its own Error where a finding needs an
+offset. Wrapping it could not bound its loops, and it pulls dissect.cstruct, dissect.util,
+dissect.fve and pycryptodome.
 """
 
 from __future__ import annotations
