@@ -149,3 +149,31 @@ def test_real_unsigned_and_adhoc_images() -> None:
     inner = by_rule(lint(_sample("05-sparkle-testapp-hfs-bzip2-sla.dmg")), "BL201")
     assert ("05-sparkle-testapp-hfs-bzip2-sla.dmg/SparkleTestCodeSignApp.app/Contents/MacOS/"
             "Sparkle Test App") in {f.path for f in inner}
+
+
+def test_plan_for_an_image_signs_inside_out_then_the_image(tmp_path: Path) -> None:
+    """`bundlelint plan X.dmg`: the code in the folder the image is made from, inside-out,
+    then hdiutil, then the image itself (no --options runtime, no entitlements), notarize and
+    staple the image; inert shell even with a hostile app name."""
+    import subprocess
+
+    from bundlelint.bundle import open_input
+    from bundlelint.commands.plan import build_disk_image_plan, render_text
+    from fuzz.targets import shell_words
+
+    folder = tmp_path / "src"
+    folder.mkdir()
+    sealed_app(folder, name="$(touch PWNED) 'x'.app")
+    path = _write(tmp_path, ub.dmg_of_directory(folder), "My App.dmg")
+    plan = build_disk_image_plan(open_input(path))
+    kinds = [step.kind for step in plan.sign]
+    assert kinds == [".app", ".dmg"]
+    assert plan.sign[0].path == "$(touch PWNED) 'x'.app"
+    image_step = plan.sign[-1].command
+    assert "hdiutil create" in image_step and "--options runtime" not in image_step.split("&&")[1]
+    assert plan.notarize[0].startswith("xcrun notarytool submit ") and "ditto" not in str(plan)
+    assert shell_words(plan.notarize[1] + "\n")[-1] == str(path)
+    text = render_text(plan)
+    subprocess.run(["bash", "-n"], input=text, text=True, check=True)
+    words = shell_words(text)
+    assert "My App/$(touch PWNED) 'x'.app" in words

@@ -240,6 +240,55 @@ def build_package_plan(bundle: Bundle, *, identity: str = DEFAULT_INSTALLER_IDEN
                 notes=tuple(notes))
 
 
+def build_disk_image_plan(bundle: Bundle, *, identity: str = DEFAULT_IDENTITY,
+                          keychain_profile: str = DEFAULT_PROFILE) -> Plan:
+    """The plan for a disk image: sign the code in the folder the image is made from
+    (inside-out, as for an app), make the image from that folder, sign the image itself with
+    Developer ID Application (no hardened-runtime option and no entitlements: it is not
+    executable), then notarize and staple the image (docs/formats.md 8.5)."""
+    q = quote_path
+    input_path = bundle.input_path
+    dmg = PurePosixPath(input_path).name
+    stem = PurePosixPath(dmg).stem or "image"
+    folder = stem if stem != dmg else f"{stem}-contents"
+    notes = [f"Paths are relative to {quote(folder + '/')}, the folder the image is made from "
+             f"(what {quote(bundle.name)} holds today)."]
+    ent_files: list[EntitlementsFile] = []
+    steps: list[SignStep] = []
+    tree = signing_tree(bundle)
+    for target in tree.post_order():
+        if not target.path:
+            continue  # the image's root is no bundle: the image is signed below
+        ents_file = None
+        if target.kind in (".app", ".appex", ".xpc", "executable"):
+            current = _current_entitlements(bundle, _executable_of(bundle, target.path), notes)
+            if current:
+                kept = {k: v for k, v in current.items() if k not in DROPPED_ENTITLEMENTS}
+                ents_file = _file_name(PurePosixPath(target.path).stem, ent_files)
+                ent_files.append(EntitlementsFile(ents_file, target.path, kept,
+                                                  "its current entitlements, kept"))
+        flag = f" --entitlements {q(ents_file)}" if ents_file else ""
+        steps.append(SignStep(target.path, target.kind, ents_file,
+                              f"codesign --force --options runtime --timestamp{flag} --sign "
+                              f"{quote(identity)} {q(f'{folder}/{target.path}')}"))
+    steps.append(SignStep("", ".dmg", None,
+                          f"hdiutil create -volname {quote(stem)} -srcfolder {q(folder)} -ov "
+                          f"-format UDZO {q(input_path)} && codesign --force --timestamp "
+                          f"--sign {quote(identity)} {q(input_path)}"))
+    notarize = (f"xcrun notarytool submit {q(input_path)} --keychain-profile "
+                f"{quote(keychain_profile)} --wait", f"xcrun stapler staple {q(input_path)}")
+    verify = (f"codesign --verify --strict --verbose=2 {q(input_path)}",
+              f"spctl --assess --type open --context context:primary-signature -vv "
+              f"{q(input_path)}",
+              f"xcrun stapler validate {q(input_path)}")
+    notes.append("Sign everything inside before making the image: a signed image cannot be "
+                 "changed without breaking its signature.")
+    notes.append("Never sign with --deep: it re-signs nested code with the app's entitlements.")
+    return Plan(input=input_path, identity=identity, keychain_profile=keychain_profile,
+                sign=tuple(steps), entitlements=tuple(ent_files), notarize=notarize,
+                verify=verify, notes=tuple(dict.fromkeys(notes)))
+
+
 def render_text(plan: Plan) -> str:
     """The plan as a shell script that stays inert whatever the bundle's names and values hold:
     every name is a quoted word (``bundlelint.shellquote``), comment lines are escaped, and the
@@ -253,9 +302,10 @@ def render_text(plan: Plan) -> str:
         lines.extend(f"  {quote(line)} \\" for line in xml_lines[:-1])
         lines.append(f"  {quote(xml_lines[-1])}")
         lines.append("")
-    lines.append("# 1. Sign inside-out: nested code first, the app last." if not
-                 any(step.kind == ".pkg" for step in plan.sign) else
-                 "# 1. Sign the package with Developer ID Installer.")
+    kinds = {step.kind for step in plan.sign}
+    lines.append("# 1. Sign the package with Developer ID Installer." if ".pkg" in kinds else
+                 "# 1. Sign inside-out, make the image, then sign the image." if ".dmg" in kinds
+                 else "# 1. Sign inside-out: nested code first, the app last.")
     lines.extend(step.command for step in plan.sign)
     lines.append("")
     lines.append("# 2. Notarize and staple.")
@@ -268,7 +318,7 @@ def render_text(plan: Plan) -> str:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("path", metavar="PATH", help=".app bundle, Mach-O file or .pkg")
+    parser.add_argument("path", metavar="PATH", help=".app bundle, Mach-O file, .dmg or .pkg")
     parser.add_argument("--identity", default=DEFAULT_IDENTITY,
                         help='signing identity (default: "%(default)s")')
     parser.add_argument("--keychain-profile", default=DEFAULT_PROFILE,
@@ -306,6 +356,9 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
     if bundle.package is not None:
         plan = build_package_plan(bundle, identity=args.identity,
                                   keychain_profile=args.keychain_profile)
+    elif bundle.disk_image is not None:
+        plan = build_disk_image_plan(bundle, identity=args.identity,
+                                     keychain_profile=args.keychain_profile)
     elif (reason := refusal(bundle)) is not None:
         print(f"bundlelint: error: {printable(reason)}", file=sys.stderr)
         return EXIT_USAGE
