@@ -428,3 +428,16 @@ def test_docs_list_every_property(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "bundlelint:macho:ARCH:signer" in normalised  # the sealed app is CMS-signed
     missing = sorted(n for n in normalised if f"`{n}`" not in docs)
     assert not missing, missing
+
+
+def test_a_file_that_is_not_code_is_the_subject_with_its_hash(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import hashlib
+
+    blob = tmp_path / "notes.bin"
+    blob.write_bytes(b"not Mach-O " * 100)
+    doc = sbom(capsys, blob)
+    subject = doc["metadata"]["component"]
+    assert (subject["type"], subject["name"]) == ("file", "notes.bin")
+    assert subject["hashes"] == [{"alg": "SHA-256",
+                                  "content": hashlib.sha256(blob.read_bytes()).hexdigest()}]

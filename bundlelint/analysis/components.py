@@ -269,8 +269,10 @@ def inventory(bundle: Bundle, options: Options | None = None) -> Inventory:
 
     if root_bd is not None:
         root = _bundle_component(bundle, root_bd, _bundle_ref(root_bd))
-    else:
-        root = Component(ref="input", kind="file", name=_safe(bundle.name))
+    else:  # a file that is neither a bundle nor Mach-O (a bare Mach-O replaces this below)
+        whole = bundle.entries[0] if bundle.is_single_file and bundle.entries else None
+        root = Component(ref="input", kind="file", name=_safe(bundle.name),
+                         sha256=_file_sha256(bundle, whole) if whole else None)
     for bd in nested:
         comp = _bundle_component(bundle, bd, _bundle_ref(bd))
         components[comp.ref] = comp
