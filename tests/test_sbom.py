@@ -441,3 +441,22 @@ def test_a_file_that_is_not_code_is_the_subject_with_its_hash(
     assert (subject["type"], subject["name"]) == ("file", "notes.bin")
     assert subject["hashes"] == [{"alg": "SHA-256",
                                   "content": hashlib.sha256(blob.read_bytes()).hexdigest()}]
+
+
+def test_disk_image_is_the_subject_and_contains_the_app(capsys: pytest.CaptureFixture[str]
+                                                        ) -> None:
+    """The notarized JuhFlow disk image itself (read by bundlelint's own UDIF/APFS readers):
+    the image is the subject with its SHA-256, it contains the app, the app its executable."""
+    from test_real_apps import JUHFLOW_DMG, JUHFLOW_SHA256, JUHFLOW_TEAM
+
+    if not JUHFLOW_DMG.is_file():
+        pytest.skip(f"{JUHFLOW_DMG} is absent (set BUNDLELINT_SAMPLES)")
+    doc = sbom(capsys, JUHFLOW_DMG)
+    subject = doc["metadata"]["component"]
+    assert subject["name"] == JUHFLOW_DMG.name
+    assert subject["hashes"] == [{"alg": "SHA-256", "content": JUHFLOW_SHA256}]
+    assert _depends(doc, subject["bom-ref"]) == {"bundle:JuhFlow.app"}
+    assert _depends(doc, "bundle:JuhFlow.app") == {"file:JuhFlow.app/Contents/MacOS/JuhFlowGUI"}
+    exe = _by_ref(doc)["file:JuhFlow.app/Contents/MacOS/JuhFlowGUI"]
+    assert _props(exe)["macho:arm64:team_id"] == JUHFLOW_TEAM
+    sbom(capsys, JUHFLOW_DMG, "spdx-json")

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
@@ -37,6 +38,7 @@ from bundlelint.analysis.hashing import digest_stream
 from bundlelint.bundle import Bundle, Entry
 from bundlelint.display import unicode_safe
 from bundlelint.errors import ParseError
+from bundlelint.inputs.safeopen import open_binary
 from bundlelint.layout import BundleDir, BundleKind
 from bundlelint.options import Options
 from bundlelint.parsers.gobuildinfo import GoModule
@@ -165,6 +167,21 @@ def _slice_properties(bundle: Bundle, entry: Entry, sl: Slice,
     return out
 
 
+def _input_sha256(bundle: Bundle) -> str | None:
+    """The SHA-256 of the input when it is one file: the file itself, or the container (disk
+    image, package) whose contents are the entries."""
+    if bundle.is_single_file and bundle.entries:
+        return _file_sha256(bundle, bundle.entries[0])
+    try:
+        with open_binary(bundle.input_path, follow=True) as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if bundle.max_file_size is not None and size > bundle.max_file_size:
+                return None
+            return digest_stream(fh, "sha256").hex()
+    except OSError:  # a directory, or unreadable: no digest to give
+        return None
+
+
 def _file_sha256(bundle: Bundle, entry: Entry) -> str | None:
     if bundle.skipped(entry):
         return None
@@ -269,19 +286,21 @@ def inventory(bundle: Bundle, options: Options | None = None) -> Inventory:
 
     if root_bd is not None:
         root = _bundle_component(bundle, root_bd, _bundle_ref(root_bd))
-    else:  # a file that is neither a bundle nor Mach-O (a bare Mach-O replaces this below)
-        whole = bundle.entries[0] if bundle.is_single_file and bundle.entries else None
+    else:  # a container (.dmg, .pkg) or a file that is no bundle (a bare Mach-O: see below)
         root = Component(ref="input", kind="file", name=_safe(bundle.name),
-                         sha256=_file_sha256(bundle, whole) if whole else None)
+                         sha256=_input_sha256(bundle))
     for bd in nested:
         comp = _bundle_component(bundle, bd, _bundle_ref(bd))
         components[comp.ref] = comp
 
+    nested_paths = {bd.relpath for bd in nested}
+
     def owner_ref(relpath: str) -> str:
-        if root_bd is None:
+        """The innermost nested bundle holding ``relpath``, else the subject."""
+        if not nested_paths:
             return root.ref
         owner = bundle.bundle_dir_of(relpath)
-        return _safe(_bundle_ref(owner))
+        return _safe(_bundle_ref(owner)) if owner.relpath in nested_paths else root.ref
 
     for bd in nested:
         parent = bd.relpath.rpartition("/")[0]
