@@ -51,6 +51,11 @@ def _clean_app(root: Path, **kwargs: object) -> Path:
     return app
 
 
+def _as_dir_and_zip(app: Path, tmp_path: Path) -> list[Path]:
+    """The bundle as a directory and as the zip ditto would upload (symlinks kept)."""
+    return [app, zip_tree(app, tmp_path / f"{app.stem}-{len(list(tmp_path.iterdir()))}.zip")]
+
+
 def _errors(report: object) -> list[str]:
     return [f"{f.rule_id} {f.location.path}: {f.message}"
             for f in report.findings if f.severity is Severity.ERROR]  # type: ignore[attr-defined]
@@ -170,10 +175,11 @@ def test_root_info_plist_without_resources_link_is_ambiguous(tmp_path: Path) -> 
     fw = app / "Contents/Frameworks/Foo.framework"
     (fw / "Resources").unlink()
     shutil.copy(fw / "Versions/A/Resources/Info.plist", fw / "Info.plist")
-    report = lint(app)
-    [finding] = by_rule(report, "BL013")
-    assert finding.location.path == f"{FW}/Info.plist"
-    assert not by_rule(report, "BL011")  # the root Info.plist is BL013's cause
+    for target in _as_dir_and_zip(app, tmp_path):
+        report = lint(target)
+        [finding] = by_rule(report, "BL013")
+        assert finding.location.path == f"{FW}/Info.plist"
+        assert not by_rule(report, "BL011")  # the root Info.plist is BL013's cause
 
 
 # --- bundles codesign cannot read ---------------------------------------------------------------
@@ -182,23 +188,24 @@ def test_root_info_plist_without_resources_link_is_ambiguous(tmp_path: Path) -> 
 def test_framework_without_info_plist_and_other_binary_name(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     _framework(app, "Kit", info=False, executable="KitCore")
-    report = lint(app)
-    [finding] = by_rule(report, "BL014")
-    assert finding.location.path == "Sample.app/Contents/Frameworks/Kit.framework"
-    assert "'Kit'" in finding.message
-    assert not by_rule(report, "BL015")
+    for target in _as_dir_and_zip(app, tmp_path):
+        report = lint(target)
+        [finding] = by_rule(report, "BL014")
+        assert finding.location.path == "Sample.app/Contents/Frameworks/Kit.framework"
+        assert "'Kit'" in finding.message
+        assert not by_rule(report, "BL015")
 
 
 def test_framework_without_info_plist_named_binary_is_a_warning(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     _framework(app, "Kit", info=False)
-    report = lint(app)
-    [finding] = by_rule(report, "BL015")
-    assert finding.severity is Severity.WARNING
-    assert not by_rule(report, "BL014")
     _framework(app, "Good")
-    assert [f.location.path for f in by_rule(lint(app), "BL015")] == [
-        "Sample.app/Contents/Frameworks/Kit.framework"]
+    for target in _as_dir_and_zip(app, tmp_path):
+        report = lint(target)
+        [finding] = by_rule(report, "BL015")  # Good.framework is quiet
+        assert finding.location.path == "Sample.app/Contents/Frameworks/Kit.framework"
+        assert finding.severity is Severity.WARNING
+        assert not by_rule(report, "BL014")
 
 
 # --- PyInstaller-like data next to the executable -----------------------------------------------
@@ -256,11 +263,12 @@ def test_mach_o_in_resources_needs_its_own_signature(tmp_path: Path) -> None:
     app = make_app(tmp_path, files={"Contents/Resources/bin/tool": tool,
                                     "Contents/Resources/bin/tool2": tool,
                                     "Contents/Helpers/helper": tool})
-    report = lint(app)
-    [finding] = by_rule(report, "BL017")
-    assert finding.location.path == "Sample.app/Contents/Resources/bin"
-    assert finding.severity is Severity.WARNING
-    assert "2 Mach-O file(s)" in finding.message
+    for target in _as_dir_and_zip(app, tmp_path):
+        report = lint(target)
+        [finding] = by_rule(report, "BL017")  # Contents/Helpers/helper is in place: quiet
+        assert finding.location.path == "Sample.app/Contents/Resources/bin"
+        assert finding.severity is Severity.WARNING
+        assert "2 Mach-O file(s)" in finding.message
 
 
 def test_app_bundle_in_resources_is_one_finding(tmp_path: Path) -> None:
@@ -291,10 +299,15 @@ def test_absolute_rpath_with_library_validation_off_is_dangling(tmp_path: Path) 
 
 def test_absolute_rpath_with_library_validation_on_is_advice(tmp_path: Path) -> None:
     exe = developer_id_like(MachOSpec(rpaths=("/Users/runner/work/x",)))
-    report = lint(_app_with(tmp_path, exe))
-    assert not by_rule(report, "BL018")
-    [finding] = by_rule(report, "BL019")
-    assert finding.severity is Severity.INFO
+    for target in _as_dir_and_zip(_app_with(tmp_path / "src", exe), tmp_path):
+        report = lint(target)
+        assert not by_rule(report, "BL018")
+        [finding] = by_rule(report, "BL019")
+        assert finding.severity is Severity.INFO
+    quiet = developer_id_like(MachOSpec(rpaths=("@executable_path/../Frameworks",
+                                                "/usr/lib/swift")))
+    report = lint(_app_with(tmp_path / "quiet", quiet))
+    assert not by_rule(report, "BL018") and not by_rule(report, "BL019")
 
 
 def test_weak_absolute_dylib_outside_os(tmp_path: Path) -> None:
@@ -319,7 +332,8 @@ def test_disable_library_validation_entitlement_makes_it_dangling(tmp_path: Path
 def test_entitlements_on_a_dylib(tmp_path: Path) -> None:
     lib = developer_id_like(MachOSpec(filetype=MH_DYLIB), identifier="libfoo", entitlements={
         "com.apple.security.cs.allow-jit": True})
-    app = make_app(tmp_path, files={"Contents/Frameworks/libfoo.dylib": lib})
+    app = make_app(tmp_path / "src", files={"Contents/Frameworks/libfoo.dylib": lib})
+    assert len(by_rule(lint(zip_tree(app, tmp_path / "Sample.zip")), "BL020")) == 1
     report = lint(app)
     [finding] = by_rule(report, "BL020")
     assert finding.location.path == "Sample.app/Contents/Frameworks/libfoo.dylib"
@@ -327,6 +341,9 @@ def test_entitlements_on_a_dylib(tmp_path: Path) -> None:
     assert finding.fix is not None and finding.fix.command is not None
     assert "--entitlements" not in finding.fix.command
     assert not by_rule(report, "BL304")  # the library's exception is this rule's cause
+    # the app's own entitlements on its executable are no library's
+    exe = developer_id_like(entitlements={"com.apple.security.cs.allow-jit": True})
+    assert not by_rule(lint(make_app(tmp_path / "exe", executable=exe)), "BL020")
 
 
 # --- the same leftovers from real toolchains -----------------------------------------------------
