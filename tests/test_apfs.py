@@ -335,7 +335,7 @@ def test_omap_pointing_past_the_end(image: bytes) -> None:
 
 def test_object_map_loop_is_refused(image: bytes) -> None:
     # The volume object map's root becomes an index node whose only child is itself
-    # (dissect.apfs 1.1 spins on this one; see docs/formats.md 11.3).
+    # (dissect.apfs 1.1 spins on this one: benchmarks/bench_apfs.py compares the two readers).
     block = bytearray(image[7 * BLOCK:8 * BLOCK])
     struct.pack_into("<HH", block, 32, 0x5, 1)  # root + fixed sizes, level 1
     at = bytes(block).index(struct.pack("<IIQ", 0, BLOCK, 8))
