@@ -509,3 +509,25 @@ def test_a_resource_bundle_of_data_is_not_judged_as_a_bundle(tmp_path: Path) -> 
         build_macho(MachOSpec(filetype=MH_BUNDLE)))  # now code, signed on its own
     [finding] = by_rule(lint(app), "BL010")
     assert finding.location.path == "Sample.app/Contents/Resources/Help.bundle"
+
+
+@pytest.mark.parametrize("name", sorted(IMAGES))
+def test_real_images_read_by_bundlelint_agree_with_7zip_extraction(name: str,
+                                                                   tmp_path: Path) -> None:
+    # The same structure findings whether bundlelint reads the disk image itself (its own
+    # HFS+/APFS readers) or the app 7-Zip extracted from it.
+    app = _app_from_image(name, tmp_path)
+
+    def structure(report: object, prefix: str) -> list[tuple[str, str]]:
+        out = []
+        for f in report.findings:  # type: ignore[attr-defined]
+            if f.rule_id in STRUCTURE_RULES:
+                path = f.location.path
+                assert path.startswith(prefix), path
+                out.append((f.rule_id, path[len(prefix):]))
+        return sorted(out)
+
+    from_image = structure(lint(SAMPLES / name), f"{name}/")
+    from_disk = structure(lint(app), "")
+    assert from_image == from_disk
+    assert from_image  # each image has at least the Sparkle finding
