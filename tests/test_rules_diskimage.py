@@ -177,3 +177,20 @@ def test_plan_for_an_image_signs_inside_out_then_the_image(tmp_path: Path) -> No
     subprocess.run(["bash", "-n"], input=text, text=True, check=True)
     words = shell_words(text)
     assert "My App/$(touch PWNED) 'x'.app" in words
+
+
+def test_inspect_shows_the_image_signature_and_its_ticket() -> None:
+    from bundlelint.analysis.inspection import inspect_bundle
+    from bundlelint.bundle import open_input
+
+    doc = inspect_bundle(open_input(_sample("01-juhflow-devid-notarized-apfs.dmg")))
+    dmg = doc["disk_image"]
+    assert dmg["scheme"] == "gpt" and dmg["chunk_kinds"] == ["ignore", "zlib"]
+    assert [p["filesystem"] for p in dmg["partitions"]] == ["apfs"]
+    sig = dmg["signature"]
+    assert sig["kind"] == "Developer ID Application" and sig["team_id"] == "T457T7F9C5"
+    assert sig["developer_id"] and sig["problems"] == []
+    assert sig["authority"][0] == "Developer ID Application: Julian Hermstad Langbach (T457T7F9C5)"
+    (ticket,) = [t for t in doc["tickets"] if "slot 0x10002" in t["where"]]
+    assert ticket["trusted"] and ticket["lists_artifact"] is True
+    assert ticket["unlisted_code"] == []  # the app's cdhash is in the image's ticket too

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bundlelint.analysis.cms import CmsVerification, LeafKind, verify_embedded_signature
+from bundlelint.analysis.ticket import TicketCheck, check_ticket
+from bundlelint.bundle import Bundle
 from bundlelint.options import Options
 from bundlelint.parsers.codesign import CSSLOT_REQUIREMENTS, CodeDirectory
 from bundlelint.parsers.diskimage import DiskImageReport
+from bundlelint.parsers.ticket import MAX_TICKET
 from bundlelint.parsers.udifsig import REP_SPECIFIC_SLOT, ImageSignature
 
 _HASHES = {1: ("sha1", 20), 2: ("sha256", 32), 3: ("sha256", 20), 4: ("sha384", 48)}
@@ -52,6 +55,44 @@ class ImageSignatureCheck:
         return (self.leaf_kind is LeafKind.DEVELOPER_ID_APPLICATION
                 and self.verification is not None and self.verification.chain is not None
                 and self.verification.chain.trusted)
+
+
+def _anchors_key(options: Options) -> str:
+    return hashlib.sha256(b"".join(options.extra_trust_anchors)).hexdigest()[:16]
+
+
+def image_signature(bundle: Bundle, options: Options) -> ImageSignatureCheck | None:
+    """The verified signature of a disk-image input (memoised), when its trailer reads."""
+    report = bundle.disk_image
+    if report is None or report.koly is None:
+        return None
+    return bundle.memo("diskimage-signature", _anchors_key(options),
+                       lambda: check_image_signature(report, options))
+
+
+def image_ticket(bundle: Bundle, options: Options) -> TicketCheck | None:
+    """The ticket stapled in slot 0x10002 of a disk image's signature (memoised), checked
+    against the image's own cdhash; None when there is none."""
+    report = bundle.disk_image
+    check = image_signature(bundle, options)
+    sig = report.signature if report is not None else None
+    if report is None or check is None or sig is None or sig.ticket_offset is None:
+        return None
+    offset, length = sig.ticket_offset, sig.ticket_length
+    cd = sig.signature.primary if sig.signature else None
+    own = (("the disk image", cd.hash_type, cd.cdhash) if cd is not None else None)
+
+    def compute() -> TicketCheck:
+        with open(report.path, "rb") as fh:
+            fh.seek(offset)
+            data = fh.read(min(length, MAX_TICKET + 1))
+        from bundlelint.analysis.containers import code_coverage
+
+        found = check_ticket(data, where=f"{report.name} (signature slot 0x10002)",
+                             offset=offset, own=own, anchors=options.extra_trust_anchors)
+        return replace(found, contained=code_coverage(bundle, found))
+
+    return bundle.memo("diskimage-ticket", _anchors_key(options), compute)
 
 
 def check_image_signature(report: DiskImageReport,

@@ -62,9 +62,15 @@ def inspect_bundle(bundle: Bundle, options: Options | None = None) -> dict[str, 
     app = app_ticket(bundle, opts)
     if app is not None and app.check is not None:
         tickets.append(ticket_record(app.check))
+    from bundlelint.analysis.diskimage import image_ticket
+
+    dmg_ticket = image_ticket(bundle, opts)
+    if dmg_ticket is not None:
+        tickets.append(ticket_record(dmg_ticket))
     return {"format_version": INSPECT_FORMAT_VERSION, "input": bundle.name,
             "tree": signing_tree_record(bundle, opts),
             "package": None if report is None else package_record(report),
+            "disk_image": disk_image_record(bundle, opts),
             "tickets": tickets, "seals": _seals(bundle), "files": files}
 
 
@@ -103,6 +109,46 @@ def package_record(report: PackageReport) -> dict[str, Any]:
         "damaged": [{"offset": o, "reason": r} for o, r in report.damaged],
         "tail": {"offset": archive.tail_offset, "size": archive.tail_size,
                  "ticket": archive.ticket is not None},
+    }
+
+
+def disk_image_record(bundle: Bundle, options: Options) -> dict[str, Any] | None:
+    """A disk image: trailer, chunk kinds, partitions and volumes, and its own signature."""
+    from bundlelint.analysis.diskimage import image_signature
+
+    report = bundle.disk_image
+    if report is None:
+        return None
+    image, koly, table = report.image, report.koly, report.partitions
+    check = image_signature(bundle, options)
+    verification = check.verification if check is not None else None
+    return {
+        "path": report.name,
+        "error": None if report.error is None else {"reason": report.error.reason,
+                                                     "offset": report.error.offset},
+        "encrypted": report.encrypted,
+        "udif": None if koly is None else {
+            "version": koly.version, "sectors": koly.sector_count,
+            "data_fork": [koly.data_fork_offset, koly.data_fork_length],
+            "xml": [koly.xml_offset, koly.xml_length],
+            "code_signature": [koly.code_signature_offset, koly.code_signature_length]},
+        "chunk_kinds": list(image.chunk_kinds) if image is not None else [],
+        "resources": sorted({r.kind for r in image.resources}) if image is not None else [],
+        "scheme": table.scheme if table is not None else None,
+        "partitions": [{"index": p.index, "name": p.name, "type": p.type_name,
+                        "start": p.start, "size": p.size, "filesystem": p.filesystem}
+                       for p in (table.partitions if table is not None else ())],
+        "volume_problems": [{"reason": v.reason, "offset": v.offset}
+                            for v in report.volume_problems],
+        "signature": None if check is None else {
+            "state": check.state.value, "identifier": check.identifier,
+            "team_id": check.cd_team_id, "kind": check.leaf_kind.value,
+            "authority": list(verification.authority) if verification else [],
+            "chain": (verification.chain.status.value
+                      if verification and verification.chain else None),
+            "timestamp": (verification.timestamp.gen_time
+                          if verification and verification.timestamp else None),
+            "developer_id": check.is_developer_id, "problems": list(check.problems)},
     }
 
 

@@ -50,6 +50,8 @@ def render_text(doc: dict[str, Any]) -> str:
     lines: list[str] = [*render_tree(doc["tree"]), ""]
     if doc.get("package"):
         lines.extend(_package_lines(doc["package"]))
+    if doc.get("disk_image"):
+        lines.extend(_disk_image_lines(doc["disk_image"]))
     for ticket in doc.get("tickets", []):
         lines.extend(_ticket_lines(ticket))
     for seal in doc["seals"]:
@@ -127,6 +129,36 @@ def _package_lines(pkg: dict[str, Any]) -> list[str]:
     if tail["size"]:
         out.append(f"  {tail['size']} bytes after the archive at {tail['offset']}"
                    + (" (stapled ticket)" if tail["ticket"] else ""))
+    return out
+
+
+def _disk_image_lines(dmg: dict[str, Any]) -> list[str]:
+    out = [f"Disk image {dmg['path']}"]
+    if dmg["encrypted"]:
+        out.append(f"  encrypted ({dmg['encrypted']}): contents not read")
+    if dmg["error"]:
+        out.append(f"  unreadable at offset {dmg['error']['offset']}: {dmg['error']['reason']}")
+    if dmg["udif"]:
+        udif = dmg["udif"]
+        out.append(f"  UDIF v{udif['version']}, {udif['sectors']} sectors, chunks: "
+                   f"{', '.join(dmg['chunk_kinds']) or 'none'}; resources: "
+                   f"{', '.join(dmg['resources']) or 'none'}")
+    if dmg["scheme"]:
+        out.append(f"  partition map: {dmg['scheme']}")
+    for part in dmg["partitions"]:
+        out.append(f"    {part['index']}: {part['type'] or '-'} {part['name']!r} at "
+                   f"{part['start']:#x}, {part['size']} bytes, file system "
+                   f"{part['filesystem'] or 'none'}")
+    out.extend(f"  not read: {v['reason']}" for v in dmg["volume_problems"])
+    sig = dmg["signature"]
+    if sig is not None:
+        state = sig["state"] if sig["state"] != "certificate" else sig["kind"]
+        out.append(f"  Signature: {state}"
+                   + (f", Identifier={sig['identifier']}" if sig["identifier"] else "")
+                   + (f", TeamIdentifier={sig['team_id']}" if sig["team_id"] else "")
+                   + (f", Timestamp={sig['timestamp']}" if sig["timestamp"] else ""))
+        out.extend(f"  Authority={name}" for name in sig["authority"])
+        out.extend(f"  problem: {p}" for p in sig["problems"])
     return out
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from bundlelint.analysis.diskimage import ImageSignatureCheck, ImageSigning, check_image_signature
+from bundlelint.analysis.diskimage import ImageSignatureCheck, ImageSigning, image_signature
 from bundlelint.bundle import Bundle
 from bundlelint.findings import Applicability, Finding
 from bundlelint.parsers.diskimage import DiskImageReport
@@ -66,10 +66,9 @@ def _signature(ctx: RuleContext) -> tuple[DiskImageReport, ImageSignatureCheck] 
     """The image and its verified signature, when the input is a disk image whose trailer
     reads (the signature covers the raw bytes, so it is judged even if the rest is broken)."""
     report = _report(ctx.bundle)
-    if report is None or report.koly is None:
+    check = image_signature(ctx.bundle, ctx.options)
+    if report is None or check is None:
         return None  # not an image, or its trailer is unreadable (BL800) or encrypted (BL801)
-    check = ctx.bundle.memo("diskimage", "signature",
-                            lambda: check_image_signature(report, ctx.options))
     return report, check
 
 
