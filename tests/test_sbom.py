@@ -460,3 +460,34 @@ def test_disk_image_is_the_subject_and_contains_the_app(capsys: pytest.CaptureFi
     exe = _by_ref(doc)["file:JuhFlow.app/Contents/MacOS/JuhFlowGUI"]
     assert _props(exe)["macho:arm64:team_id"] == JUHFLOW_TEAM
     sbom(capsys, JUHFLOW_DMG, "spdx-json")
+
+
+def _sample_containers() -> list[str]:
+    from test_real_apps import SAMPLES
+
+    if not SAMPLES.is_dir():
+        return ["(samples absent)"]
+    return sorted(p.name for p in SAMPLES.iterdir() if p.suffix in (".dmg", ".pkg"))
+
+
+@pytest.mark.parametrize("name", _sample_containers())
+def test_every_sample_container_gives_valid_documents(name: str,
+                                                      capsys: pytest.CaptureFixture[str]
+                                                      ) -> None:
+    """Each real disk image and package of the samples: both documents valid, the container
+    the subject with its own SHA-256, every Mach-O inside a component."""
+    import hashlib
+
+    from test_real_apps import SAMPLES
+
+    from bundlelint.bundle import open_input
+
+    path = SAMPLES / name
+    if not path.is_file():
+        pytest.skip(f"{SAMPLES} is absent (set BUNDLELINT_SAMPLES)")
+    doc = sbom(capsys, path)
+    subject = doc["metadata"]["component"]
+    assert subject["hashes"][0]["content"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    machos = {f"file:{entry.relpath}" for entry, _ in open_input(path).macho_results()}
+    assert machos <= set(_by_ref(doc))
+    sbom(capsys, path, "spdx-json")
