@@ -7,10 +7,13 @@ from __future__ import annotations
 import os
 import plistlib
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 from appbuilder import developer_id_like, make_app
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lintutil import by_rule, lint
 from ziputil import zip_tree
 
@@ -531,3 +534,45 @@ def test_real_images_read_by_bundlelint_agree_with_7zip_extraction(name: str,
     from_disk = structure(lint(app), "")
     assert from_image == from_disk
     assert from_image  # each image has at least the Sparkle finding
+
+
+# --- any tree: the structure rules never crash and name only real paths ------------------------
+
+_NAMES = st.sampled_from(["Versions", "Current", "A", "B", "Resources", "Foo", "Contents",
+                          "MacOS", "Frameworks", "Info.plist", ".DS_Store", "module.map",
+                          "x.bundle", "lib.d", "a.dSYM", "._Foo", "$(touch PWNED)", "-rf"])
+_TREE = st.lists(st.tuples(st.lists(_NAMES, min_size=1, max_size=4),
+                           st.sampled_from(["dir", "file", "exe", "link"]),
+                           st.sampled_from(["A", "Versions/Current/Foo", "../..", "/abs",
+                                            "Versions/A/Foo", "."])),
+                 max_size=12)
+
+
+@settings(max_examples=25, deadline=None)
+@given(tree=_TREE, zipped=st.booleans())
+def test_any_tree_gives_structure_findings_on_real_paths_and_no_crash(
+        tree: list[tuple[list[str], str, str]], zipped: bool) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        app = make_app(Path(tmp) / "src")
+        fw = app / "Contents" / "Frameworks" / "Foo.framework"
+        fw.mkdir(parents=True)
+        for parts, kind, target in tree:
+            path = fw.joinpath(*parts)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                if kind == "dir":
+                    path.mkdir(exist_ok=True)
+                elif kind == "link":
+                    path.symlink_to(target)
+                else:
+                    path.write_bytes(b"data")
+                    path.chmod(0o755 if kind == "exe" else 0o644)
+            except OSError:
+                continue  # a name already taken by another kind of entry
+        target_input = zip_tree(app, Path(tmp) / "Sample.zip") if zipped else app
+        report = lint(target_input)
+        assert not by_rule(report, "BL003"), [f.message for f in by_rule(report, "BL003")]
+        for finding in report.findings:
+            if finding.rule_id in STRUCTURE_RULES:
+                rel = finding.location.path.removeprefix("Sample.app").lstrip("/")
+                assert rel == "" or os.path.lexists(app / rel), finding.location.path
