@@ -21,6 +21,7 @@ from bundlelint.inputs.dispatch import open_source
 from bundlelint.inputs.source import RawEntry, Source
 from bundlelint.layout import (
     BundleDir,
+    BundleFormat,
     Layout,
     Place,
     find_bundle_dirs,
@@ -393,21 +394,19 @@ class Bundle:
 
     @cached_property
     def framework_copies(self) -> frozenset[str]:
-        """Relpaths of entries that stand where a versioned framework needs a symlink: a
-        ``Versions/Current`` that is not a link, and anything at the framework root other
-        than ``Versions``, ``.DS_Store`` and ``module.map`` that is not a link (what
-        Security's ``BundleDiskRep::validateFrameworkRoot`` allows there; the copies are what
-        ``zip -r`` without ``-y`` leaves: copies of the current version). Checks judge the
-        framework through its real version directory, so each defect of the framework is
-        reported once, not once per copy (BL012 reports the copies themselves)."""
+        """Relpaths of entries that stand where a versioned bundle (a framework, as
+        ``bundlelint.layout`` tells) needs a symlink: a ``Versions/Current`` that is not a link,
+        and anything at the bundle's root other than ``Versions``, ``.DS_Store`` and
+        ``module.map`` that is not a link (what Security's
+        ``BundleDiskRep::validateFrameworkRoot`` allows there; the copies are what ``zip -r``
+        without ``-y`` leaves: copies of the current version). Checks judge the bundle through
+        its real version directory (its content base), so each defect is reported once, not
+        once per copy (BL012 reports the copies themselves)."""
         copies: set[str] = set()
         for bd in self.bundle_dirs:
-            if bd.extension != ".framework":
+            if bd.format is not BundleFormat.VERSIONED:
                 continue
-            root = f"{bd.relpath}/" if bd.relpath else ""
-            versions = self.entry(root + "Versions")
-            if versions is None or versions.kind is not EntryKind.DIRECTORY:
-                continue
+            root = bd.prefix
             current = self.entry(root + "Versions/Current")
             if current is not None and current.kind is not EntryKind.SYMLINK:
                 copies.add(current.relpath)

@@ -490,3 +490,24 @@ def test_plan_signs_bundles_that_run_on_their_own_after_loose_code(tmp_path: Pat
         "Contents/Library/LaunchServices/com.example.helper")]
     assert max(loose) < min(running)
     assert steps[-1] == ""
+
+
+def test_a_copied_versioned_plugin_is_judged_once_like_a_framework(tmp_path: Path) -> None:
+    # BundleDiskRep::setup descends into Versions/Current for any bundle, not only a
+    # .framework: the copies cp -r leaves are skipped the same way (one Mach-O, not three).
+    app = make_app(tmp_path)
+    plugin = app / "Contents/PlugIns/Old.bundle"
+    version = plugin / "Versions/A"
+    (version / "Resources").mkdir(parents=True)
+    (version / "OldCore").write_bytes(DYLIB)
+    (version / "Resources/Info.plist").write_bytes(_info("OldCore", "com.example.old"))
+    os.symlink("A", plugin / "Versions/Current")
+    shutil.copy(version / "OldCore", plugin / "OldCore")  # a root link turned into a copy
+    bundle = open_input(app)
+    old = bundle.layout.bundle_at("Contents/PlugIns/Old.bundle")
+    assert old is not None and old.format is BundleFormat.VERSIONED
+    assert bundle.framework_copies == {"Contents/PlugIns/Old.bundle/OldCore"}
+    assert [e.relpath for e, _ in bundle.machos() if "Old.bundle" in e.relpath] == [
+        "Contents/PlugIns/Old.bundle/Versions/A/OldCore"]
+    assert bundle.layout.signing_target(
+        "Contents/PlugIns/Old.bundle/Versions/A/OldCore") == "Contents/PlugIns/Old.bundle"
