@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, BinaryIO, NamedTuple, TypeVar
 
 from bundlelint.errors import FileSkipped, ParseError
 from bundlelint.inputs.dispatch import open_source
+from bundlelint.inputs.nested import NestedSkip
 from bundlelint.inputs.source import RawEntry, Source
 from bundlelint.layout import (
     BundleDir,
@@ -161,6 +162,10 @@ class Bundle:
         else:
             raw = list(source.walk())
         self.is_single_file = len(raw) == 1 and raw[0].relpath == ""
+        #: Archives and containers nested in the input that were not walked, and why
+        #: (``inputs.nested``; BL850).
+        self.nested_skipped: tuple[NestedSkip, ...] = tuple(
+            getattr(source, "nested_skipped", ()))
         #: The input is a disk image or an installer package: its bundles are inside it, its
         #: root is not one.
         self.is_container = source.is_container

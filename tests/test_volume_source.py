@@ -23,8 +23,8 @@ from lintutil import REGISTRY, TEST_OPTIONS, by_rule, lint
 from bundlelint.bundle import Bundle, EntryKind, open_input
 from bundlelint.engine import Report, Selection, run_rules
 from bundlelint.errors import ParseError
-from bundlelint.inputs import dispatch
-from bundlelint.inputs.dispatch import ContainerFile, ContainerFormat, is_udif, is_xar
+from bundlelint.inputs import containers
+from bundlelint.inputs.containers import ContainerFile, ContainerFormat, is_udif, is_xar
 from bundlelint.inputs.source import Source
 from bundlelint.inputs.volume import Mount, VolumeSource
 from bundlelint.parsers.hfsplus import HFSPlusVolume
@@ -158,7 +158,7 @@ def _sample(name: str) -> Path:
 
 def _ends(path: Path) -> tuple[bytes, bytes]:
     data = path.read_bytes()
-    return data[: dispatch.MAGIC_BYTES], data[-dispatch.MAGIC_BYTES:]
+    return data[: containers.MAGIC_BYTES], data[-containers.MAGIC_BYTES:]
 
 
 @pytest.mark.parametrize("name", [
@@ -178,7 +178,7 @@ def test_real_packages_are_recognised_by_their_header(name: str) -> None:
 
 
 def test_other_files_are_no_container() -> None:
-    zeros = bytes(dispatch.MAGIC_BYTES)
+    zeros = bytes(containers.MAGIC_BYTES)
     assert not is_udif(UNSIGNED[:512], UNSIGNED[-512:]) and not is_xar(UNSIGNED[:512], zeros)
     koly_wrong_size = b"koly" + (4).to_bytes(4, "big") + (256).to_bytes(4, "big") + bytes(500)
     assert not is_udif(zeros, koly_wrong_size)
@@ -190,7 +190,7 @@ TEST_MAGIC = b"TESTVOL!"
 
 def open_test_container(file: ContainerFile) -> Source:
     """A test container format: ``TEST_MAGIC``, padding to 512 bytes, then an HFS+ volume."""
-    file.fh.seek(dispatch.MAGIC_BYTES)
+    file.fh.seek(containers.MAGIC_BYTES)
     volume = HFSPlusVolume(io.BytesIO(file.fh.read()), path=file.name)
     return VolumeSource(file.name, [Mount("", volume)])
 
@@ -198,9 +198,9 @@ def open_test_container(file: ContainerFile) -> Source:
 def test_open_input_dispatches_a_recognised_container_to_its_opener(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     image = tmp_path / "MyApp.img"
-    image.write_bytes(TEST_MAGIC.ljust(dispatch.MAGIC_BYTES, b"\0")
+    image.write_bytes(TEST_MAGIC.ljust(containers.MAGIC_BYTES, b"\0")
                       + build_hfsplus(_app_entries()))
-    monkeypatch.setattr(dispatch, "CONTAINER_FORMATS", [ContainerFormat(
+    monkeypatch.setattr(containers, "CONTAINER_FORMATS", [ContainerFormat(
         "test container", lambda head, tail: head.startswith(TEST_MAGIC),
         "test_volume_source:open_test_container")])
     bundle = open_input(image, TEST_OPTIONS)
@@ -209,5 +209,5 @@ def test_open_input_dispatches_a_recognised_container_to_its_opener(
     assert {f.location.path for f in by_rule(report, "BL201")} == {
         "MyApp.img/MyApp.app/Contents/MacOS/app"}
     # Unrecognised, the same file is a single file that is not Mach-O.
-    monkeypatch.setattr(dispatch, "CONTAINER_FORMATS", [])
+    monkeypatch.setattr(containers, "CONTAINER_FORMATS", [])
     assert [f.location.path for f in by_rule(lint(image), "BL002")] == ["MyApp.img"]

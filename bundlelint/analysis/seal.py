@@ -236,11 +236,13 @@ def sealable_paths(bundle: Bundle, geometry: BundleGeometry, rules: tuple[Resour
     out: dict[str, Entry] = {}
     skipped: set[str] = set()
     match = RuleMatcher(rules)
+    own = bundle.entry(geometry.bundle_dir.relpath) if geometry.bundle_dir.relpath else None
+    own_container = own.container if own is not None else None
     for entry in bundle.entries:
         if not entry.relpath.startswith(geometry.base) or entry.relpath == geometry.base:
             continue
-        if entry.container is not None:
-            continue  # a member of a nested archive: the archive file itself is what is sealed
+        if entry.container != own_container:
+            continue  # inside an archive nested in the bundle: the archive file is sealed
         rel = geometry.rel(entry.relpath)
         if not rel or (skipped and _under(rel, skipped)):
             continue

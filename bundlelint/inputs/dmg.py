@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from bundlelint.errors import ParseError
-from bundlelint.inputs.dispatch import ContainerFile
+from bundlelint.inputs.containers import ContainerFile
 from bundlelint.inputs.volume import Mount, VolumeSource
 from bundlelint.parsers.diskimage import DiskImageReport, VolumeProblem, inspect_disk_image
 from bundlelint.parsers.partitions import FS_APFS, Partition

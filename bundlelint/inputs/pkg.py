@@ -17,7 +17,7 @@ from bundlelint.inputs.volume import Mount, VolumeSource
 from bundlelint.parsers.package import PackageVolume, open_package
 
 if TYPE_CHECKING:
-    from bundlelint.inputs.dispatch import ContainerFile
+    from bundlelint.inputs.containers import ContainerFile
 
 
 class PackageSource(VolumeSource):
@@ -35,5 +35,5 @@ class PackageSource(VolumeSource):
 
 
 def open_package_source(file: ContainerFile) -> PackageSource:
-    """The opener ``inputs.dispatch.CONTAINER_FORMATS`` names for xar archives."""
+    """The opener ``inputs.containers.CONTAINER_FORMATS`` names for xar archives."""
     return PackageSource(file)

@@ -67,11 +67,22 @@ def codesign_command(bundle: Bundle, entry: Entry, *, entitlements: bool | None 
     )
 
 
+def _zip_rebuildable(name: str) -> bool:
+    """Whether the archive ``name`` is zip-format (found by magic, whatever its name), so that
+    ``unzip`` and ``zip`` can put a signed member back; tar archives, disk images and packages
+    are rebuilt from their sources instead."""
+    return not name.lower().endswith((".tar", ".tar.gz", ".tgz", ".dmg", ".pkg"))
+
+
 def _sign_archive_member(bundle: Bundle, entry: Entry) -> str:
     """Code inside a nested archive (a dylib in a .jar) is signed outside it and put back;
     the bundle must then be re-signed, since its seal covers the archive file."""
     assert entry.container is not None
     member = quote(entry.relpath[len(entry.container) + 1 :])
+    if not _zip_rebuildable(entry.container):
+        # A tar archive, disk image or package is rebuilt from its sources: sign there.
+        return (f"codesign --force --options runtime --timestamp --sign {IDENTITY} {member}"
+                "  # in the directory the archive or image is built from, before it is built")
     return (
         f"jar=$(realpath {bundle.shell_path(entry.container)}) && tmp=$(mktemp -d) && "
         f'unzip -q "$jar" {member} -d "$tmp" && '
