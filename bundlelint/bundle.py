@@ -258,6 +258,17 @@ class Bundle:
                 f"{directory}/-" if directory else "-")
         return place
 
+    def in_no_bundle(self, relpath: str) -> bool:
+        """Whether the entry ``relpath`` sits in a disk image or package (the input, or one
+        nested in it) but in none of that container's bundles: beside its apps (the image's
+        ``/Applications`` link, an app at its top), where no bundle seals it."""
+        entry = self.entry(relpath)
+        container = entry.container if entry is not None else None
+        owner = self.bundle_dir_of(relpath.rpartition("/")[0])
+        if container is not None:
+            return not owner.relpath.startswith(container + "/")
+        return self.is_container and not owner.relpath
+
     def bundle_dir_of(self, relpath: str) -> BundleDir:
         """The innermost bundle that contains ``relpath`` (``Layout.owner_of``)."""
         return self.layout.owner_of(relpath)

@@ -22,7 +22,7 @@ from bundlelint.bundle import open_input
 from bundlelint.inputs import containers
 from bundlelint.inputs.containers import ContainerFormat
 from bundlelint.inputs.nested import MAX_NESTING
-from fixtures.hfsplus_builder import Dir, File, build_hfsplus
+from fixtures.hfsplus_builder import Dir, File, Symlink, build_hfsplus
 
 
 def _tar(members: dict[str, bytes], mode: str = "w:gz") -> bytes:
@@ -113,15 +113,20 @@ def test_container_format(monkeypatch: pytest.MonkeyPatch) -> None:
         "test_volume_source:open_test_container")])
 
 
-def _container(entries: list[Dir | File]) -> bytes:
+def _container(entries: list[Dir | File | Symlink]) -> bytes:
     return TEST_MAGIC.ljust(containers.MAGIC_BYTES, b"\0") + build_hfsplus(entries)
 
 
 @pytest.mark.usefixtures("test_container_format")
 def test_a_container_in_an_app_is_walked_in_full(tmp_path: Path) -> None:
-    image = _container(_app_entries())  # MyApp.app with an unsigned executable
+    # MyApp.app with an unsigned executable, beside it the link drag-and-drop images carry
+    image = _container([*_app_entries(), Symlink("Applications", "/Applications")])
     app = make_app(tmp_path, files={"Contents/Resources/Install.img": image})
     report = lint(app)
+    assert not [f for f in by_rule(report, "BL004") if "Install.img/Applications" in
+                f.location.path]  # the image's own link, in no bundle of the image
+    assert [f.location.path for f in by_rule(report, "BL004")] == [
+        "Sample.app/Contents/Resources/Install.img/MyApp.app/Contents/Resources/leak"]
     assert [f.location.path for f in by_rule(report, "BL201")] == [
         "Sample.app/Contents/Resources/Install.img/MyApp.app/Contents/MacOS/app"]
     bundle = open_input(app, TEST_OPTIONS)

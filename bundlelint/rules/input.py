@@ -167,7 +167,7 @@ def symlink_escapes_bundle(ctx: RuleContext) -> Iterator[Finding]:
 
     bundle = ctx.bundle
     for res in symlink_resolutions(bundle):
-        if bundle.is_container and bundle.bundle_dir_of(res.entry.relpath).relpath == "":
+        if bundle.in_no_bundle(res.entry.relpath):
             continue  # beside the apps of a disk image (its /Applications link): in no bundle
         if res.escapes is not None and not allowed_absolute_target(res.escapes):
             yield ctx.finding(

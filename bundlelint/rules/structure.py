@@ -959,12 +959,10 @@ def _in_code_location(bundle: Bundle, relpath: str) -> bool:
     (Library/LaunchServices, Library/SystemExtensions, Library/QuickLook), or outside every
     bundle of a container (an app at the top of a disk image)."""
     parent = relpath.rpartition("/")[0]
-    if bundle.is_container and not bundle.bundle_dir_of(parent).relpath:
-        return True  # in a disk image or package but in no bundle there: sealed by nothing
+    if bundle.in_no_bundle(relpath):
+        return True  # beside the apps of a disk image or package: no bundle seals it
     if bundle.place_in(parent) is Place.CODE:
         return True
-    if bundle.is_container and bundle.bundle_dir_of(parent).relpath == "":
-        return True  # beside the apps of a disk image or package: no bundle seals it
     return bundle.layout.code_location(f"{parent}/-" if parent else "-") is not None
 
 
