@@ -18,7 +18,7 @@ from appbuilder import developer_id_like, make_app
 from lintutil import lint
 
 from bundlelint.bundle import Bundle, EntryKind, open_input
-from bundlelint.commands.plan import build_plan
+from bundlelint.commands.plan import DEFAULT_IDENTITY, build_plan
 from bundlelint.layout import (
     CODE_LOCATIONS,
     SEALED_CODE_DIRECTORIES,
@@ -29,7 +29,7 @@ from bundlelint.layout import (
 )
 from bundlelint.parsers.coderesources import DEFAULT_RULES2
 from bundlelint.parsers.macho import MH_BUNDLE, MH_DYLIB, MH_EXECUTE
-from bundlelint.rules._commands import codesign_command, signing_target
+from bundlelint.rules._commands import IDENTITY, codesign_command, signing_target
 from fixtures.macho_builder import MachOSpec, build_macho
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -142,6 +142,17 @@ def plain_folder(tmp: Path) -> Path:
     return folder
 
 
+def code_in_a_jar(tmp: Path) -> Path:
+    """A dylib inside a .jar in Resources (JNA, SQLite JDBC): notarized, so it must be signed,
+    but not a path codesign can open."""
+    import zipfile
+
+    app = make_app(tmp, files={"Contents/Resources/Java/lib.jar": b""})
+    with zipfile.ZipFile(app / "Contents/Resources/Java/lib.jar", "w") as jar:
+        jar.writestr("darwin/libnative.dylib", DYLIB)
+    return app
+
+
 def bare_macho(tmp: Path) -> Path:
     path = tmp / "tool"
     path.write_bytes(developer_id_like())
@@ -168,6 +179,7 @@ BUNDLES: list[object] = [
     pytest.param(every_kind, id="every-kind"),
     pytest.param(unsignable_bundles, id="unsignable-bundles"),
     pytest.param(plain_folder, id="plain-folder"),
+    pytest.param(code_in_a_jar, id="code-in-a-jar"),
     pytest.param(bare_macho, id="bare-macho"),
     pytest.param(juhflow, id="juhflow"),
     pytest.param(terminal_notifier, id="terminal-notifier", marks=pytest.mark.realbin),
@@ -210,6 +222,14 @@ def test_plan_and_check_name_the_same_signing_targets(
     planned_paths = {t for step in plan.sign for t in _codesign_targets(step.command)}
     signable = _signable(bundle)
     assert signable, "every bundle here holds code"
+    # Code inside a nested archive: plan prints exactly check's extract-sign-re-zip command
+    # (with plan's identity), before the bundle whose seal covers the archive.
+    steps = {step.path: step for step in plan.sign}
+    for entry, _ in bundle.machos():
+        if entry.container is not None:
+            step = steps[entry.relpath]
+            assert step.command == codesign_command(bundle, entry).replace(
+                IDENTITY, shlex.quote(DEFAULT_IDENTITY))
     for rel in signable:
         entry = bundle.entry(rel)
         assert entry is not None

@@ -27,6 +27,8 @@ SIGNABLE = (MH_EXECUTE, MH_DYLIB, MH_BUNDLE)
 #: bundles that run as processes of their own (by ``bundlelint.layout.BundleKind``).
 RUNS_ON_ITS_OWN = frozenset((BundleKind.APP, BundleKind.LOGIN_ITEM, BundleKind.APP_EXTENSION,
                              BundleKind.XPC_SERVICE, BundleKind.SYSTEM_EXTENSION))
+#: The kind of a node that is code inside an archive nested in the bundle.
+ARCHIVE_MEMBER = "archive member"
 _MACHO_KIND = {MH_DYLIB: "dylib", MH_BUNDLE: "bundle", MH_EXECUTE: "executable"}
 
 
@@ -68,6 +70,12 @@ def _targets(bundle: Bundle, unsignable: list[str]) -> list[SigningNode]:
             unsignable.append(bd.display)
     for entry, macho in bundle.machos():
         if not entry.relpath or not any(sl.filetype in SIGNABLE for sl in macho.slices):
+            continue
+        if entry.container is not None:
+            # Code in an archive nested in the bundle (a dylib in a .jar): not a path
+            # codesign can open; it is signed outside the archive and put back, before the
+            # bundle whose seal covers the archive.
+            found.append(SigningNode(entry.relpath, ARCHIVE_MEMBER))
             continue
         if bundle.layout.signing_target(entry.relpath) != entry.relpath:
             continue

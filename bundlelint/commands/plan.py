@@ -24,12 +24,13 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from bundlelint.analysis.golang import UNNEEDED_ENTITLEMENTS, bundle_toolkits
-from bundlelint.analysis.signing_order import signing_tree
+from bundlelint.analysis.signing_order import ARCHIVE_MEMBER, signing_tree
 from bundlelint.bundle import Bundle, Entry, EntryKind
 from bundlelint.commands import EXIT_CLEAN, EXIT_USAGE, open_or_report
 from bundlelint.display import printable
 from bundlelint.errors import ParseError
 from bundlelint.rules import Registry
+from bundlelint.rules._commands import archive_member_command
 from bundlelint.shellquote import comment, quote, quote_path
 
 NAME = "plan"
@@ -177,6 +178,11 @@ def build_plan(bundle: Bundle, *, identity: str = DEFAULT_IDENTITY,
                 ents_file = _file_name(PurePosixPath(target.path).stem, ent_files)
                 ent_files.append(EntitlementsFile(ents_file, target.path, kept,
                                                   "its current entitlements, kept"))
+        member = bundle.entry(target.path) if target.kind == ARCHIVE_MEMBER else None
+        if member is not None:  # code in a .jar: the same command check prints
+            steps.append(SignStep(target.path, target.kind, None,
+                                  archive_member_command(bundle, member, quote(identity))))
+            continue
         flag = f" --entitlements {q(ents_file)}" if ents_file else ""
         steps.append(SignStep(target.path, target.kind, ents_file,
                               f"{sign_prefix}{flag} --sign {quote(identity)} "
@@ -259,6 +265,11 @@ def build_disk_image_plan(bundle: Bundle, *, identity: str = DEFAULT_IDENTITY,
     for target in tree.post_order():
         if not target.path:
             continue  # the image's root is no bundle: the image is signed below
+        if target.kind == ARCHIVE_MEMBER:
+            notes.append(f"{quote(target.path)} is code inside an archive: sign it outside the "
+                         "archive and put it back before the bundle around it (bundlelint "
+                         "check prints the commands).")
+            continue
         ents_file = None
         if target.kind in (".app", ".appex", ".xpc", "executable"):
             current = _current_entitlements(bundle, _executable_of(bundle, target.path), notes)

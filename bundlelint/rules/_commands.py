@@ -57,7 +57,7 @@ def codesign_command(bundle: Bundle, entry: Entry, *, entitlements: bool | None 
     none, so none are suggested by default.
     """
     if entry.container is not None:
-        return _sign_archive_member(bundle, entry)
+        return archive_member_command(bundle, entry)
     target = signing_target(bundle, entry)
     wanted = has_entitlements(bundle, entry) if entitlements is None else entitlements
     ents = " --entitlements app.entitlements" if wanted else ""
@@ -74,18 +74,20 @@ def _zip_rebuildable(name: str) -> bool:
     return not name.lower().endswith((".tar", ".tar.gz", ".tgz", ".dmg", ".pkg"))
 
 
-def _sign_archive_member(bundle: Bundle, entry: Entry) -> str:
+def archive_member_command(bundle: Bundle, entry: Entry, identity: str = IDENTITY) -> str:
     """Code inside a nested archive (a dylib in a .jar) is signed outside it and put back;
-    the bundle must then be re-signed, since its seal covers the archive file."""
+    the bundle must then be re-signed, since its seal covers the archive file. ``identity``
+    is a shell word (``plan`` passes its ``--identity`` quoted). ``check`` and ``plan`` both
+    print this."""
     assert entry.container is not None
     member = quote(entry.relpath[len(entry.container) + 1 :])
     if not _zip_rebuildable(entry.container):
         # A tar archive, disk image or package is rebuilt from its sources: sign there.
-        return (f"codesign --force --options runtime --timestamp --sign {IDENTITY} {member}"
+        return (f"codesign --force --options runtime --timestamp --sign {identity} {member}"
                 "  # in the directory the archive or image is built from, before it is built")
     return (
         f"jar=$(realpath {bundle.shell_path(entry.container)}) && tmp=$(mktemp -d) && "
         f'unzip -q "$jar" {member} -d "$tmp" && '
-        f'codesign --force --options runtime --timestamp --sign {IDENTITY} "$tmp"/{member} && '
+        f'codesign --force --options runtime --timestamp --sign {identity} "$tmp"/{member} && '
         f'(cd "$tmp" && zip -q "$jar" {member})  # then re-sign the bundle'
     )
