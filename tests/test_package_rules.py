@@ -307,3 +307,21 @@ def test_plan_for_a_package_is_productsign_notarize_staple_and_inert(tmp_path: P
     assert str(path) in words and str(path)[:-4] + "-signed.pkg" in words
     assert subprocess.run(["bash", "-n"], input=text.encode(), check=False).returncode == 0
     assert not (tmp_path / "PWNED").exists()
+
+
+def test_ticket_of_an_app_inside_a_package_is_checked(tmp_path: Path) -> None:
+    exe = developer_id_like()
+    app = make_app(tmp_path / "src", executable=exe,
+                   files={"Contents/CodeResources": xb.build_ticket([(2, b"\x07" * 20)])})
+    entries = [xb.CpioSpec(".", mode=0o40755), xb.CpioSpec("./Sample.app", mode=0o40755)]
+    for path in sorted(app.rglob("*")):
+        entries.append(xb.CpioSpec("./Sample.app/" + str(path.relative_to(app)),
+                                   b"" if path.is_dir() else path.read_bytes(),
+                                   mode=0o40755 if path.is_dir() else 0o100755))
+    data = xb.build_xar([xb.XarFile("PackageInfo", xb.package_info(), encoding="gzip"),
+                         xb.XarFile("Payload", xb.gzip_payload(xb.cpio_odc(entries)))],
+                        signing=_installer())
+    report = lint(_write(tmp_path, data, "App.pkg"))
+    (finding,) = by_rule(report, "BL842")
+    assert finding.location.path == "App.pkg/Payload/Applications/Sample.app/Contents/" \
+        "CodeResources"

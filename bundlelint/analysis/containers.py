@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, replace
+from functools import partial
 
 from bundlelint.analysis.package import PackageReport, package_report
 from bundlelint.analysis.ticket import Coverage, TicketCheck, check_ticket
 from bundlelint.bundle import Bundle, Entry, EntryKind
 from bundlelint.errors import ParseError
+from bundlelint.layout import BundleDir
 from bundlelint.options import Options
 from bundlelint.parsers.appledouble import AppleDouble, parse_appledouble
 from bundlelint.parsers.ticket import MAX_TICKET, looks_like_ticket
@@ -37,10 +39,13 @@ def package_of(bundle: Bundle, options: Options) -> PackageReport | None:
                        lambda: package_report(volume, options.extra_trust_anchors))
 
 
-def _code(bundle: Bundle) -> list[tuple[str, tuple[tuple[int, bytes], ...]]]:
-    """Each signed Mach-O slice of the input: (display, its CodeDirectories' (type, cdhash))."""
+def _code(bundle: Bundle, under: str = "") -> list[tuple[str, tuple[tuple[int, bytes], ...]]]:
+    """Each signed Mach-O slice of the input (under the directory ``under``, if given):
+    (display, its CodeDirectories' (type, cdhash))."""
     out = []
     for entry, macho in bundle.machos():
+        if under and not entry.relpath.startswith(f"{under}/"):
+            continue
         for sl in macho.slices:
             sig = sl.signature
             if sig is None or not sig.code_directories:
@@ -50,14 +55,14 @@ def _code(bundle: Bundle) -> list[tuple[str, tuple[tuple[int, bytes], ...]]]:
     return out
 
 
-def code_coverage(bundle: Bundle, check: TicketCheck) -> tuple[Coverage, ...]:
-    """Which signed slices of the input the ticket lists (a slice counts as listed when any
-    of its CodeDirectories' cdhashes is)."""
+def code_coverage(bundle: Bundle, check: TicketCheck, under: str = "") -> tuple[Coverage, ...]:
+    """Which signed slices of the input (under ``under``) the ticket lists (a slice counts as
+    listed when any of its CodeDirectories' cdhashes is)."""
     ticket = check.ticket
     if ticket is None:
         return ()
     out = []
-    for what, hashes in _code(bundle):
+    for what, hashes in _code(bundle, under):
         listed = any(h.hash_type == t and h.digest == d[:len(h.digest)]
                      for t, d in hashes for h in ticket.hashes)
         out.append(Coverage(what, hashes[0][0], hashes[0][1], listed))
@@ -83,20 +88,24 @@ class AppTicket:
     read_error: str | None = None
 
 
-def app_ticket(bundle: Bundle, options: Options) -> AppTicket | None:
-    root = bundle.root_bundle
-    if root is None or not root.is_app:
-        return None
-    relpath = f"{root.relpath}/Contents/CodeResources" if root.relpath else \
-        "Contents/CodeResources"
-    entry = bundle.entry(relpath)
-    if entry is None or entry.kind not in _FILES:
-        return None
-    return bundle.memo("app-ticket", _anchors_key(options),
-                       lambda: _app_ticket(bundle, entry, options))
+def app_tickets(bundle: Bundle, options: Options) -> list[AppTicket]:
+    """The ticket file of every app of the input (the input itself, or apps inside a disk
+    image or package), where ``Contents/CodeResources`` exists."""
+    out = []
+    for bd in bundle.bundle_dirs:
+        if not bd.is_app:
+            continue
+        relpath = f"{bd.relpath}/Contents/CodeResources" if bd.relpath else \
+            "Contents/CodeResources"
+        entry = bundle.entry(relpath)
+        if entry is None or entry.kind not in _FILES:
+            continue
+        out.append(bundle.memo("app-ticket", f"{relpath}:{_anchors_key(options)}",
+                               partial(_app_ticket, bundle, bd, entry, options)))
+    return out
 
 
-def _app_ticket(bundle: Bundle, entry: Entry, options: Options) -> AppTicket:
+def _app_ticket(bundle: Bundle, bd: BundleDir, entry: Entry, options: Options) -> AppTicket:
     try:
         with bundle.open_entry(entry) as fh:
             data = fh.read(MAX_TICKET + 1)
@@ -104,10 +113,10 @@ def _app_ticket(bundle: Bundle, entry: Entry, options: Options) -> AppTicket:
         return AppTicket(entry, None, str(exc.strerror or exc))
     if not looks_like_ticket(data):
         return AppTicket(entry, None)
-    own = None
-    main = bundle.main_executable
     mains: list[tuple[int, bytes]] = []
-    if main is not None:
+    main_path = bundle.layout.main_executable(bd)
+    main = bundle.entry(main_path) if main_path else None
+    if main is not None and main.kind is EntryKind.MACHO:
         try:
             macho = bundle.macho(main)
         except ParseError:
@@ -121,7 +130,7 @@ def _app_ticket(bundle: Bundle, entry: Entry, options: Options) -> AppTicket:
         listed = any(h.hash_type == t and h.digest == d[:len(h.digest)]
                      for t, d in mains for h in check.ticket.hashes)
         own = Coverage("the app's main executable", mains[0][0], mains[0][1], listed)
-        check = replace(check, own=own, contained=code_coverage(bundle, check))
+        check = replace(check, own=own, contained=code_coverage(bundle, check, bd.relpath))
     return AppTicket(entry, check)
 
 

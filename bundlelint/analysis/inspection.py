@@ -53,15 +53,15 @@ def inspect_bundle(bundle: Bundle, options: Options | None = None) -> dict[str, 
             files.append({"path": entry.display, "error": str(result), "offset": result.offset})
         else:
             files.append(inspect_file(bundle, entry, result, opts))
-    from bundlelint.analysis.containers import app_ticket, package_of, package_ticket
+    from bundlelint.analysis.containers import app_tickets, package_of, package_ticket
 
     report = package_of(bundle, opts)
     tickets = []
     if report is not None and report.ticket is not None:
         tickets.append(ticket_record(package_ticket(bundle, opts) or report.ticket))
-    app = app_ticket(bundle, opts)
-    if app is not None and app.check is not None:
-        tickets.append(ticket_record(app.check))
+    for app in app_tickets(bundle, opts):
+        if app.check is not None:
+            tickets.append(ticket_record(app.check))
     from bundlelint.analysis.diskimage import image_ticket
 
     dmg_ticket = image_ticket(bundle, opts)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from bundlelint.analysis.cms import LeafKind
-from bundlelint.analysis.containers import app_ticket, package_of, package_ticket
+from bundlelint.analysis.containers import app_tickets, package_of, package_ticket
 from bundlelint.analysis.ticket import TicketCheck
 from bundlelint.findings import Finding
 from bundlelint.rules._evidence import NOT_CHECKED
@@ -34,9 +34,9 @@ def _tickets(ctx: RuleContext) -> Iterator[tuple[str, TicketCheck]]:
     report = package_of(ctx.bundle, ctx.options)
     if check is not None and report is not None:
         yield report.name, check
-    app = app_ticket(ctx.bundle, ctx.options)
-    if app is not None and app.check is not None:
-        yield app.entry.display, app.check
+    for app in app_tickets(ctx.bundle, ctx.options):
+        if app.check is not None:
+            yield app.entry.display, app.check
 
 
 @rule(RuleMeta(
