@@ -325,3 +325,24 @@ def test_ticket_of_an_app_inside_a_package_is_checked(tmp_path: Path) -> None:
     (finding,) = by_rule(report, "BL842")
     assert finding.location.path == "App.pkg/Payload/Applications/Sample.app/Contents/" \
         "CodeResources"
+
+
+def test_real_stapled_disk_image_ticket_is_apples_and_lists_the_image() -> None:
+    from bundlelint.analysis.diskimage import image_ticket
+    from bundlelint.bundle import open_input
+    from bundlelint.options import Options
+
+    path = _sample_dmg("01-juhflow-devid-notarized-apfs.dmg")
+    bundle = open_input(path)
+    check = image_ticket(bundle, Options())
+    assert check is not None and check.trusted and check.own is not None and check.own.listed
+    assert check.unlisted == ()  # JuhFlow's arm64 executable is listed too
+    assert rule_ids(lint(path, options=Options())) & {"BL840", "BL841", "BL842", "BL843"} == set()
+
+
+def _sample_dmg(name: str) -> Path:
+    path = SAMPLES / name
+    if not path.is_file():
+        pytest.skip(f"{path} is absent: the shared samples folder is not next to the "
+                    "repository (set BUNDLELINT_SAMPLES to its path)")
+    return path

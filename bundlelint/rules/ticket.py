@@ -1,5 +1,6 @@
 """Stapled notarization tickets (BL840-BL844; docs/formats.md 14): an app's
-``Contents/CodeResources``, the data after a package's archive.
+``Contents/CodeResources``, the data after a package's archive, slot 0x10002 of a disk
+image's signature (read by ``analysis.diskimage``).
 
 What can be known offline: whether a ticket is stapled, whether it is Apple's (signature and
 chain), and whether it lists this artifact and its code. What cannot: whether an artifact with
@@ -37,6 +38,12 @@ def _tickets(ctx: RuleContext) -> Iterator[tuple[str, TicketCheck]]:
     for app in app_tickets(ctx.bundle, ctx.options):
         if app.check is not None:
             yield app.entry.display, app.check
+    if getattr(ctx.bundle, "disk_image", None) is not None:
+        from bundlelint.analysis.diskimage import image_ticket
+
+        image = image_ticket(ctx.bundle, ctx.options)
+        if image is not None:
+            yield image.where, image
 
 
 @rule(RuleMeta(
