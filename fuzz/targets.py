@@ -151,6 +151,41 @@ def fuzz_zipmembers(data: bytes) -> object:
     return source.archive
 
 
+class TarDisagreement(Exception):
+    """A nested tar member read back differs from what the scan listed, or a limit was passed."""
+
+
+def fuzz_tar(data: bytes) -> object:
+    """The nested tar scanner (``inputs.tar``) over ``data`` as stored and gzip-compressed, with
+    small limits: it fails only with ``TarRefused`` or ``TAR_ERRORS``, never lists a member
+    over the member limit, and every member it lists reads back starting with the bytes the
+    scan kept."""
+    import gzip
+    import io
+
+    from bundlelint.inputs.tar import TAR_ERRORS, Limits, TarRefused, read_member, scan
+
+    limits = Limits(expanded=1 << 20, single_read=1 << 16, members=64)
+    for raw in (data, gzip.compress(data, mtime=0)):
+        head = raw[:8]
+        try:
+            members, produced = scan(io.BytesIO(raw), head, limits, max_member=1 << 16)
+        except (TarRefused, *TAR_ERRORS):
+            continue
+        if produced > limits.expanded:
+            raise TarDisagreement(f"produced {produced} bytes past the limit")
+        for member in members:
+            if member.size > 1 << 16:
+                raise TarDisagreement(f"{member.name!r}: {member.size} bytes listed")
+            try:
+                again = read_member(io.BytesIO(raw), head, limits, member.name, 1 << 16)
+            except (TarRefused, *TAR_ERRORS):
+                continue  # a later member of the same name may be damaged
+            if len(again) == member.size and not again.startswith(member.head):
+                raise TarDisagreement(f"{member.name!r}: read back differs from the scan")
+    return data
+
+
 def fuzz_requirements(data: bytes) -> object:
     return parse_requirements(data, path="fuzz.req").text
 
@@ -642,6 +677,7 @@ TARGETS: dict[str, Target] = {
     "notary": fuzz_notary,
     "zipdir": fuzz_zipdir,
     "zipmembers": fuzz_zipmembers,
+    "tar": fuzz_tar,
     "lint_macho": fuzz_lint_macho,
     "lint_zip": fuzz_lint_zip,
     "reporters": fuzz_reporters,

@@ -104,6 +104,18 @@ def _code_resources() -> bytes:
         return build_code_resources(app)
 
 
+def _tar_of(members: dict[str, bytes]) -> bytes:
+    import tarfile
+
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as tf:
+        for name, content in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            tf.addfile(info, io.BytesIO(content))
+    return out.getvalue()
+
+
 SEEDS: dict[str, list[bytes]] = {
     "macho": [SIGNED, build_fat([build_macho(MachOSpec(arch="x86_64")), SIGNED])],
     "codesign": [SIGNED[SIGNED.rfind(b"\xfa\xde\x0c\xc0"):]],
@@ -146,6 +158,7 @@ SEEDS: dict[str, list[bytes]] = {
                   "A\n::error file=a::x\x1b]0;t\x07\0b\u202e\xff\0[bold]m\r\0"
                   "c\x9b\0\0\0\0".encode("utf-8", "surrogateescape") + b"\xff\xfe\0\x80"],
     "zipmembers": [_zipped_app(), _stored_app()],
+    "tar": [_tar_of({"bin/tool": SIGNED, "README": b"text"})],
     "udif": _udif_seeds(),
     "udifchunk": _udif_chunks(),
     "plan": [b"MyApp\0Helper\0libfoo\0com.apple.security.network.client\0yes",

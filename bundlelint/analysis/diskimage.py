@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from bundlelint.analysis.cms import CmsVerification, LeafKind, verify_embedded_signature
 from bundlelint.analysis.ticket import TicketCheck, check_ticket
 from bundlelint.bundle import Bundle
+from bundlelint.inputs.safeopen import open_binary
 from bundlelint.options import Options
 from bundlelint.parsers.codesign import CSSLOT_REQUIREMENTS, CodeDirectory
 from bundlelint.parsers.diskimage import DiskImageReport
@@ -83,7 +84,7 @@ def image_ticket(bundle: Bundle, options: Options) -> TicketCheck | None:
     own = (("the disk image", cd.hash_type, cd.cdhash) if cd is not None else None)
 
     def compute() -> TicketCheck:
-        with open(report.path, "rb") as fh:
+        with open_binary(report.path) as fh:
             fh.seek(offset)
             data = fh.read(min(length, MAX_TICKET + 1))
         from bundlelint.analysis.containers import code_coverage
@@ -154,7 +155,7 @@ def _code_hash_problems(path: str, cd: CodeDirectory, name: str, size: int) -> l
         return [f"the CodeDirectory has {cd.n_code_slots} code hashes for {pages} pages of "
                 f"{page} bytes"]
     problems: list[str] = []
-    with open(path, "rb") as fh:
+    with open_binary(path) as fh:
         for index in range(pages):
             start = index * page
             end = min(start + page, cd.code_limit)
