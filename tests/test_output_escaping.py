@@ -304,3 +304,15 @@ def test_a_name_that_starts_a_line_cannot_be_a_workflow_command(
     for width_args in (("--no-color",), ("--no-color", "--select", "BL201")):
         code, out, _ = run(capsys, *width_args, str(app))
         assert_inert(out)
+
+
+def test_unwritable_output_path_is_shown_escaped(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """``--output`` names a file in a folder that does not exist: the error line quotes the
+    given path, which may hold any character (it comes from a script's variable)."""
+    target = tmp_path / "missing\x1b]0;owned\x07\n::error::x" / "report.json"
+    demo = Path(__file__).resolve().parent.parent / "fixtures" / "demo" / "Demo.app"
+    code, _out, err = run(capsys, "--format", "json", "--output", str(target), str(demo))
+    assert code == 2
+    assert "cannot write" in err
+    assert_inert(err)

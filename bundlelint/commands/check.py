@@ -169,7 +169,8 @@ def run(args: argparse.Namespace, registry: Registry) -> int:
             with args.output.open("w", encoding="utf-8") as fh:
                 render(args.format, reports, registry, fh, color=False, problems=problems)
         except OSError as exc:
-            print(f"bundlelint: error: cannot write {args.output}: {exc.strerror or exc}",
+            print(f"bundlelint: error: "
+                  f"{printable(f'cannot write {args.output}: {exc.strerror or exc}')}",
                   file=sys.stderr)
             return EXIT_USAGE
         if reports and (has_findings or not args.quiet):
