@@ -34,6 +34,7 @@ DIRECTORY_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_C
 #: errno values an ``O_NOFOLLOW`` open of a symlink gives (Linux and macOS: ELOOP; FreeBSD:
 #: EMLINK).
 _LINK_ERRNOS = frozenset((errno.ELOOP, errno.EMLINK))
+_S_IFMT, _S_IFREG = 0o170000, stat.S_IFREG
 
 
 class FileIdentity(NamedTuple):
@@ -90,9 +91,23 @@ def open_binary(path: str | os.PathLike[str], *, expect: FileIdentity | None = N
 def read_head(path: str | os.PathLike[str], size: int, *, dir_fd: int | None = None,
               expect: FileIdentity | None = None, follow: bool = False) -> bytes:
     """The first ``size`` bytes of a regular file (one open, one read, no buffer object: the
-    walk does this for every file of the input)."""
-    fd = open_fd(path, dir_fd=dir_fd, expect=expect, follow=follow)
+    walk does this for every file of the input, so the checks of :func:`open_fd` are inlined
+    here for the common case and only a refusal takes the slow path)."""
+    if follow:
+        fd = open_fd(path, dir_fd=dir_fd, expect=expect, follow=True)
+    else:
+        try:
+            fd = os.open(path, READ_FLAGS, dir_fd=dir_fd)
+        except OSError as exc:
+            if exc.errno in _LINK_ERRNOS:
+                raise OSError(exc.errno, "a symbolic link: not followed",
+                              os.fspath(path)) from None
+            raise
     try:
+        st = os.fstat(fd)
+        if (st.st_mode & _S_IFMT != _S_IFREG
+                or (expect is not None and (st.st_ino != expect[1] or st.st_dev != expect[0]))):
+            check_opened(fd, os.fspath(path), expect)  # raises, saying why
         return os.read(fd, size)
     finally:
         os.close(fd)
