@@ -194,3 +194,21 @@ def test_inspect_shows_the_image_signature_and_its_ticket() -> None:
     (ticket,) = [t for t in doc["tickets"] if "slot 0x10002" in t["where"]]
     assert ticket["trusted"] and ticket["lists_artifact"] is True
     assert ticket["unlisted_code"] == []  # the app's cdhash is in the image's ticket too
+
+
+def test_an_image_replaced_after_it_was_read_is_not_hashed(unsigned_dmg: bytes,
+                                                           tmp_path: Path) -> None:
+    """The signature's hashes are checked on the file that was walked: a file swapped in at
+    the same path afterwards is refused (safeopen), reported as a problem, not a crash."""
+    from bundlelint.analysis.diskimage import image_signature
+    from bundlelint.bundle import open_input
+    from bundlelint.options import Options
+
+    path = _write(tmp_path, ub.sign_image(unsigned_dmg))
+    bundle = open_input(path)
+    replacement = tmp_path / "other.dmg"
+    replacement.write_bytes(path.read_bytes())
+    os.replace(replacement, path)
+    check = image_signature(bundle, Options())
+    assert check is not None
+    assert any("cannot be read again" in p for p in check.problems)

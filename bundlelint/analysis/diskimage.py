@@ -13,11 +13,13 @@ from __future__ import annotations
 import enum
 import hashlib
 from dataclasses import dataclass, replace
+from typing import BinaryIO
 
 from bundlelint.analysis.cms import CmsVerification, LeafKind, verify_embedded_signature
 from bundlelint.analysis.ticket import TicketCheck, check_ticket
 from bundlelint.bundle import Bundle
-from bundlelint.inputs.safeopen import open_binary
+from bundlelint.errors import ParseError
+from bundlelint.inputs.safeopen import FileIdentity, open_binary
 from bundlelint.options import Options
 from bundlelint.parsers.codesign import CSSLOT_REQUIREMENTS, CodeDirectory
 from bundlelint.parsers.diskimage import DiskImageReport
@@ -84,12 +86,18 @@ def image_ticket(bundle: Bundle, options: Options) -> TicketCheck | None:
     own = (("the disk image", cd.hash_type, cd.cdhash) if cd is not None else None)
 
     def compute() -> TicketCheck:
-        with open_binary(report.path) as fh:
-            fh.seek(offset)
-            data = fh.read(min(length, MAX_TICKET + 1))
+        where = f"{report.name} (signature slot 0x10002)"
+        try:
+            with _open(report) as fh:
+                fh.seek(offset)
+                data = fh.read(min(length, MAX_TICKET + 1))
+        except OSError as exc:
+            err = ParseError("ticket", report.name, offset,
+                             f"the image cannot be read again: {exc.strerror or exc}")
+            return TicketCheck(where, offset, None, err, None, None, None, ())
         from bundlelint.analysis.containers import code_coverage
 
-        found = check_ticket(data, where=f"{report.name} (signature slot 0x10002)",
+        found = check_ticket(data, where=where,
                              offset=offset, own=own, anchors=options.extra_trust_anchors)
         return replace(found, contained=code_coverage(bundle, found))
 
@@ -133,7 +141,7 @@ def _hash_problems(report: DiskImageReport, sig: ImageSignature,
                         f"ends at the signature offset {limit:#x} (Security "
                         "DiskImageRep::strictValidate refuses any other limit)")
     else:
-        problems += _code_hash_problems(report.path, cd, name, size)
+        problems += _code_hash_problems(report, cd, name, size)
     expected = cd.special_slot_hash(REP_SPECIFIC_SLOT)
     actual = hashlib.new(name, sig.rep_specific).digest()[:size]
     if expected is None or expected != actual:
@@ -147,15 +155,30 @@ def _hash_problems(report: DiskImageReport, sig: ImageSignature,
     return problems
 
 
-def _code_hash_problems(path: str, cd: CodeDirectory, name: str, size: int) -> list[str]:
+def _open(report: DiskImageReport) -> BinaryIO:
+    """The image file again, refused unless it is the file that was read (safeopen)."""
+    expect = FileIdentity(*report.identity) if report.identity is not None else None
+    return open_binary(report.path, expect=expect)
+
+
+def _code_hash_problems(report: DiskImageReport, cd: CodeDirectory, name: str,
+                        size: int) -> list[str]:
     """Hash [0, code limit) page by page (one page when the page size is 0) and compare."""
     page = cd.page_size or cd.code_limit
     pages = (cd.code_limit + page - 1) // page if cd.code_limit else 0
     if pages != cd.n_code_slots:
         return [f"the CodeDirectory has {cd.n_code_slots} code hashes for {pages} pages of "
                 f"{page} bytes"]
+    try:
+        return _hash_pages(report, cd, name, size, page, pages)
+    except OSError as exc:
+        return [f"the image cannot be read again to check its hashes: {exc.strerror or exc}"]
+
+
+def _hash_pages(report: DiskImageReport, cd: CodeDirectory, name: str, size: int, page: int,
+                pages: int) -> list[str]:
     problems: list[str] = []
-    with open_binary(path) as fh:
+    with _open(report) as fh:
         for index in range(pages):
             start = index * page
             end = min(start + page, cd.code_limit)

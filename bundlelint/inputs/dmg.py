@@ -59,7 +59,10 @@ def open_dmg(file: ContainerFile) -> DiskImageSource:
         mounts = [Mount("", volumes[0])]
     else:
         mounts = [Mount(_dir_name(v.name, i), v) for i, v in enumerate(volumes)]
-    return DiskImageSource(file.name, mounts, replace(report, volume_problems=tuple(problems)))
+    identity = (file.identity.device, file.identity.inode) if file.identity is not None \
+        else None
+    return DiskImageSource(file.name, mounts, replace(report, volume_problems=tuple(problems),
+                                                      identity=identity))
 
 
 def _mount(report: DiskImageReport, partition: Partition, file: ContainerFile) -> list[Volume]:

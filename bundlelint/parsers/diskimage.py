@@ -52,6 +52,9 @@ class DiskImageReport:
     partitions: PartitionTable | None = None
     signature: ImageSignature | None = None
     volume_problems: tuple[VolumeProblem, ...] = field(default_factory=tuple)
+    #: (device, inode) of the file as it was read, so a later open for the signature's
+    #: hashes reads the same file (``inputs.safeopen``); None when unknown.
+    identity: tuple[int, int] | None = None
 
     @property
     def is_signed(self) -> bool:
