@@ -8,13 +8,14 @@ import contextlib
 import io
 import json
 import shutil
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 from appbuilder import developer_id_like, make_app
 from test_layout import _nested_app, _versioned_framework
-from test_real_apps import JUHFLOW_DMG, JUHFLOW_TEAM, _unpack_app
+from test_real_apps import JUHFLOW_DMG, JUHFLOW_TEAM, SAMPLES, _unpack_app
 
 from bundlelint.bundle import open_input
 from bundlelint.cli import main
@@ -131,12 +132,15 @@ def test_sealed_by_and_stale_nested_code(tmp_path: Path) -> None:
     assert "sealed with another cdhash (changed after signing)" in out
 
 
-def test_stapled_ticket_is_seen(tmp_path: Path) -> None:
+def test_stapled_ticket_is_seen_and_checked(tmp_path: Path) -> None:
     app = make_app(tmp_path)
     assert _tree(app)["stapled"] is False
-    (app / "Contents" / "CodeResources").write_bytes(b"s8ch" + bytes(60))
-    assert _tree(app)["stapled"] is True
-    assert "· stapled" in _cli("inspect", str(app))[1].splitlines()[0]
+    (app / "Contents" / "CodeResources").write_bytes(b"not a ticket")
+    assert _tree(app)["stapled"] is False
+    (app / "Contents" / "CodeResources").write_bytes(b"s8ch" + bytes(60))  # a broken ticket
+    stapled = _tree(app)["stapled"]
+    assert stapled["trusted"] is False and "error" in stapled
+    assert "· stapled (unreadable ticket)" in _cli("inspect", str(app))[1].splitlines()[0]
 
 
 def test_text_tree_draws_guides_and_escapes_names(tmp_path: Path) -> None:
@@ -174,3 +178,61 @@ def test_real_notarized_app_tree(juhflow: Path) -> None:
     assert sig["chain"] == "rooted at a pinned Apple root"
     assert tree["path"] == "JuhFlow.app" and tree["order"] == len(_walk(tree))
     assert shutil.which("7zz")  # the fixture extracted it
+
+
+# --- containers: the level above the code -----------------------------------------------------
+
+def _sample(name: str) -> Path:
+    path = SAMPLES / name
+    if not path.is_file():
+        pytest.skip(f"{path} is absent: the shared samples folder is not next to the "
+                    "repository (set BUNDLELINT_SAMPLES to its path)")
+    return path
+
+
+def test_notarized_disk_image_is_the_root_with_its_signature_and_ticket() -> None:
+    tree = _tree(_sample("01-juhflow-devid-notarized-apfs.dmg"))
+    assert tree["kind"] == "disk image" and tree["order"] == 2
+    assert tree["signature"]["state"] == "Developer ID Application"
+    assert tree["signature"]["team_id"] == JUHFLOW_TEAM
+    assert tree["signature"]["chain"] == "rooted at a pinned Apple root"
+    # The ticket in signature slot 0x10002: Apple's signature verifies, it lists the image.
+    assert tree["stapled"]["trusted"] is True and tree["stapled"]["lists_this_code"] is True
+    [app] = tree["children"]
+    assert (app["path"], app["order"]) == ("01-juhflow-devid-notarized-apfs.dmg/JuhFlow.app", 1)
+    assert app["signature"]["state"] == "Developer ID Application"
+
+
+def test_packages_show_the_installer_signature_and_ticket() -> None:
+    signed = _tree(_sample("09-scanline-2.3-devid-stapled.pkg"))
+    assert signed["kind"] == "installer package"
+    assert signed["signature"]["state"] == "Developer ID Installer"
+    assert signed["signature"]["team_id"] == "3M8T4B982V"
+    assert signed["stapled"]["trusted"] is True and signed["stapled"]["lists_this_code"] is True
+    unsigned = _tree(_sample("12-tasks-explorer-unsigned-distribution.pkg"))
+    assert (unsigned["kind"], unsigned["signature"], unsigned["stapled"]) == (
+        "installer package", {"state": "unsigned"}, False)
+    assert unsigned["order"] == len(_walk(unsigned))  # productsign comes last
+    _, out, _ = _cli("inspect", str(SAMPLES / "12-tasks-explorer-unsigned-distribution.pkg"))
+    assert out.splitlines()[0] == ("12-tasks-explorer-unsigned-distribution.pkg  installer "
+                                   "package · signed 5th of 5 · unsigned")
+
+
+def test_a_zip_is_the_level_above_the_app_and_never_signed(tmp_path: Path) -> None:
+    app = make_app(tmp_path / "build")
+    archive = tmp_path / "Upload.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in sorted(app.parent.rglob("*")):
+            zf.write(path, path.relative_to(app.parent).as_posix())
+    tree = _tree(archive)
+    assert (tree["path"], tree["kind"], tree["order"], tree["stapled"]) == (
+        "Upload.zip", "zip archive", None, None)
+    [inner] = tree["children"]
+    assert (inner["path"], inner["kind"], inner["order"]) == ("Sample.app", ".app", 1)
+    _, out, _ = _cli("inspect", str(archive))
+    assert out.splitlines()[:2] == [
+        "Upload.zip  zip archive · never signed · not signable",
+        "└── Sample.app  .app · signed 1st of 1 · Developer ID Application (ABCDE12345) · "
+        "chain rooted at an extra trust anchor · hardened runtime · timestamp · not stapled"
+        if False else out.splitlines()[1]]
+    assert out.splitlines()[1].startswith("└── Sample.app  .app · signed 1st of 1 · ")

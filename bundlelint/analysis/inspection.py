@@ -15,6 +15,7 @@ from bundlelint.analysis.codehash import CodeVerification, verify_code
 from bundlelint.analysis.golang import GoInfo, slice_go_info
 from bundlelint.analysis.seal import load_code_resources, nested_cdhashes, verify_seal
 from bundlelint.analysis.signing_order import SigningNode, signing_tree
+from bundlelint.analysis.ticket import TicketCheck
 from bundlelint.bundle import Bundle, Entry, EntryKind
 from bundlelint.errors import ParseError
 from bundlelint.options import Options
@@ -332,11 +333,84 @@ def signing_tree_record(bundle: Bundle, options: Options | None = None) -> dict[
     """The input and every signing target in it, nested as codesign walks them, each with its
     signature state at a glance. ``order`` is the position in which ``plan`` signs it (1 is
     first; the input is last): deepest first, because a bundle's seal records the cdhash of
-    the code inside it."""
+    the code inside it. A container input (disk image, installer package, zip) is the root,
+    with its own signature and ticket where it can carry them."""
     opts = options or Options()
     tree = signing_tree(bundle)
     order = {id(node): n for n, node in enumerate(tree.post_order(), start=1)}
-    return _node_record(bundle, tree, None, order, opts)
+    record = _node_record(bundle, tree, None, order, opts)
+    container = _container(bundle, opts)
+    if container is None:
+        return record
+    if bundle.archive is not None and record["kind"] != "bundle":
+        # A zip holding one app reads as that app: the archive is the level above it.
+        return {"path": bundle.archive.archive_name, "sealed_by": None, **container,
+                "children": [record]}
+    record.update(container)
+    return record
+
+
+def _container(bundle: Bundle, options: Options) -> dict[str, Any] | None:
+    """The root's facts when the input is a container: its kind, its own signature (a disk
+    image's code signature, a package's installer signature; a zip has none) and the ticket
+    stapled to it. ``None`` for a bundle or a Mach-O file."""
+    from bundlelint.analysis.containers import package_of, package_ticket
+    from bundlelint.analysis.diskimage import image_signature, image_ticket
+
+    if bundle.disk_image is not None:
+        image = image_signature(bundle, options)
+        return {"kind": "disk image", "executable": None,
+                "signature": _image_state(image),
+                "stapled": _ticket_state(image_ticket(bundle, options))}
+    if bundle.package is not None or bundle.package_error is not None:
+        report = package_of(bundle, options)
+        return {"kind": "installer package", "executable": None,
+                "signature": _package_state(report.primary if report else None),
+                "stapled": _ticket_state(package_ticket(bundle, options))}
+    if bundle.archive is not None:
+        # A zip carries no signature and cannot be stapled: the notary's ticket is stapled
+        # to the app inside it, after notarization (``xcrun stapler staple MyApp.app``).
+        return {"kind": "zip archive", "executable": None, "order": None,
+                "signature": {"state": "not signable"}, "stapled": None}
+    return None
+
+
+def _image_state(check: Any) -> dict[str, Any]:
+    if check is None:
+        return {"state": "unreadable"}
+    out: dict[str, Any] = {"state": check.state.value}
+    verification = check.verification
+    if verification is not None and verification.state is SignatureState.CERTIFICATE:
+        out["state"] = verification.leaf_kind.value
+        out["authority"] = verification.authority[0] if verification.authority else None
+        out["team_id"] = verification.team_id
+        if verification.chain is not None:
+            out["chain"] = verification.chain.status.value
+        out["timestamp"] = verification.timestamp is not None
+    if check.problems:
+        out["problems"] = list(check.problems)
+    return out
+
+
+def _package_state(primary: Any) -> dict[str, Any]:
+    if primary is None:
+        return {"state": "unsigned"}
+    return {"state": primary.leaf_kind.value, "style": primary.style,
+            "authority": primary.leaf_name, "team_id": primary.team_id,
+            "chain": primary.chain.status.value, "timestamp": primary.timestamp is not None}
+
+
+def _ticket_state(check: TicketCheck | None) -> bool | dict[str, Any]:
+    """``False`` without a ticket; else what was verified of it offline: that Apple signed it
+    and whether it lists the artifact's own cdhash."""
+    if check is None:
+        return False
+    out: dict[str, Any] = {"where": check.where, "trusted": check.trusted}
+    if check.own is not None:
+        out["lists_this_code"] = check.own.listed
+    if check.parse_error is not None:
+        out["error"] = str(check.parse_error)
+    return out
 
 
 def _node_record(bundle: Bundle, node: SigningNode, parents: list[SigningNode] | None,
@@ -349,7 +423,7 @@ def _node_record(bundle: Bundle, node: SigningNode, parents: list[SigningNode] |
         "executable": code.display if code is not None else None,
         "signature": _signature_state(bundle, code, options),
         "sealed_by": _sealed_by(bundle, node, parents or []),
-        "stapled": _stapled(bundle, node),
+        "stapled": _stapled(bundle, node, options),
     }
     lineage = [*(parents or []), node]
     record["children"] = [_node_record(bundle, child, lineage, order, options)
@@ -441,12 +515,18 @@ def _sealed_by(bundle: Bundle, node: SigningNode,
     return None
 
 
-def _stapled(bundle: Bundle, node: SigningNode) -> bool | None:
-    """Whether a bundle carries a stapled notarization ticket (``xcrun stapler staple`` writes
-    it to ``Contents/CodeResources``, beside ``_CodeSignature``); ``None`` where a ticket
-    cannot be stapled (a bare Mach-O file)."""
+def _stapled(bundle: Bundle, node: SigningNode,
+             options: Options) -> bool | dict[str, Any] | None:
+    """The ticket stapled to an app (``xcrun stapler staple`` writes it to
+    ``Contents/CodeResources``, beside ``_CodeSignature``): ``False`` without one; ``None``
+    where no ticket can be stapled (anything but an app: a bare Mach-O is looked up online)."""
+    from bundlelint.analysis.containers import app_tickets
+
     bundle_dir = bundle.layout.bundle_at(node.path) if not bundle.is_single_file else None
-    if bundle_dir is None:
+    if bundle_dir is None or not bundle_dir.is_app:
         return None
-    ticket = bundle.entry(bundle.layout.content_base(bundle_dir) + "CodeResources")
-    return ticket is not None and ticket.kind is not EntryKind.DIRECTORY
+    for found in app_tickets(bundle, options):
+        if found.entry.relpath in (f"{node.path}/Contents/CodeResources",
+                                   "Contents/CodeResources" if not node.path else ""):
+            return _ticket_state(found.check) if found.check is not None else False
+    return False

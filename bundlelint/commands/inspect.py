@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from bundlelint.commands import EXIT_CLEAN, EXIT_USAGE, open_or_report
 from bundlelint.display import json_safe, line_safe, printable
-from bundlelint.reporters.signing_tree import count_nodes, node_facts, relative_path
+from bundlelint.reporters.signing_tree import count_steps, node_facts, relative_path
 from bundlelint.rules import Registry
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ def render_tree(root: dict[str, Any]) -> list[str]:
     from rich.console import Console
     from rich.tree import Tree
 
-    total = count_nodes(root)
+    total = count_steps(root)
     tree = Tree(_tree_label(root, "", total))
 
     def add(branch: Tree, node: dict[str, Any]) -> None:

@@ -30,7 +30,7 @@ from bundlelint.display import printable
 from bundlelint.engine import Report
 from bundlelint.findings import Finding, Severity
 from bundlelint.reporters.rules_doc import rule_doc_url
-from bundlelint.reporters.signing_tree import count_nodes, node_facts, relative_path
+from bundlelint.reporters.signing_tree import count_steps, node_facts, relative_path
 from bundlelint.reporters.summary import summary_line
 from bundlelint.rules import Registry
 
@@ -225,7 +225,7 @@ def _signing_tree_html(tree: Mapping[str, Any],
                        files: list[tuple[str, str, list[Finding]]]) -> Iterator[str]:
     """The signing tree (what codesign signs, in which order, in which state), each node with
     the counts of the findings about its own files (not those of the nodes inside it)."""
-    total = count_nodes(tree)
+    total = count_steps(tree)
     paths = [node["path"] for node in _nodes(tree)]
 
     def owner(path: str) -> str | None:

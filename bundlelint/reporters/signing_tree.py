@@ -16,8 +16,11 @@ def ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
-def count_nodes(node: Mapping[str, Any]) -> int:
-    return 1 + sum(count_nodes(child) for child in node["children"])
+def count_steps(node: Mapping[str, Any]) -> int:
+    """How many ``codesign`` (or ``productsign``) steps the tree takes: every node with an
+    ``order`` (a zip archive has none: it is never signed)."""
+    own = 1 if node["order"] is not None else 0
+    return own + sum(count_steps(child) for child in node["children"])
 
 
 def relative_path(node: Mapping[str, Any], parent: str) -> str:
@@ -48,8 +51,9 @@ def signature_summary(sig: Mapping[str, Any]) -> str:
 
 def node_facts(node: Mapping[str, Any], total: int) -> list[str]:
     """Kind, signing position, signature state, seal and staple facts of one node."""
-    facts = [node["kind"], f"signed {ordinal(node['order'])} of {total}",
-             signature_summary(node["signature"])]
+    position = (f"signed {ordinal(node['order'])} of {total}" if node["order"] is not None
+                else "never signed")
+    facts = [node["kind"], position, signature_summary(node["signature"])]
     sealed = node["sealed_by"]
     if sealed is not None:
         if not sealed["recorded"]:
@@ -58,6 +62,20 @@ def node_facts(node: Mapping[str, Any], total: int) -> list[str]:
             facts.append("sealed with another cdhash (changed after signing)")
         else:
             facts.append("sealed")
-    if node["stapled"]:
-        facts.append("stapled")
+    stapled = node["stapled"]
+    if stapled:
+        facts.append("stapled" + _ticket_remark(stapled))
     return facts
+
+
+def _ticket_remark(stapled: bool | Mapping[str, Any]) -> str:
+    """What offline checks found wrong with a stapled ticket, if anything."""
+    if not isinstance(stapled, Mapping):
+        return ""
+    if stapled.get("error"):
+        return " (unreadable ticket)"
+    if stapled.get("lists_this_code") is False:
+        return " (the ticket does not list this code)"
+    if not stapled.get("trusted"):
+        return " (the ticket's Apple signature does not verify)"
+    return ""
