@@ -68,11 +68,15 @@ def inspect_bundle(bundle: Bundle, options: Options | None = None) -> dict[str, 
     dmg_ticket = image_ticket(bundle, opts)
     if dmg_ticket is not None:
         tickets.append(ticket_record(dmg_ticket))
-    return {"format_version": INSPECT_FORMAT_VERSION, "input": bundle.name,
-            "tree": signing_tree_record(bundle, opts),
-            "package": None if report is None else package_record(report),
-            "disk_image": disk_image_record(bundle, opts),
-            "tickets": tickets, "seals": _seals(bundle), "files": files}
+    # jsonable: the records hold dates (signing times, timestamps, a ticket's time) and
+    # bytes; the document is JSON-ready in one place, whatever a record puts in it.
+    document: dict[str, Any] = jsonable({
+        "format_version": INSPECT_FORMAT_VERSION, "input": bundle.name,
+        "tree": signing_tree_record(bundle, opts),
+        "package": None if report is None else package_record(report),
+        "disk_image": disk_image_record(bundle, opts),
+        "tickets": tickets, "seals": _seals(bundle), "files": files})
+    return document
 
 
 def package_record(report: PackageReport) -> dict[str, Any]:
