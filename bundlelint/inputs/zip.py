@@ -17,6 +17,8 @@ are read from the member data, bounded. Before any member is inflated, in this o
    first bytes for sniffing and records checkpoints for random access into large members.
 
 A refused archive is not walked at all: BL707 says why, and nothing inside is judged.
+The AppleDouble ``._`` entries ditto writes for extended attributes are not walked either
+(``ditto_metadata``): unpacked by ditto they are attributes, not files.
 Members are read through ``zipstream`` (a window of the archive file for stored data, inflation
 from the nearest checkpoint for compressed data); members up to ``IN_MEMORY_LIMIT`` are
 inflated into memory when opened. No temporary file is ever created.
@@ -63,6 +65,8 @@ from bundlelint.inputs.zipstream import (
     read_exactly,
 )
 from bundlelint.options import Options
+from bundlelint.parsers.appledouble import MAGIC as APPLEDOUBLE_MAGIC
+from bundlelint.parsers.appledouble import VERSION as APPLEDOUBLE_VERSION
 from bundlelint.parsers.macho import sniff_macho
 from bundlelint.parsers.zipdir import (
     CentralDirectory,
@@ -92,6 +96,9 @@ MAX_LINK_LIKE_FILE = 1024
 #: zeros compress 1000:1 legitimately); the archive's overall ratio still counts them.
 RATIO_MIN_MEMBER = 1024 * 1024
 UNIX_CREATOR = 3
+#: Where ``ditto -c -k --sequesterRsrc`` (and Finder's Compress) put the AppleDouble files.
+MACOSX = "__MACOSX"
+APPLEDOUBLE_HEADER = struct.pack(">II", APPLEDOUBLE_MAGIC, APPLEDOUBLE_VERSION)
 #: What zipfile can raise on hostile data (zlib.error and struct.error escape its own checks).
 ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError,
               NotImplementedError, RuntimeError, UnicodeDecodeError, zlib.error, struct.error)
@@ -233,6 +240,44 @@ def _refusal(members: list[ZipMember], options: Options) -> str | None:
     return None
 
 
+def _is_appledouble(head: bytes) -> bool:
+    """Whether a member's first bytes are an AppleDouble header (magic and version 2)."""
+    return head[:8] == APPLEDOUBLE_HEADER
+
+
+def ditto_metadata(members: list[ZipMember], heads: dict[int, bytes]) -> set[int]:
+    """Indices of the members that are extended attributes, not files, once ditto (or Archive
+    Utility) unpacks the zip: an AppleDouble ``dir/._X`` beside its ``dir/X``, as ``ditto -c
+    -k`` writes one for every file with an attribute, or the same under ``__MACOSX/`` (``ditto
+    -c -k --sequesterRsrc``, Finder's Compress), with that folder's directory entries.
+    Extracting, ditto restores both as the attributes of X (ditto(1), ``--rsrc`` and
+    ``--sequesterRsrc``; copyfile.c ``copyfile_unpack``; Apple DTS, "Extended Attributes and
+    Zip Archives", https://developer.apple.com/forums/thread/690457), so they are no files of
+    the bundle the notary unpacks: the seal (BL232), structure and app-count checks never see
+    them, and BL703 alone judges their content (``ZipReport.members`` keeps them). A ``._X``
+    without its X, or whose content is not AppleDouble, stays a file."""
+    paths: set[str] = set()
+    for m in members:
+        parts = m.parts
+        paths.update("/".join(parts[:n]) for n in range(1, len(parts) + 1))
+    found: set[int] = set()
+    for index, m in enumerate(members):
+        parts = m.parts
+        if not parts or m.is_unsafe or m.is_symlink:
+            continue
+        sequestered = parts[0] == MACOSX
+        if sequestered and m.is_dir:
+            found.add(index)
+            continue
+        name = parts[-1]
+        if m.is_dir or not name.startswith("._") or not _is_appledouble(heads.get(index, b"")):
+            continue
+        owner = "/".join((*parts[1 if sequestered else 0:-1], name[2:]))
+        if name[2:] and owner in paths:
+            found.add(index)
+    return found
+
+
 def _in_framework(name: str) -> bool:
     return any(p.endswith(".framework") for p in name.split("/")[:-1])
 
@@ -336,12 +381,14 @@ class ZipSource:
         if refused is None:
             members = [self._enrich(i, m) for i, m in enumerate(members)]
         self._members = members
-        top = sorted({m.parts[0] for m in members if m.parts and not m.is_unsafe})
+        metadata = ditto_metadata(members, self._layout.heads) if refused is None else set()
+        top = sorted({m.parts[0] for i, m in enumerate(members)
+                      if m.parts and not m.is_unsafe and i not in metadata})
         apps = [t for t in top if t.endswith(".app")]
         app = apps[0] if len(apps) == 1 else None
         if refused is None:
             for index, member in enumerate(members):
-                if member.is_unsafe or not member.parts:
+                if member.is_unsafe or not member.parts or index in metadata:
                     continue  # never mapped into the bundle; reported by the archive rules
                 rel = "/".join(member.parts)
                 if app is not None:

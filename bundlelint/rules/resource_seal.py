@@ -134,7 +134,10 @@ def sealed_resource_missing(ctx: RuleContext) -> Iterator[Finding]:
         what=(
             "Evaluates the seal's rules2 against every file under the seal base (highest weight "
             "wins; _CodeSignature, the stapled ticket, _MASReceipt and the main executable are "
-            "always excluded) and reports files the rules would seal but files2 does not list."
+            "always excluded) and reports files the rules would seal but files2 does not list. "
+            "In a zip, the AppleDouble `._name` entries that `ditto -c -k` writes beside a "
+            "file (or under `__MACOSX/`) are that file's extended attributes once ditto "
+            "unpacks it, not files: BL703 judges them, this rule does not."
         ),
         why=(
             "codesign --verify reports 'file added' and the notary rejects the bundle. Typical "
