@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 from appbuilder import DEFAULT_INFO, developer_id_like, make_app, sealed_app, universal
-from lintutil import by_rule, lint
+from lintutil import REGISTRY, by_rule, lint
 
+from bundlelint.rules.base import Consequence
 from fixtures.macho_builder import MachOSpec
 
 
@@ -17,16 +18,50 @@ def test_default_app_is_clean(tmp_path: Path) -> None:
 
 
 def test_bl401_missing_info_plist(tmp_path: Path) -> None:
+    # CFBundle looks for Contents/MacOS/Sample (the bundle's name): MacOS/app is not found, so
+    # codesign has no executable and refuses the bundle (BundleDiskRep::setup).
     [finding] = by_rule(lint(make_app(tmp_path, write_info=False)), "BL401")
     assert finding.location.path == "Sample.app/Contents/Info.plist"
+    assert "codesign refuses it (errSecCSBadBundleFormat)" in finding.message
+
+
+def test_bl401_executable_named_after_the_app_is_signed_but_not_an_app(tmp_path: Path) -> None:
+    # codesign signs it through CFBundle's name fallback, as a plain 'bundle with Mach-O': no
+    # CFBundlePackageType APPL, so Gatekeeper's execute assessment says errSecCSNotAppLike.
+    report = lint(make_app(tmp_path, write_info=False, exe_name="Sample"))
+    [finding] = by_rule(report, "BL401")
+    assert finding.location.path == "Sample.app/Contents/Info.plist"
+    assert "codesign signs it through Sample.app/Contents/MacOS/Sample" in finding.message
+    assert "does not seem to be an app (errSecCSNotAppLike)" in finding.message
+    assert finding.severity.value == "error"
+    rule = REGISTRY.get("BL401")
+    assert rule is not None and rule.meta.consequence is Consequence.GATEKEEPER_BLOCKS
+    assert not by_rule(report, "BL411")
+
+
+def test_bl411_nested_bundle_signed_by_its_name_is_a_warning(tmp_path: Path) -> None:
+    # Nested code is validated without kSecCSRestrictToAppLike (validateNestedCode): Apple's
+    # tools let it through, so this is no error.
+    app = make_app(tmp_path, files={
+        "Contents/Helpers/Helper.app/Contents/MacOS/Helper": developer_id_like(),
+    })
+    report = lint(app)
+    assert not by_rule(report, "BL401")
+    [finding] = by_rule(report, "BL411")
+    assert finding.location.path == "Sample.app/Contents/Helpers/Helper.app/Contents/Info.plist"
+    assert finding.severity.value == "warning"
+    assert "Helper.app/Contents/MacOS/Helper" in finding.message
 
 
 def test_bl401_fires_for_nested_app_too(tmp_path: Path) -> None:
     app = make_app(tmp_path, files={
         "Contents/Helpers/Helper.app/Contents/MacOS/helper": developer_id_like(),
     })
-    [finding] = by_rule(lint(app), "BL401")
+    report = lint(app)
+    [finding] = by_rule(report, "BL401")
     assert finding.location.path == "Sample.app/Contents/Helpers/Helper.app/Contents/Info.plist"
+    assert "codesign refuses it" in finding.message
+    assert not by_rule(report, "BL411")
 
 
 @pytest.mark.parametrize("data", [b"<?xml version='1.0'?><plist><dict><key>a</key>",

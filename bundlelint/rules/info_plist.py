@@ -43,28 +43,81 @@ def _plutil(bundle: Bundle, bd: BundleDir, key: str, value: str) -> str:
     return f"plutil -replace {quote(key)} -string {quote(value)} {path}"
 
 
+#: The evidence for what happens to a bundle without Info.plist (BL401, BL411).
+_NO_EXECUTABLE = source(
+    "Security",
+    "bundlediskrep.cpp",
+    "BundleDiskRep::setup",
+    "with no Info.plist CFBundle makes an empty info dictionary up; when CFBundle then finds no "
+    "executable (CF CFBundle.c _CFBundleCopyExecutableName falls back to the bundle's name "
+    "without its extension) and there is no Info.plist or .dist file, the bundle 'cannot be "
+    "signed': errSecCSBadBundleFormat",
+)
+_NOT_APP_LIKE = source(
+    "Security",
+    "bundlediskrep.cpp",
+    "BundleDiskRep::setup",
+    "a bundle whose executable CFBundle finds is signed as a 'bundle with Mach-O'; it is "
+    "app-like only when the info dictionary's CFBundlePackageType is APPL, which a made-up "
+    "one never has",
+)
+
+
+def _top_level(bundle: Bundle, bd: BundleDir) -> bool:
+    """Whether ``bd`` is what Gatekeeper assesses for launch: the input's own bundle, or a
+    bundle at the top of a container (disk image, package, zip of several items)."""
+    if not bd.relpath:
+        return True
+    if bundle.root_bundle is not None:
+        return False
+    return not bundle.layout.owner_of(bd.relpath.rpartition("/")[0]).relpath
+
+
+def _without_info_plist(bundle: Bundle) -> Iterator[tuple[BundleDir, str | None]]:
+    """Each app-like bundle without an Info.plist, with the main executable CFBundle finds in
+    it by the bundle's name (``None``: none)."""
+    for bd in _app_like_bundles(bundle):
+        if bundle.info_plist_entry(bd) is None:
+            yield bd, bundle.layout.main_executable(bd)
+
+
+def _info_plist_path(bundle: Bundle, bd: BundleDir) -> str:
+    return bundle.display(bd.child("Info.plist")) if bd.contents else bundle.display(bd.relpath)
+
+
 @rule(
     RuleMeta(
         id="BL401",
         slug="info-plist-missing",
-        consequence=Consequence.CODESIGN_REFUSES,
+        consequence=Consequence.GATEKEEPER_BLOCKS,
         evidence=(
+            _NO_EXECUTABLE,
+            _NOT_APP_LIKE,
             source(
                 "Security",
-                "bundlediskrep.cpp",
-                "BundleDiskRep::setup",
-                "a bundle in which CFBundle finds no Info.plist and no executable is "
-                "errSecCSBadBundleFormat, 'bundle format unrecognized, invalid, or unsuitable'",
+                "policyengine.cpp",
+                "PolicyEngine::evaluateCode",
+                "an execute assessment (spctl --assess --type execute, Gatekeeper at first "
+                "launch) validates the top-level code with kSecCSRestrictToAppLike; "
+                "BundleDiskRep::strictValidate then throws errSecCSNotAppLike, 'the code is "
+                "valid but does not seem to be an app', and the verdict is 'rejected'",
             ),
         ),
         summary="A bundle has no Contents/Info.plist",
         what=(
-            "The app, and every nested .app, .appex and .xpc bundle, must have "
-            "Contents/Info.plist."
+            "Reports the app without Contents/Info.plist (the input's own app, or an app at "
+            "the top of a disk image, package or zip), and a nested .app, .appex or .xpc "
+            "without one in which CFBundle finds no executable either. A nested bundle whose "
+            "executable CFBundle finds by the bundle's name is BL411's (a warning)."
         ),
         why=(
-            "Without it macOS cannot find the executable or the bundle identifier, codesign "
-            "treats the directory as a plain folder, and the notary cannot identify the app."
+            "Without an Info.plist CFBundle looks for the executable under the bundle's name "
+            "(Contents/MacOS/MyApp for MyApp.app). When there is none, codesign refuses the "
+            "bundle (errSecCSBadBundleFormat). When there is one, codesign signs it, but as a "
+            "plain 'bundle with Mach-O': with no CFBundlePackageType APPL it is not app-like, "
+            "so Gatekeeper's assessment of the app rejects it ('the code is valid but does not "
+            "seem to be an app', errSecCSNotAppLike). No notary log is known to name a missing "
+            "Info.plist."
         ),
         how_to_fix=(
             "Add a Contents/Info.plist with at least CFBundleExecutable, CFBundleIdentifier, "
@@ -74,12 +127,80 @@ def _plutil(bundle: Bundle, bd: BundleDir, key: str, value: str) -> str:
     )
 )
 def info_plist_missing(ctx: RuleContext) -> Iterator[Finding]:
-    for bd in _app_like_bundles(ctx.bundle):
-        if ctx.bundle.info_plist_entry(bd) is None:
+    bundle = ctx.bundle
+    for bd, main in _without_info_plist(bundle):
+        path = _info_plist_path(bundle, bd)
+        if main is None:
             yield ctx.finding(
-                path=ctx.bundle.display(bd.child("Info.plist")) if bd.contents
-                else ctx.bundle.display(bd.relpath),
-                message=f"{bd.display} has no {bd.contents}Info.plist",
+                path=path,
+                message=f"{bd.display} has no {bd.contents}Info.plist and no executable named "
+                "after the bundle: codesign refuses it (errSecCSBadBundleFormat)",
+            )
+        elif _top_level(bundle, bd):
+            yield ctx.finding(
+                path=path,
+                message=f"{bd.display} has no {bd.contents}Info.plist: codesign signs it "
+                f"through {bundle.display(main)}, but not as an app (no CFBundlePackageType "
+                "APPL), so Gatekeeper rejects it: the code is valid but does not seem to be an "
+                "app (errSecCSNotAppLike)",
+                evidence={"executable": bundle.display(main)},
+            )
+
+
+@rule(
+    RuleMeta(
+        id="BL411",
+        slug="nested-info-plist-missing",
+        consequence=Consequence.MAY_FAIL,
+        evidence=(
+            _NOT_APP_LIKE,
+            source(
+                "Security",
+                "StaticCode.cpp",
+                "SecStaticCode::validateNestedCode",
+                "nested code is validated without kSecCSRestrictToAppLike, so a nested bundle "
+                "need not be app-like for the outer signature to verify",
+            ),
+            source(
+                "Security",
+                "bundlediskrep.cpp",
+                "BundleDiskRep::recommendedIdentifier",
+                "with no CFBundleIdentifier (nor CFBundleName) the signing identifier is made "
+                "from the bundle's path",
+            ),
+        ),
+        summary="A nested app, extension or XPC service has no Contents/Info.plist",
+        what=(
+            "Reports a nested .app, .appex or .xpc bundle without Contents/Info.plist whose "
+            "executable CFBundle finds by the bundle's name (Contents/MacOS/Helper for "
+            "Helper.app). Without that executable either it is BL401's."
+        ),
+        why=(
+            "codesign signs such a bundle (through the executable named after it) and the "
+            "outer app's signature verifies, so Apple's tools let it through. But it has no "
+            "CFBundleIdentifier, so the signing identifier is made up from its path, and what "
+            "the system looks up by the Info.plist does not find it: an XPC service is named "
+            "by its bundle identifier, an app extension by its NSExtension dictionary, a "
+            "helper app by its package type."
+        ),
+        how_to_fix=(
+            "Add a Contents/Info.plist to the nested bundle with at least CFBundleExecutable, "
+            "CFBundleIdentifier and CFBundlePackageType (APPL for an app, XPC! for an XPC "
+            "service or extension); then sign it and re-sign the app."
+        ),
+        fix_applicability=Applicability.DISPLAY,
+    )
+)
+def nested_info_plist_missing(ctx: RuleContext) -> Iterator[Finding]:
+    bundle = ctx.bundle
+    for bd, main in _without_info_plist(bundle):
+        if main is not None and not _top_level(bundle, bd):
+            yield ctx.finding(
+                path=_info_plist_path(bundle, bd),
+                message=f"{bd.display} has no {bd.contents}Info.plist: it is signed through "
+                f"{bundle.display(main)} with no bundle identifier, so the system cannot look "
+                "it up by one",
+                evidence={"executable": bundle.display(main)},
             )
 
 
