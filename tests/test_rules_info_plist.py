@@ -88,6 +88,14 @@ def test_bl403_key_missing(tmp_path: Path) -> None:
     assert "plutil -replace CFBundleExecutable -string app" in finding.fix.command
 
 
+def test_bl403_key_missing_but_executable_named_after_the_bundle(tmp_path: Path) -> None:
+    # CFBundle falls back to the bundle's name (_CFBundleCopyExecutableName): codesign signs it.
+    report = lint(make_app(tmp_path, exe_name="Sample", drop_info_keys=("CFBundleExecutable",)))
+    assert not by_rule(report, "BL403")
+    assert not [f for f in report.findings if f.severity.value == "error"
+                and f.rule_id.startswith("BL4")]
+
+
 def test_bl403_names_no_file(tmp_path: Path) -> None:
     report = lint(make_app(tmp_path, info_overrides={"CFBundleExecutable": "other"}))
     [finding] = by_rule(report, "BL403")

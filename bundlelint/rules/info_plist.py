@@ -309,7 +309,10 @@ def info_plist_nonstandard_prologue(ctx: RuleContext) -> Iterator[Finding]:
         summary="CFBundleExecutable is missing or names no file in Contents/MacOS",
         what=(
             "CFBundleExecutable must be set and must name a file in Contents/MacOS. A name that "
-            "matches a file only when case is ignored is BL409's (a warning), not this rule's."
+            "matches a file only when case is ignored is BL409's (a warning), not this rule's. "
+            "Without the key, CFBundle takes the executable named after the bundle "
+            "(Contents/MacOS/MyApp for MyApp.app, CF CFBundle.c _CFBundleCopyExecutableName), "
+            "so only a bundle without that file is reported."
         ),
         why=(
             "CFBundle looks the executable up by this name; when no file answers, codesign "
@@ -331,6 +334,8 @@ def bundle_executable_missing(ctx: RuleContext) -> Iterator[Finding]:
         macos_dir = bd.child("MacOS")
         candidates = _macos_files(bundle, macos_dir)
         if not name:
+            if bundle.layout.main_executable(bd) is not None:
+                continue  # CFBundle takes the executable named after the bundle: codesign signs
             suggestion = candidates[0].name if len(candidates) == 1 else "EXECUTABLE_NAME"
             yield ctx.finding(
                 path=plist_path,
