@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from appbuilder import developer_id_like, make_app
+from appbuilder import developer_id_like, make_app, sealed_app
 from lintutil import TEST_OPTIONS, by_rule, lint
 from test_volume_source import TEST_MAGIC, UNSIGNED, _app_entries
 
@@ -170,3 +170,37 @@ def test_a_tar_in_an_app_in_a_container_input_is_found(tmp_path: Path) -> None:
     paths = {f.location.path for f in by_rule(lint(image), "BL201")}
     assert paths == {"MyApp.img/MyApp.app/Contents/MacOS/app",
                      "MyApp.img/MyApp.app/Contents/Resources/tools.tgz/tool"}
+
+
+def _tree_entries(root: Path, prefix: str) -> list[Dir | File | Symlink]:
+    """Everything under ``root`` as builder entries (parents first), named from ``prefix``."""
+    import os
+
+    out: list[Dir | File | Symlink] = [Dir(prefix)]
+    for path in sorted(root.rglob("*")):
+        name = f"{prefix}/{path.relative_to(root).as_posix()}"
+        if path.is_symlink():
+            out.append(Symlink(name, os.readlink(path)))
+        elif path.is_dir():
+            out.append(Dir(name))
+        else:
+            out.append(File(name, path.read_bytes(), mode=path.stat().st_mode & 0o777))
+    return out
+
+
+@pytest.mark.usefixtures("test_container_format")
+def test_a_sealed_app_in_a_nested_container_verifies_as_on_disk(tmp_path: Path) -> None:
+    # The seal of an app inside a nested container covers that container's entries (its own
+    # files), not the outer input's, and the app's verdicts are those of the app on disk.
+    app = sealed_app(tmp_path / "src", files={"Contents/Resources/a.txt": b"a"})
+    (app / "Contents/Resources/added.txt").write_bytes(b"after signing")  # not in the seal
+    on_disk = {(f.rule_id, f.message) for f in lint(app).findings}
+    assert any("added.txt" in message for _, message in on_disk), on_disk
+    root = tmp_path / "Release"
+    root.mkdir()
+    (root / "Install.img").write_bytes(_container(_tree_entries(app, "Sample.app")))
+    nested = lint(root)
+    inner = {(f.rule_id, f.message.replace("Release/Install.img/", ""))
+             for f in nested.findings
+             if f.location.path.startswith("Release/Install.img/Sample.app")}
+    assert inner == on_disk  # the added file found inside the image too, nothing else
