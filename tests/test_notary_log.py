@@ -397,3 +397,44 @@ def test_mapping_keeps_candidates_so_any_answering_rule_predicts(tmp_path: Path)
     assert dev_id.finding.evidence["matched_by"] == "exact"
     assert dev_id.finding.fix is not None
     assert dev_id.finding.fix.applicability is Applicability.UNSAFE
+
+
+def test_a_real_package_log_meets_the_package_it_was_written_for(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The notary names a package's payload files below the payload's root
+    (``X.pkg/prepare_installation.pkg Contents/Payload/chemistream/conda.exe``, a real log);
+    bundlelint shows them below their install location. ``--bundle X.pkg`` still finds each
+    logged problem on the local file (a product archive built like the one that log was for)."""
+    from test_real_apps import SAMPLES
+
+    from fixtures import xar_builder as xb
+
+    sample = SAMPLES.parent / "notary-logs" / "05-chemistream-pkg-unsigned-conda.json"
+    if not sample.is_file():
+        pytest.skip(f"{sample} is absent: the shared samples folder is not next to the "
+                    "repository (set BUNDLELINT_SAMPLES to its path)")
+    log = json.loads(sample.read_text())
+    # Signed with a certificate that is no valid Developer ID (the throwaway test CA, not
+    # trusted here), without a timestamp or the hardened runtime: what the log says of it.
+    monkeypatch.delenv("BUNDLELINT_EXTRA_TRUST_ANCHOR", raising=False)
+    conda = developer_id_like(MachOSpec(arch="x86_64"), identifier="conda", flags=0,
+                              cms=cms_callable(timestamp=False))
+    payload = xb.gzip_payload(xb.cpio_odc([
+        xb.CpioSpec(".", mode=0o40755), xb.CpioSpec("./chemistream", mode=0o40755),
+        xb.CpioSpec("./chemistream/conda.exe", conda, mode=0o100755)]))
+    package = tmp_path / log["archiveFilename"]
+    package.write_bytes(xb.build_xar([
+        xb.XarFile("Distribution", xb.distribution([("io.chemistream.prep",
+                                                     "prepare_installation.pkg")])),
+        xb.XarFile("prepare_installation.pkg/PackageInfo",
+                   xb.package_info("io.chemistream.prep", install_location="/opt/anaconda"),
+                   encoding="gzip"),
+        xb.XarFile("prepare_installation.pkg/Payload", payload)]))
+    code, out, err = run(capsys, str(sample), "--bundle", str(package), "--format", "json")
+    assert code == 1, err
+    comparison = json.loads(out)["comparison"]
+    assert comparison["missed"] == []
+    predicted = {(p["path"], p["local"]["rule_id"]) for p in comparison["predicted"]}
+    assert {path for path, _ in predicted} == {"chemistream/conda.exe"}
+    assert len(predicted) == 3  # each of the three logged problems, on the local file

@@ -303,10 +303,25 @@ class Comparison:
 def _same_place(mapped: MappedIssue, local: Finding) -> bool:
     if mapped.bundle_path is None:
         return False
-    if relative_to_bundle(mapped.bundle_path) != relative_to_bundle(local.location.path):
+    if not _same_path(mapped.bundle_path, local.location.path):
         return False
     arch = mapped.issue.architecture
     return not arch or not local.location.arch or arch == local.location.arch
+
+
+def _same_path(apple: str, local: str) -> bool:
+    """Whether Apple's item (already through :func:`bundle_path`) is the local finding's file.
+
+    The local path goes through :func:`bundle_path` too, so a file in a disk image
+    (``X.dmg/X.app/...``) or a package (``X.pkg/sub.pkg/Payload/Applications/X.app/...``)
+    compares as the bundle path Apple's log gives. Apple names a package's payload files
+    below the payload's root (``X.pkg/sub.pkg Contents/Payload/tool/bin``), while bundlelint
+    shows them below the install location, so outside any bundle a package file matches when
+    Apple's path is its trailing components."""
+    normal = bundle_path(local) or local
+    if relative_to_bundle(apple) == relative_to_bundle(normal):
+        return True
+    return "Payload" in local.split("/")[:-1] and normal.endswith("/" + apple)
 
 
 def compare(mapping: NotaryMapping, local: Sequence[Finding]) -> Comparison:
