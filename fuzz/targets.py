@@ -178,7 +178,7 @@ def fuzz_tar(data: bytes) -> object:
             if member.size > 1 << 16:
                 raise TarDisagreement(f"{member.name!r}: {member.size} bytes listed")
             try:
-                again = read_member(io.BytesIO(raw), head, limits, member.name, 1 << 16)
+                again = read_member(io.BytesIO(raw), head, limits, member, 1 << 16)
             except (TarRefused, *TAR_ERRORS):
                 continue  # a later member of the same name may be damaged
             if len(again) == member.size and not again.startswith(member.head):

@@ -204,3 +204,22 @@ def test_a_sealed_app_in_a_nested_container_verifies_as_on_disk(tmp_path: Path) 
              for f in nested.findings
              if f.location.path.startswith("Release/Install.img/Sample.app")}
     assert inner == on_disk  # the added file found inside the image too, nothing else
+
+
+def test_a_name_stored_twice_in_a_tar_is_the_last_one(tmp_path: Path) -> None:
+    # What tar -x leaves on disk, and what the notary judges: the later member. (A fuzz crash:
+    # the walk sniffed the last copy and the open read the first.)
+    signed = developer_id_like()
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as tf:
+        for data in (UNSIGNED, signed):
+            info = tarfile.TarInfo("bin/tool")
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    app = make_app(tmp_path, files={"Contents/Resources/t.tar": out.getvalue()})
+    bundle = open_input(app, TEST_OPTIONS)
+    entry = bundle.entry("Contents/Resources/t.tar/bin/tool")
+    assert entry is not None
+    with bundle.open_entry(entry) as fh:
+        assert fh.read() == signed
+    assert not [f for f in by_rule(lint(app), "BL201") if "t.tar/" in f.location.path]

@@ -42,7 +42,15 @@ from bundlelint.inputs.containers import (
     open_container,
 )
 from bundlelint.inputs.source import SNIFF_BYTES, LocalFile, RawEntry, Source
-from bundlelint.inputs.tar import TAR_ERRORS, Limits, TarRefused, looks_like_tar, read_member, scan
+from bundlelint.inputs.tar import (
+    TAR_ERRORS,
+    Limits,
+    TarMember,
+    TarRefused,
+    looks_like_tar,
+    read_member,
+    scan,
+)
 from bundlelint.inputs.zip import RATIO_MIN_MEMBER, ZIP_ERRORS, ZIP_MAGIC, ZipMember
 from bundlelint.options import Options
 from bundlelint.parsers.macho import sniff_macho
@@ -86,7 +94,7 @@ class NestedArchiveSource:
         #: Nested archives and containers not walked (limits, damage), with the reason.
         self.nested_skipped: list[NestedSkip] = []
         self._nested: dict[str, tuple[str, str]] = {}  # relpath -> (archive relpath, member)
-        self._tar: dict[str, tuple[str, str]] = {}  # relpath -> (archive relpath, member)
+        self._tar: dict[str, tuple[str, TarMember]] = {}  # relpath -> (archive relpath, member)
         self._tar_heads: dict[str, bytes] = {}  # archive relpath -> its first bytes
         #: container relpath -> the source of what is inside it
         self._containers: dict[str, NestedArchiveSource] = {}
@@ -217,7 +225,7 @@ class NestedArchiveSource:
             if not sniff_macho(member.head):
                 continue
             relpath = f"{archive.relpath}/{member.name.strip('/')}"
-            self._tar[relpath] = (archive.relpath, member.name)
+            self._tar[relpath] = (archive.relpath, member)
             yield RawEntry(relpath, False, True, False, member.size, member.mode, None,
                            member.head, container=archive.relpath)
 
@@ -291,7 +299,7 @@ class NestedArchiveSource:
         except _ZIP_ERRORS as exc:
             raise OSError(f"{archive}/{member}: {exc}") from None
 
-    def _open_tar_member(self, archive: str, member: str) -> BinaryIO:
+    def _open_tar_member(self, archive: str, member: TarMember) -> BinaryIO:
         head = self._tar_heads[archive]
         limits = Limits(self.options.max_archive_size, MAX_NESTED_MEMBER + 1,
                         MAX_MEMBERS_SCANNED)
@@ -299,8 +307,8 @@ class NestedArchiveSource:
             with self.inner.open(archive) as fh:
                 return io.BytesIO(read_member(fh, head, limits, member, MAX_NESTED_MEMBER))
         except TarRefused as exc:
-            raise OSError(f"{archive}/{member}: {exc.reason}") from None
+            raise OSError(f"{archive}/{member.name}: {exc.reason}") from None
         except OSError:
             raise
         except TAR_ERRORS as exc:
-            raise OSError(f"{archive}/{member}: {exc}") from None
+            raise OSError(f"{archive}/{member.name}: {exc}") from None

@@ -105,6 +105,7 @@ class TarMember(NamedTuple):
     size: int
     mode: int
     head: bytes
+    position: int  # its header's place in the archive (a name may be stored more than once)
 
 
 def _safe_name(name: str) -> bool:
@@ -135,32 +136,39 @@ def scan(fh: BinaryIO, head: bytes, limits: Limits, max_member: int,
          sniff: int = SNIFF_BYTES) -> tuple[list[TarMember], int]:
     """The regular members of the tar archive in ``fh`` (whose first bytes are ``head``) up
     to ``max_member`` bytes, each with its first ``sniff`` bytes, and how many bytes of tar
-    stream that took. Raises ``TarRefused`` past a limit, or one of ``TAR_ERRORS`` if the
-    archive is damaged."""
-    found = []
+    stream that took. A name stored twice is the last one (as ``tar -x`` leaves it). Raises
+    ``TarRefused`` past a limit, or one of ``TAR_ERRORS`` if the archive is damaged."""
+    found: dict[str, TarMember] = {}
     with _open(fh, head, limits) as tf:
-        for info in _headers(tf, limits):
+        for position, info in enumerate(_headers(tf, limits)):
+            found.pop(info.name, None)  # a later header of the name replaces the file
             if not info.isreg() or not _safe_name(info.name) or not 0 < info.size <= max_member:
                 continue
             member = tf.extractfile(info)
             if member is None:
                 continue
             with member:
-                found.append(TarMember(info.name, info.size,
-                                       stat.S_IFREG | (stat.S_IMODE(info.mode) or 0o644),
-                                       member.read(sniff)))
+                found[info.name] = TarMember(info.name, info.size,
+                                             stat.S_IFREG | (stat.S_IMODE(info.mode) or 0o644),
+                                             member.read(sniff), position)
         produced = tf.offset
-    return found, produced
+    return list(found.values()), produced
 
 
-def read_member(fh: BinaryIO, head: bytes, limits: Limits, name: str, max_member: int) -> bytes:
-    """The bytes of member ``name`` (as :func:`scan` listed it), found again from the start."""
+def read_member(fh: BinaryIO, head: bytes, limits: Limits, member: TarMember,
+                max_member: int) -> bytes:
+    """The bytes of ``member`` (as :func:`scan` listed it: the header at its index), found
+    again from the start."""
+    name = member.name
     with _open(fh, head, limits) as tf:
-        for info in _headers(tf, limits):
+        for position, info in enumerate(_headers(tf, limits)):
+            if position < member.position:
+                continue
             if info.name == name and info.isreg() and 0 < info.size <= max_member:
-                member = tf.extractfile(info)
-                if member is not None:
-                    with member:
-                        data: bytes = member.read(info.size)
+                stream = tf.extractfile(info)
+                if stream is not None:
+                    with stream:
+                        data: bytes = stream.read(info.size)
                         return data
+            break
     raise FileNotFoundError(f"{name}: no such member")
