@@ -31,6 +31,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import BinaryIO, NamedTuple, Protocol
 
+from bundlelint.parsers.randomaccess import RandomAccessReader
+
 STORED = 0
 DEFLATED = 8
 BZIP2 = 12
@@ -265,30 +267,19 @@ def measure(fh: BinaryIO, member: MemberData, *, max_ratio: float, keep: int,
     return found
 
 
-class _MemberStream(io.RawIOBase):
-    """A read-only, seekable view of one member of ``size`` bytes: the position bookkeeping
-    both member streams share (they differ only in how ``readinto`` finds the bytes)."""
+class _MemberStream(RandomAccessReader):
+    """A read-only, seekable view of one member of ``size`` bytes (the two member streams
+    differ only in how ``readinto`` finds the bytes)."""
 
     def __init__(self, size: int) -> None:
         super().__init__()
         self._size = size
-        self._pos = 0
 
-    def readable(self) -> bool:
-        return True
+    def _length(self) -> int:
+        return self._size
 
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, pos: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
-        if base + pos < 0:
-            raise OSError(f"negative seek position {base + pos}")
-        self._pos = base + pos
-        return self._pos
+    def _negative_position(self, pos: int) -> int:
+        raise OSError(f"negative seek position {pos}")
 
 
 class StoredSlice(_MemberStream):

@@ -40,6 +40,7 @@ from typing import BinaryIO
 
 from bundlelint.errors import ParseError
 from bundlelint.parsers import decmpfs
+from bundlelint.parsers.randomaccess import RandomAccessReader
 from bundlelint.parsers.volume import Node, NodeKind
 
 FORMAT = "APFS"
@@ -852,7 +853,7 @@ class ApfsVolume:
         return self._stream(inode.private_id, inode.dstream_size)
 
 
-class _ExtentReader(io.RawIOBase):
+class _ExtentReader(RandomAccessReader):
     """A file's bytes through its extents: holes and the tail past the last extent read as
     zeros; reads go straight to the container, one request at a time."""
 
@@ -862,22 +863,13 @@ class _ExtentReader(io.RawIOBase):
         self._c = container
         self._extents = extents
         self._size = size
-        self._pos = 0
         self._index = 0
 
-    def readable(self) -> bool:
-        return True
+    def _length(self) -> int:
+        return self._size
 
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
-        self._pos = max(0, base + offset)
-        return self._pos
+    def _negative_position(self, pos: int) -> int:
+        return 0  # a seek before the start stops at it
 
     def _find(self, pos: int) -> tuple[int, int, int, int] | None:
         ext = self._extents

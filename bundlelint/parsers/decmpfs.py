@@ -25,6 +25,7 @@ from typing import BinaryIO, Protocol
 
 from bundlelint.errors import ParseError
 from bundlelint.parsers import lzvn
+from bundlelint.parsers.randomaccess import RandomAccessReader
 
 FORMAT = "decmpfs"
 XATTR_NAME = "com.apple.decmpfs"
@@ -271,7 +272,7 @@ class _ChunkTable:
         return start, size
 
 
-class DecompressedStream(io.RawIOBase):
+class DecompressedStream(RandomAccessReader):
     """A seekable view of a decmpfs file's uncompressed content, one chunk in memory."""
 
     def __init__(self, header: DecmpfsHeader, rsrc: ByteSource | None, *, path: str,
@@ -280,7 +281,6 @@ class DecompressedStream(io.RawIOBase):
         self.header = header
         self.path = path
         self.size = header.uncompressed_size
-        self._pos = 0
         self._cached: tuple[int, bytes] | None = None
         self._rsrc = rsrc
         self._table: _ChunkTable | None = None
@@ -293,21 +293,8 @@ class DecompressedStream(io.RawIOBase):
                                 base=attr_offset + HEADER_SIZE)
             self._cached = (0, data)
 
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self.size}[whence]
-        if base + offset < 0:
-            raise ValueError("negative seek position")
-        self._pos = base + offset
-        return self._pos
+    def _length(self) -> int:
+        return self.size
 
     def _chunk(self, index: int) -> bytes:
         if self._cached is not None and self._cached[0] == index:

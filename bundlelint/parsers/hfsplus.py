@@ -32,6 +32,7 @@ from typing import BinaryIO
 
 from bundlelint.errors import ParseError
 from bundlelint.parsers import decmpfs
+from bundlelint.parsers.randomaccess import RandomAccessReader
 from bundlelint.parsers.volume import Node, NodeKind
 
 FORMAT = "HFS+"
@@ -238,29 +239,15 @@ class Fork:
         return b"".join(parts)
 
 
-class ForkStream(io.RawIOBase):
+class ForkStream(RandomAccessReader):
     """A seekable read-only stream over a fork; reads go straight to the volume."""
 
     def __init__(self, fork: Fork) -> None:
         super().__init__()
         self._fork = fork
-        self._pos = 0
 
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._fork.size}[whence]
-        if base + offset < 0:
-            raise ValueError("negative seek position")
-        self._pos = base + offset
-        return self._pos
+    def _length(self) -> int:
+        return self._fork.size
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
         view = memoryview(buffer).cast("B")

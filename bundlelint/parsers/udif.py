@@ -31,6 +31,7 @@ from typing import Any, BinaryIO
 
 from bundlelint.errors import ParseError
 from bundlelint.parsers import udifchunks
+from bundlelint.parsers.randomaccess import RandomAccessReader
 from bundlelint.parsers.reader import Reader
 from bundlelint.parsers.udifchunks import (
     COMPRESSED_KINDS,
@@ -430,7 +431,7 @@ def _check_block_maps(maps: Sequence[BlockMap], koly: Koly, path: str) -> None:
                              f"{start:#x}")
 
 
-class DiskReader(io.RawIOBase):
+class DiskReader(RandomAccessReader):
     """A read-only, seekable view of bytes [``start``, ``start + size``) of the image's disk
     (clipped to the disk), decompressing chunks as they are read. Unmapped sectors read as
     zeros.
@@ -447,7 +448,6 @@ class DiskReader(io.RawIOBase):
         disk = image.koly.sector_count * SECTOR
         self._base = min(start, disk)
         self._size = max(min(disk - self._base, disk if size is None else size), 0)
-        self._pos = 0
         chunks = sorted((c for bm in image.block_maps for c in bm.chunks),
                         key=lambda c: c.sector)
         self._chunks = chunks
@@ -460,28 +460,8 @@ class DiskReader(io.RawIOBase):
     def size(self) -> int:
         return self._size
 
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._pos
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        if whence == io.SEEK_SET:
-            pos = offset
-        elif whence == io.SEEK_CUR:
-            pos = self._pos + offset
-        elif whence == io.SEEK_END:
-            pos = self._size + offset
-        else:
-            raise ValueError(f"invalid whence {whence}")
-        if pos < 0:
-            raise ValueError("negative seek position")
-        self._pos = pos
-        return pos
+    def _length(self) -> int:
+        return self._size
 
     def readinto(self, buffer: Any) -> int:
         view = memoryview(buffer).cast("B")
