@@ -144,6 +144,22 @@ def _main_entitlements(bundle: Bundle, name: str, notes: list[str]) -> Entitleme
     return EntitlementsFile(f"{name}.entitlements", "", values, source)
 
 
+def _kept_entitlements(bundle: Bundle, path: str, kind: str, ent_files: list[EntitlementsFile],
+                       notes: list[str]) -> str | None:
+    """The entitlements file a nested app, extension, XPC service or executable is signed
+    with (its current entitlements, less the dropped ones), added to ``ent_files``; ``None``
+    when it has none or is no such code."""
+    if kind not in (".app", ".appex", ".xpc", "executable"):
+        return None
+    current = _current_entitlements(bundle, _executable_of(bundle, path), notes)
+    if not current:
+        return None
+    kept = {k: v for k, v in current.items() if k not in DROPPED_ENTITLEMENTS}
+    name = _file_name(PurePosixPath(path).stem, ent_files)
+    ent_files.append(EntitlementsFile(name, path, kept, "its current entitlements, kept"))
+    return name
+
+
 def _file_name(stem: str, taken: list[EntitlementsFile]) -> str:
     """``stem.entitlements``, numbered when another target with the same name (a helper
     called like the app) already has that file: each target keeps its own entitlements."""
@@ -170,14 +186,7 @@ def build_plan(bundle: Bundle, *, identity: str = DEFAULT_IDENTITY,
                  "file by file." for display in tree.unsignable)
     order = list(tree.post_order())
     for target in order[:-1]:  # the input itself last, with the app's entitlements
-        ents_file = None
-        if target.kind in (".app", ".appex", ".xpc", "executable"):
-            current = _current_entitlements(bundle, _executable_of(bundle, target.path), notes)
-            if current:
-                kept = {k: v for k, v in current.items() if k not in DROPPED_ENTITLEMENTS}
-                ents_file = _file_name(PurePosixPath(target.path).stem, ent_files)
-                ent_files.append(EntitlementsFile(ents_file, target.path, kept,
-                                                  "its current entitlements, kept"))
+        ents_file = _kept_entitlements(bundle, target.path, target.kind, ent_files, notes)
         member = bundle.entry(target.path) if target.kind == ARCHIVE_MEMBER else None
         if member is not None:  # code in a .jar: the same command check prints
             steps.append(SignStep(target.path, target.kind, None,
@@ -270,14 +279,7 @@ def build_disk_image_plan(bundle: Bundle, *, identity: str = DEFAULT_IDENTITY,
                          "archive and put it back before the bundle around it (bundlelint "
                          "check prints the commands).")
             continue
-        ents_file = None
-        if target.kind in (".app", ".appex", ".xpc", "executable"):
-            current = _current_entitlements(bundle, _executable_of(bundle, target.path), notes)
-            if current:
-                kept = {k: v for k, v in current.items() if k not in DROPPED_ENTITLEMENTS}
-                ents_file = _file_name(PurePosixPath(target.path).stem, ent_files)
-                ent_files.append(EntitlementsFile(ents_file, target.path, kept,
-                                                  "its current entitlements, kept"))
+        ents_file = _kept_entitlements(bundle, target.path, target.kind, ent_files, notes)
         flag = f" --entitlements {q(ents_file)}" if ents_file else ""
         steps.append(SignStep(target.path, target.kind, ents_file,
                               f"codesign --force --options runtime --timestamp{flag} --sign "
