@@ -14,6 +14,7 @@ import bz2
 import lzma
 import zlib
 from collections.abc import Callable
+from typing import Protocol
 
 from bundlelint.errors import ParseError
 from bundlelint.parsers.adc import AdcError, adc_decompress
@@ -77,38 +78,41 @@ def decompress(kind: int, data: bytes, expected: int) -> bytes:
     return out
 
 
-def _zlib(data: bytes, expected: int) -> bytes:
-    decoder = zlib.decompressobj()
+class _Decompressor(Protocol):
+    @property
+    def eof(self) -> bool: ...
+
+    def decompress(self, data: bytes, max_length: int, /) -> bytes: ...
+
+
+def _whole_stream(decoder: _Decompressor, errors: tuple[type[Exception], ...], name: str,
+                  data: bytes, expected: int, *, corrupt: str = "is corrupt") -> bytes:
+    """At most ``expected + 1`` bytes of one compressed stream, which must have ended (its end
+    marker read) unless it gave more than ``expected`` (the caller judges the size): a corrupt
+    or cut stream is a ``ChunkError``."""
     try:
         out = decoder.decompress(data, expected + 1)
-    except zlib.error as exc:
-        raise ChunkError(f"zlib data is corrupt: {exc}") from None
+    except errors as exc:
+        raise ChunkError(f"{name} data {corrupt}: {exc}") from None
     if len(out) <= expected and not decoder.eof:
-        raise ChunkError("zlib stream ends before its end marker")
+        raise ChunkError(f"{name} stream ends before its end marker")
     return out
+
+
+def _zlib(data: bytes, expected: int) -> bytes:
+    return _whole_stream(zlib.decompressobj(), (zlib.error,), "zlib", data, expected)
 
 
 def _bzip2(data: bytes, expected: int) -> bytes:
-    decoder = bz2.BZ2Decompressor()
-    try:
-        out = decoder.decompress(data, expected + 1)
-    except (OSError, EOFError, ValueError) as exc:
-        raise ChunkError(f"bzip2 data is corrupt: {exc}") from None
-    if len(out) <= expected and not decoder.eof:
-        raise ChunkError("bzip2 stream ends before its end marker")
-    return out
+    return _whole_stream(bz2.BZ2Decompressor(), (OSError, EOFError, ValueError), "bzip2", data,
+                         expected)
 
 
 def _lzma(data: bytes, expected: int) -> bytes:
     # ULMO chunks are xz streams (magic fd 37 7a 58 5a 00); FORMAT_AUTO also takes .lzma.
     decoder = lzma.LZMADecompressor(format=lzma.FORMAT_AUTO, memlimit=LZMA_MEMLIMIT)
-    try:
-        out = decoder.decompress(data, expected + 1)
-    except lzma.LZMAError as exc:
-        raise ChunkError(f"LZMA data is corrupt or needs too much memory: {exc}") from None
-    if len(out) <= expected and not decoder.eof:
-        raise ChunkError("LZMA stream ends before its end marker")
-    return out
+    return _whole_stream(decoder, (lzma.LZMAError,), "LZMA", data, expected,
+                         corrupt="is corrupt or needs too much memory")
 
 
 def _adc(data: bytes, expected: int) -> bytes:
