@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import re
 import shutil
 import struct
@@ -15,6 +14,8 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+from samples import CONTAINERS as SAMPLES
+from samples import container
 
 from bundlelint.errors import ParseError
 from bundlelint.parsers import decmpfs
@@ -36,8 +37,6 @@ from fixtures.apfs_builder import fletcher64 as plain_fletcher64
 from fixtures.hfsplus_builder import COMPRESSIONS
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = Path(os.environ.get("BUNDLELINT_SAMPLES")
-               or ROOT.parent / "shared" / "samples") / "containers"
 APFS_SAMPLES = {
     "01-juhflow-devid-notarized-apfs.dmg":
         "bd2846bb4e6e5bef7827924a8fa7ba69426b645d3c10ac49e0b1bc288bd31fcc",
@@ -223,10 +222,7 @@ def test_fixture_agrees_with_7zip(image: bytes, tmp_path: Path) -> None:
 
 
 def _partition(dmg_name: str, into: Path) -> Path:
-    dmg = SAMPLES / dmg_name
-    if not dmg.is_file():
-        pytest.skip(f"{dmg} is absent: the shared samples folder is not next to the repository "
-                    "(set BUNDLELINT_SAMPLES to its path)")
+    dmg = container(dmg_name)
     sevenzip = _sevenzip()
     assert hashlib.sha256(dmg.read_bytes()).hexdigest() == APFS_SAMPLES[dmg_name]
     # 7-Zip's UDIF handler lists the image's partitions; the APFS one is the largest.

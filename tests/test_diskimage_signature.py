@@ -6,11 +6,10 @@ offset, and the CMS through the same verification as a Mach-O's."""
 from __future__ import annotations
 
 import io
-import os
 import struct
 from pathlib import Path
 
-import pytest
+from samples import container
 
 from bundlelint.analysis.cms import ChainStatus, LeafKind
 from bundlelint.analysis.diskimage import ImageSigning, check_image_signature
@@ -21,8 +20,6 @@ from fixtures import udif_builder as ub
 from fixtures.cms_signer import cms_callable
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = Path(os.environ.get("BUNDLELINT_SAMPLES")
-               or ROOT.parent / "shared" / "samples") / "containers"
 ANCHORED = Options(extra_trust_anchors=(test_ca.root().der,))
 
 
@@ -104,10 +101,7 @@ def test_signature_length_not_filling_the_frame(tmp_path: Path) -> None:
 
 
 def test_juhflow_image_is_developer_id_and_its_hashes_verify() -> None:
-    path = SAMPLES / "01-juhflow-devid-notarized-apfs.dmg"
-    if not path.exists():
-        pytest.skip(f"{path} is absent: the shared samples folder is not next to the repository "
-                    "(set BUNDLELINT_SAMPLES to its path)")
+    path = container("01-juhflow-devid-notarized-apfs.dmg")
     with path.open("rb") as fh:
         report = inspect_disk_image(fh, name=path.name, path=str(path),
                                     file_size=path.stat().st_size)
@@ -126,10 +120,7 @@ def test_juhflow_image_is_developer_id_and_its_hashes_verify() -> None:
 
 
 def test_sparkle_lzma_image_is_adhoc() -> None:
-    path = SAMPLES / "06-sparkle-apfs-lzma-adhoc-signed.dmg"
-    if not path.exists():
-        pytest.skip(f"{path} is absent: the shared samples folder is not next to the repository "
-                    "(set BUNDLELINT_SAMPLES to its path)")
+    path = container("06-sparkle-apfs-lzma-adhoc-signed.dmg")
     with path.open("rb") as fh:
         report = inspect_disk_image(fh, name=path.name, path=str(path),
                                     file_size=path.stat().st_size)

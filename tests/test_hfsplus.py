@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from samples import container
 
 from bundlelint.errors import ParseError
 from bundlelint.parsers import decmpfs, lzvn
@@ -38,8 +39,6 @@ from fixtures.hfsplus_builder import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = Path(os.environ.get("BUNDLELINT_SAMPLES")
-               or ROOT.parent / "shared" / "samples") / "containers"
 #: HFS+ images (public; sources in the samples folder's SOURCES.md): an uncompressed UDRO
 #: image with an Apple partition map (iTunes Volume Control, 2013) and a bzip2 UDBZ image
 #: with a licence agreement (Sparkle's code-signing test app, 2015).
@@ -321,10 +320,7 @@ def _partition(dmg: Path, into: Path, sevenzip: str) -> Path:
 def test_real_hfs_images_agree_with_7zip(sample: str, tmp_path: Path) -> None:
     """Every file, folder and symbolic link 7-Zip extracts from the real images, with the same
     sizes and sha256, and nothing else but the two private folders macOS hides."""
-    dmg = SAMPLES / sample
-    if not dmg.is_file():
-        pytest.skip(f"{dmg} is absent: the shared samples folder is not next to the repository "
-                    "(set BUNDLELINT_SAMPLES to its path)")
+    dmg = container(sample)
     sevenzip = _sevenzip()
     assert hashlib.sha256(dmg.read_bytes()).hexdigest() == HFS_SAMPLES[sample]
     partition = _partition(dmg, tmp_path / "p", sevenzip)

@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 from appbuilder import developer_id_like, make_app
+from samples import container
 from test_layout import _nested_app, _versioned_framework
-from test_real_apps import JUHFLOW_DMG, JUHFLOW_TEAM, SAMPLES, _unpack_app
+from test_real_apps import JUHFLOW_DMG, JUHFLOW_TEAM, _unpack_app
 
 from bundlelint.bundle import open_input
 from bundlelint.cli import main
@@ -182,16 +183,8 @@ def test_real_notarized_app_tree(juhflow: Path) -> None:
 
 # --- containers: the level above the code -----------------------------------------------------
 
-def _sample(name: str) -> Path:
-    path = SAMPLES / name
-    if not path.is_file():
-        pytest.skip(f"{path} is absent: the shared samples folder is not next to the "
-                    "repository (set BUNDLELINT_SAMPLES to its path)")
-    return path
-
-
 def test_notarized_disk_image_is_the_root_with_its_signature_and_ticket() -> None:
-    tree = _tree(_sample("01-juhflow-devid-notarized-apfs.dmg"))
+    tree = _tree(container("01-juhflow-devid-notarized-apfs.dmg"))
     assert tree["kind"] == "disk image" and tree["order"] == 2
     assert tree["signature"]["state"] == "Developer ID Application"
     assert tree["signature"]["team_id"] == JUHFLOW_TEAM
@@ -204,16 +197,16 @@ def test_notarized_disk_image_is_the_root_with_its_signature_and_ticket() -> Non
 
 
 def test_packages_show_the_installer_signature_and_ticket() -> None:
-    signed = _tree(_sample("09-scanline-2.3-devid-stapled.pkg"))
+    signed = _tree(container("09-scanline-2.3-devid-stapled.pkg"))
     assert signed["kind"] == "installer package"
     assert signed["signature"]["state"] == "Developer ID Installer"
     assert signed["signature"]["team_id"] == "3M8T4B982V"
     assert signed["stapled"]["trusted"] is True and signed["stapled"]["lists_this_code"] is True
-    unsigned = _tree(_sample("12-tasks-explorer-unsigned-distribution.pkg"))
+    unsigned = _tree(container("12-tasks-explorer-unsigned-distribution.pkg"))
     assert (unsigned["kind"], unsigned["signature"], unsigned["stapled"]) == (
         "installer package", {"state": "unsigned"}, False)
     assert unsigned["order"] == len(_walk(unsigned))  # productsign comes last
-    _, out, _ = _cli("inspect", str(SAMPLES / "12-tasks-explorer-unsigned-distribution.pkg"))
+    _, out, _ = _cli("inspect", str(container("12-tasks-explorer-unsigned-distribution.pkg")))
     assert out.splitlines()[0] == ("12-tasks-explorer-unsigned-distribution.pkg  installer "
                                    "package · signed 5th of 5 · unsigned")
 
@@ -243,7 +236,7 @@ def test_every_container_sample_inspects_as_json_and_text(name: str) -> None:
     """Signing times, timestamps and ticket times are dates in the models: the JSON document
     must still be JSON (it raised TypeError on the signed samples), and its tree's root is the
     container."""
-    sample = _sample(name)
+    sample = container(name)
     code, out, err = _cli("inspect", "--format", "json", str(sample))
     assert code == 0, err
     tree = json.loads(out)["tree"]

@@ -12,6 +12,7 @@ import pytest
 import referencing
 from appbuilder import developer_id_like, make_app, universal
 from lintutil import REGISTRY
+from samples import notary_log
 
 from bundlelint.analysis.notary import NotaryMatcher, bundle_path, map_log
 from bundlelint.analysis.notary_catalogue import KNOWN_MESSAGES
@@ -406,14 +407,9 @@ def test_a_real_package_log_meets_the_package_it_was_written_for(
     (``X.pkg/prepare_installation.pkg Contents/Payload/chemistream/conda.exe``, a real log);
     bundlelint shows them below their install location. ``--bundle X.pkg`` still finds each
     logged problem on the local file (a product archive built like the one that log was for)."""
-    from test_real_apps import SAMPLES
-
     from fixtures import xar_builder as xb
 
-    sample = SAMPLES.parent / "notary-logs" / "05-chemistream-pkg-unsigned-conda.json"
-    if not sample.is_file():
-        pytest.skip(f"{sample} is absent: the shared samples folder is not next to the "
-                    "repository (set BUNDLELINT_SAMPLES to its path)")
+    sample = notary_log("05-chemistream-pkg-unsigned-conda.json")
     log = json.loads(sample.read_text())
     # Signed with a certificate that is no valid Developer ID (the throwaway test CA, not
     # trusted here), without a timestamp or the hardened runtime: what the log says of it.

@@ -5,13 +5,13 @@ error issue is itself a finding, and the exit status is 1 exactly when an error 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 from appbuilder import developer_id_like, make_app
 from lintutil import REGISTRY
+from samples import NOTARY_LOGS
 
 from bundlelint.analysis.notary import map_log
 from bundlelint.cli import main
@@ -22,10 +22,8 @@ from fixtures.macho_builder import MachOSpec, build_macho
 from fixtures.signer import sign_macho
 
 ROOT = Path(__file__).resolve().parent.parent
-#: Real public notary logs (their sources are listed in SOURCES.md beside them), in the
-#: ../shared/samples/ directory beside the repository; BUNDLELINT_SAMPLES points elsewhere.
-SAMPLES = Path(os.environ.get("BUNDLELINT_SAMPLES") or ROOT.parent / "shared" / "samples")
-REAL_LOGS = SAMPLES / "notary-logs"
+#: Real public notary logs (their sources are listed in SOURCES.md beside them).
+REAL_LOGS = NOTARY_LOGS
 needs_real_logs = pytest.mark.skipif(
     not REAL_LOGS.is_dir(), reason=f"the real notary logs are not here: {REAL_LOGS} is absent")
 

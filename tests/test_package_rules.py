@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import plistlib
 from pathlib import Path
 
-import pytest
 from appbuilder import developer_id_like, make_app
 from lintutil import by_rule, lint, rule_ids
+from samples import container
 
 from bundlelint.parsers.macho import parse_macho_bytes
 from bundlelint.parsers.xar import read_xar
@@ -20,8 +19,6 @@ from fixtures import xar_builder as xb
 from fixtures.appledouble_builder import FINDER_INFO, PROVENANCE_ONLY, build_appledouble
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = Path(os.environ.get("BUNDLELINT_SAMPLES")
-               or ROOT.parent / "shared" / "samples") / "containers"
 
 TOOL = developer_id_like(identifier="com.example.tool")
 PACKAGE_RULES = {f"BL82{i}" for i in range(10)} | {f"BL84{i}" for i in range(5)}
@@ -200,16 +197,8 @@ def test_app_ticket_in_contents_coderesources(tmp_path: Path) -> None:
 # --- real packages -----------------------------------------------------------------------------
 
 
-def _sample(name: str) -> Path:
-    path = SAMPLES / name
-    if not path.is_file():
-        pytest.skip(f"{path} is absent: the shared samples folder is not next to the "
-                    "repository (set BUNDLELINT_SAMPLES to its path)")
-    return path
-
-
 def test_scanline_is_developer_id_installer_stapled_and_clean() -> None:
-    path = _sample("09-scanline-2.3-devid-stapled.pkg")
+    path = container("09-scanline-2.3-devid-stapled.pkg")
     assert hashlib.sha256(path.read_bytes()).hexdigest().startswith("4ad94c76")
     report = lint(path)
     assert report.findings == [] or all(f.severity.value != "error" for f in report.findings)
@@ -228,7 +217,7 @@ def test_scanline_is_developer_id_installer_stapled_and_clean() -> None:
 
 
 def test_unsigned_product_archive_is_an_error() -> None:
-    report = lint(_sample("12-tasks-explorer-unsigned-distribution.pkg"))
+    report = lint(container("12-tasks-explorer-unsigned-distribution.pkg"))
     (finding,) = by_rule(report, "BL820")
     assert finding.severity.value == "error"
     assert any(f.location.path.startswith("12-tasks-explorer-unsigned-distribution.pkg/"
@@ -237,7 +226,7 @@ def test_unsigned_product_archive_is_an_error() -> None:
 
 
 def test_junk_tail_package_is_reported_not_crashed() -> None:
-    report = lint(_sample("13-munki-kickstart-payloadfree.pkg"))
+    report = lint(container("13-munki-kickstart-payloadfree.pkg"))
     (tail,) = by_rule(report, "BL825")
     assert tail.location.offset == 5045 - 2747
     assert not by_rule(report, "BL003")
@@ -282,7 +271,7 @@ def test_inspect_real_scanline_shows_team_and_ticket() -> None:
     from bundlelint.analysis.inspection import inspect_bundle
     from bundlelint.bundle import open_input
 
-    doc = inspect_bundle(open_input(_sample("09-scanline-2.3-devid-stapled.pkg")))
+    doc = inspect_bundle(open_input(container("09-scanline-2.3-devid-stapled.pkg")))
     assert {s["team_id"] for s in doc["package"]["signatures"]} == {"3M8T4B982V"}
     (ticket,) = doc["tickets"]
     assert ticket["trusted"] and ticket["anchor"] == "Apple Root CA - G3"
@@ -332,7 +321,7 @@ def test_real_stapled_disk_image_ticket_is_apples_and_lists_the_image() -> None:
     from bundlelint.bundle import open_input
     from bundlelint.options import Options
 
-    path = _sample_dmg("01-juhflow-devid-notarized-apfs.dmg")
+    path = container("01-juhflow-devid-notarized-apfs.dmg")
     bundle = open_input(path)
     check = image_ticket(bundle, Options())
     assert check is not None and check.trusted and check.own is not None and check.own.listed
@@ -340,9 +329,3 @@ def test_real_stapled_disk_image_ticket_is_apples_and_lists_the_image() -> None:
     assert rule_ids(lint(path, options=Options())) & {"BL840", "BL841", "BL842", "BL843"} == set()
 
 
-def _sample_dmg(name: str) -> Path:
-    path = SAMPLES / name
-    if not path.is_file():
-        pytest.skip(f"{path} is absent: the shared samples folder is not next to the "
-                    "repository (set BUNDLELINT_SAMPLES to its path)")
-    return path

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import shutil
 import struct
 import subprocess
@@ -15,6 +14,7 @@ import zlib
 from pathlib import Path
 
 import pytest
+from samples import container
 
 from bundlelint.errors import ParseError
 from bundlelint.parsers import udifchunks
@@ -30,9 +30,6 @@ from bundlelint.parsers.udif import (
 from fixtures import udif_builder as ub
 
 ROOT = Path(__file__).resolve().parent.parent
-#: ../shared/samples/ relative to the repository root; BUNDLELINT_SAMPLES points elsewhere.
-SAMPLES = Path(os.environ.get("BUNDLELINT_SAMPLES")
-               or ROOT.parent / "shared" / "samples") / "containers"
 DMGS = ("01-juhflow-devid-notarized-apfs.dmg", "03-itunes-volume-control-2013-hfs.dmg",
         "05-sparkle-testapp-hfs-bzip2-sla.dmg", "06-sparkle-apfs-lzma-adhoc-signed.dmg")
 
@@ -123,17 +120,9 @@ def test_adc_back_references_decode() -> None:
 
 # --- real samples against 7-Zip -----------------------------------------------------------
 
-def _sample(name: str) -> Path:
-    path = SAMPLES / name
-    if not path.exists():
-        pytest.skip(f"{path} is absent: the shared samples folder is not next to the repository "
-                    "(set BUNDLELINT_SAMPLES to its path)")
-    return path
-
-
 @pytest.mark.parametrize("name", DMGS)
 def test_real_images_decompress_to_the_bytes_7zip_gives(name: str, tmp_path: Path) -> None:
-    path = _sample(name)
+    path = container(name)
     if shutil.which("7zz") is None:
         pytest.skip("7zz is not installed (Debian package 7zip)")
     subprocess.run(["7zz", "x", "-tdmg", f"-o{tmp_path}", str(path)], check=True,
@@ -155,7 +144,7 @@ def test_real_images_decompress_to_the_bytes_7zip_gives(name: str, tmp_path: Pat
 
 
 def test_real_image_structures() -> None:
-    with _sample(DMGS[2]).open("rb") as fh:  # bzip2, APM, licence resources
+    with container(DMGS[2]).open("rb") as fh:  # bzip2, APM, licence resources
         image = read_disk_image(fh)
         reader = open_disk(image, fh)
         table = read_partitions(reader.pread, reader.size)
@@ -163,7 +152,7 @@ def test_real_image_structures() -> None:
     assert {r.kind for r in image.resources} == {"LPic", "STR#", "TEXT", "plst", "styl"}
     assert table.scheme == "apm"
     assert [p.filesystem for p in table.volumes] == ["hfs+"]
-    with _sample(DMGS[0]).open("rb") as fh:
+    with container(DMGS[0]).open("rb") as fh:
         image = read_disk_image(fh)
         reader = open_disk(image, fh)
         table = read_partitions(reader.pread, reader.size)

@@ -13,6 +13,8 @@ import zlib
 from pathlib import Path
 
 import pytest
+from samples import CONTAINERS as SAMPLES
+from samples import container
 
 from bundlelint.errors import ParseError
 from bundlelint.parsers.cpio import CpioVolume
@@ -24,9 +26,6 @@ from bundlelint.parsers.xar import XarVolume, read_xar, verify_data
 from fixtures import xar_builder as xb
 
 ROOT = Path(__file__).resolve().parent.parent
-#: ../shared/samples/ relative to the repository root; BUNDLELINT_SAMPLES points elsewhere.
-SAMPLES = Path(os.environ.get("BUNDLELINT_SAMPLES")
-               or ROOT.parent / "shared" / "samples") / "containers"
 SCANLINE = "09-scanline-2.3-devid-stapled.pkg"
 TASKS = "12-tasks-explorer-unsigned-distribution.pkg"
 MUNKI = "13-munki-kickstart-payloadfree.pkg"
@@ -38,10 +37,7 @@ SHA256 = {
 
 
 def sample(name: str) -> Path:
-    path = SAMPLES / name
-    if not path.is_file():
-        pytest.skip(f"{path} is absent: the shared samples folder is not next to the "
-                    "repository (set BUNDLELINT_SAMPLES to its path)")
+    path = container(name)
     assert hashlib.sha256(path.read_bytes()).hexdigest() == SHA256[name]
     return path
 

@@ -10,21 +10,18 @@ a test-only tool (Debian package ``7zip``, which ``.ci/run`` installs). Where th
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 from lintutil import by_rule, lint
+from samples import CONTAINERS as SAMPLES
 
 from bundlelint.bundle import open_input
 from bundlelint.findings import Severity
 
-#: ../shared/samples/ relative to the repository root; BUNDLELINT_SAMPLES points elsewhere.
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = Path(os.environ.get("BUNDLELINT_SAMPLES")
-               or ROOT.parent / "shared" / "samples") / "containers"
 #: JuhFlow.app: a Swift arm64 app, Developer ID (Team T457T7F9C5), hardened runtime, on an
 #: APFS disk image that is notarized and stapled (JuhLabs/juhradial-mx, juhflow/JuhFlow.dmg).
 JUHFLOW_DMG = SAMPLES / "01-juhflow-devid-notarized-apfs.dmg"

@@ -11,6 +11,7 @@ import struct
 from pathlib import Path
 
 import pytest
+from samples import container
 
 from bundlelint.findings import Severity
 from fixtures import test_ca
@@ -20,8 +21,6 @@ from tests.appbuilder import TEAM, sealed_app
 from tests.lintutil import by_rule, lint, rule_ids
 
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLES = Path(os.environ.get("BUNDLELINT_SAMPLES")
-               or ROOT.parent / "shared" / "samples") / "containers"
 DISK_IMAGE_RULES = {"BL800", "BL801", "BL802", "BL803", "BL804", "BL805", "BL806"}
 
 
@@ -121,16 +120,8 @@ def test_image_without_a_file_system_bl802(tmp_path: Path) -> None:
     assert "no HFS+ or APFS" in finding.message
 
 
-def _sample(name: str) -> Path:
-    path = SAMPLES / name
-    if not path.exists():
-        pytest.skip(f"{path} is absent: the shared samples folder is not next to the repository "
-                    "(set BUNDLELINT_SAMPLES to its path)")
-    return path
-
-
 def test_juhflow_image_has_no_error() -> None:
-    report = lint(_sample("01-juhflow-devid-notarized-apfs.dmg"))
+    report = lint(container("01-juhflow-devid-notarized-apfs.dmg"))
     errors = [(f.rule_id, f.path, f.message) for f in report.findings
               if f.severity is Severity.ERROR]
     assert errors == []
@@ -141,12 +132,12 @@ def test_juhflow_image_has_no_error() -> None:
 
 def test_real_unsigned_and_adhoc_images() -> None:
     for name in ("03-itunes-volume-control-2013-hfs.dmg", "05-sparkle-testapp-hfs-bzip2-sla.dmg"):
-        report = lint(_sample(name), select=("BL8",))
+        report = lint(container(name), select=("BL8",))
         assert rule_ids(report) == {"BL803"}, name
-    report = lint(_sample("06-sparkle-apfs-lzma-adhoc-signed.dmg"), select=("BL8",))
+    report = lint(container("06-sparkle-apfs-lzma-adhoc-signed.dmg"), select=("BL8",))
     assert rule_ids(report) == {"BL804"}
     # The unsigned app inside the bzip2 HFS+ image is found, named by its path in the image.
-    inner = by_rule(lint(_sample("05-sparkle-testapp-hfs-bzip2-sla.dmg")), "BL201")
+    inner = by_rule(lint(container("05-sparkle-testapp-hfs-bzip2-sla.dmg")), "BL201")
     assert ("05-sparkle-testapp-hfs-bzip2-sla.dmg/SparkleTestCodeSignApp.app/Contents/MacOS/"
             "Sparkle Test App") in {f.path for f in inner}
 
@@ -183,7 +174,7 @@ def test_inspect_shows_the_image_signature_and_its_ticket() -> None:
     from bundlelint.analysis.inspection import inspect_bundle
     from bundlelint.bundle import open_input
 
-    doc = inspect_bundle(open_input(_sample("01-juhflow-devid-notarized-apfs.dmg")))
+    doc = inspect_bundle(open_input(container("01-juhflow-devid-notarized-apfs.dmg")))
     dmg = doc["disk_image"]
     assert dmg["scheme"] == "gpt" and dmg["chunk_kinds"] == ["ignore", "zlib"]
     assert [p["filesystem"] for p in dmg["partitions"]] == ["apfs"]

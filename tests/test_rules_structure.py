@@ -15,6 +15,7 @@ from appbuilder import developer_id_like, make_app
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lintutil import by_rule, lint
+from samples import container
 from ziputil import zip_tree
 
 from bundlelint.findings import Severity
@@ -394,9 +395,6 @@ def test_go_external_linker_rpath(go_ci_rpath_arm64: Path, tmp_path: Path) -> No
 
 # --- real disk images nobody here made ---------------------------------------------------------
 
-SAMPLES = Path(os.environ.get("BUNDLELINT_SAMPLES")
-               or Path(__file__).resolve().parent.parent.parent / "shared" / "samples"
-               ) / "containers"
 IMAGES = {  # name -> (sha256, app inside)
     "03-itunes-volume-control-2013-hfs.dmg": (
         "c45438abdc9cd59ca5301a48c345d8e72d190b54fafd36e071fae724b45a0c04",
@@ -414,10 +412,7 @@ def _app_from_image(name: str, into: Path) -> Path:
     import hashlib
     import subprocess
 
-    image = SAMPLES / name
-    if not image.is_file():
-        pytest.skip(f"{image} is absent: the shared samples folder is not next to the "
-                    "repository (set BUNDLELINT_SAMPLES to its path)")
+    image = container(name)
     sevenzip = shutil.which("7zz")
     if sevenzip is None:
         pytest.skip("7zz is not installed (Debian package 7zip)")
@@ -530,7 +525,7 @@ def test_real_images_read_by_bundlelint_agree_with_7zip_extraction(name: str,
                 out.append((f.rule_id, path[len(prefix):]))
         return sorted(out)
 
-    from_image = structure(lint(SAMPLES / name), f"{name}/")
+    from_image = structure(lint(container(name)), f"{name}/")
     from_disk = structure(lint(app), "")
     assert from_image == from_disk
     assert from_image  # each image has at least the Sparkle finding

@@ -19,6 +19,7 @@ from typing import BinaryIO
 import pytest
 from appbuilder import DEFAULT_INFO, make_app
 from lintutil import REGISTRY, TEST_OPTIONS, by_rule, lint
+from samples import container
 
 from bundlelint.bundle import Bundle, EntryKind, open_input
 from bundlelint.engine import Report, Selection, run_rules
@@ -32,9 +33,6 @@ from bundlelint.parsers.volume import Node, NodeKind
 from fixtures.hfsplus_builder import Dir, File, Symlink, build_hfsplus
 from fixtures.macho_builder import MachOSpec, build_macho
 
-SAMPLES = Path(os.environ.get("BUNDLELINT_SAMPLES",
-                              Path(__file__).resolve().parent.parent.parent / "shared" / "samples"))
-CONTAINERS = SAMPLES / "containers"
 #: An unsigned executable: BL201 fires on it wherever it is.
 UNSIGNED = build_macho(MachOSpec())
 INFO = plistlib.dumps({**DEFAULT_INFO, "CFBundleExecutable": "app"})
@@ -149,13 +147,6 @@ def test_a_reader_that_breaks_the_contract_gives_unreadable_entries() -> None:
 # --- recognising containers by content ---------------------------------------------------------
 
 
-def _sample(name: str) -> Path:
-    path = CONTAINERS / name
-    if not path.is_file():
-        pytest.skip(f"real sample {name} not found under {CONTAINERS} (set BUNDLELINT_SAMPLES)")
-    return path
-
-
 def _ends(path: Path) -> tuple[bytes, bytes]:
     data = path.read_bytes()
     return data[: containers.MAGIC_BYTES], data[-containers.MAGIC_BYTES:]
@@ -165,7 +156,7 @@ def _ends(path: Path) -> tuple[bytes, bytes]:
     "01-juhflow-devid-notarized-apfs.dmg", "03-itunes-volume-control-2013-hfs.dmg",
     "05-sparkle-testapp-hfs-bzip2-sla.dmg", "06-sparkle-apfs-lzma-adhoc-signed.dmg"])
 def test_real_disk_images_are_recognised_by_their_trailer(name: str) -> None:
-    head, tail = _ends(_sample(name))
+    head, tail = _ends(container(name))
     assert is_udif(head, tail) and not is_xar(head, tail)
 
 
@@ -173,7 +164,7 @@ def test_real_disk_images_are_recognised_by_their_trailer(name: str) -> None:
     "09-scanline-2.3-devid-stapled.pkg", "12-tasks-explorer-unsigned-distribution.pkg",
     "13-munki-kickstart-payloadfree.pkg"])
 def test_real_packages_are_recognised_by_their_header(name: str) -> None:
-    head, tail = _ends(_sample(name))
+    head, tail = _ends(container(name))
     assert is_xar(head, tail) and not is_udif(head, tail)
 
 
