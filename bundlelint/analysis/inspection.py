@@ -10,23 +10,24 @@ import base64
 import datetime
 from typing import TYPE_CHECKING, Any
 
-from bundlelint.analysis.cms import SignatureState, verify_signature
+from bundlelint.analysis.cms import CmsVerification, SignatureState, verify_signature
 from bundlelint.analysis.codehash import CodeVerification, verify_code
 from bundlelint.analysis.golang import GoInfo, slice_go_info
 from bundlelint.analysis.seal import load_code_resources, nested_cdhashes, verify_seal
 from bundlelint.analysis.signing_order import SigningNode, signing_tree
-from bundlelint.analysis.ticket import TicketCheck
 from bundlelint.bundle import Bundle, Entry, EntryKind
 from bundlelint.errors import ParseError
 from bundlelint.options import Options
-
-if TYPE_CHECKING:
-    from bundlelint.analysis.package import PackageReport
-    from bundlelint.analysis.ticket import TicketCheck
 from bundlelint.parsers.codesign import CodeDirectory
 from bundlelint.parsers.gobuildinfo import GoModule
 from bundlelint.parsers.macho import MachOFile, Slice, Version
 from bundlelint.parsers.requirements import parse_requirements
+
+if TYPE_CHECKING:
+    from bundlelint.analysis.diskimage import ImageSignatureCheck
+    from bundlelint.analysis.package import PackageReport
+    from bundlelint.analysis.package import SignatureCheck as PackageSignatureCheck
+    from bundlelint.analysis.ticket import TicketCheck
 
 #: ``inspect --format json`` output version.
 INSPECT_FORMAT_VERSION = 1
@@ -379,24 +380,31 @@ def _container(bundle: Bundle, options: Options) -> dict[str, Any] | None:
     return None
 
 
-def _image_state(check: Any) -> dict[str, Any]:
+def _certificate_facts(cms: CmsVerification) -> dict[str, Any]:
+    """A certificate signature as the tree sums it up (Mach-O slices and disk images alike):
+    the leaf's kind as the state, the first authority, the Team ID, how far the chain goes,
+    and whether a timestamp is there."""
+    facts: dict[str, Any] = {"state": cms.leaf_kind.value,
+                             "authority": cms.authority[0] if cms.authority else None,
+                             "team_id": cms.team_id, "timestamp": cms.timestamp is not None}
+    if cms.chain is not None:
+        facts["chain"] = cms.chain.status.value
+    return facts
+
+
+def _image_state(check: ImageSignatureCheck | None) -> dict[str, Any]:
     if check is None:
         return {"state": "unreadable"}
     out: dict[str, Any] = {"state": check.state.value}
     verification = check.verification
     if verification is not None and verification.state is SignatureState.CERTIFICATE:
-        out["state"] = verification.leaf_kind.value
-        out["authority"] = verification.authority[0] if verification.authority else None
-        out["team_id"] = verification.team_id
-        if verification.chain is not None:
-            out["chain"] = verification.chain.status.value
-        out["timestamp"] = verification.timestamp is not None
+        out.update(_certificate_facts(verification))
     if check.problems:
         out["problems"] = list(check.problems)
     return out
 
 
-def _package_state(primary: Any) -> dict[str, Any]:
+def _package_state(primary: PackageSignatureCheck | None) -> dict[str, Any]:
     if primary is None:
         return {"state": "unsigned"}
     return {"state": primary.leaf_kind.value, "style": primary.style,
@@ -470,12 +478,11 @@ def _signature_state(bundle: Bundle, entry: Entry | None,
         if state == "certificate":
             cms = verify_signature(bundle, entry, sl, options)
             if cms.state is SignatureState.CERTIFICATE:
-                state = cms.leaf_kind.value
-                out.setdefault("authority", cms.authority[0] if cms.authority else None)
-                out.setdefault("team_id", cms.team_id)
-                if cms.chain is not None:
-                    out.setdefault("chain", cms.chain.status.value)
-                timestamped.append(cms.timestamp is not None)
+                facts = _certificate_facts(cms)
+                state = facts.pop("state")
+                timestamped.append(facts.pop("timestamp"))
+                for key, value in facts.items():  # the first certificate slice's
+                    out.setdefault(key, value)
         slices[sl.arch] = state
         ents = sig.entitlements
         if ents is not None and ents.values is not None:
@@ -529,8 +536,7 @@ def _stapled(bundle: Bundle, node: SigningNode,
     bundle_dir = bundle.layout.bundle_at(node.path) if not bundle.is_single_file else None
     if bundle_dir is None or not bundle_dir.is_app:
         return None
-    for found in app_tickets(bundle, options):
-        if found.entry.relpath in (f"{node.path}/Contents/CodeResources",
-                                   "Contents/CodeResources" if not node.path else ""):
-            return _ticket_state(found.check) if found.check is not None else False
-    return False
+    ticket_file = bundle_dir.child("CodeResources")
+    found = next((t for t in app_tickets(bundle, options) if t.entry.relpath == ticket_file),
+                 None)
+    return _ticket_state(found.check) if found is not None and found.check is not None else False
