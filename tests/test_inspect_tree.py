@@ -245,3 +245,17 @@ def test_every_container_sample_inspects_as_json_and_text(name: str) -> None:
     code, text, err = _cli("inspect", str(sample))
     assert code == 0, err
     assert text.startswith(f"{name}  {tree['kind']} · ")
+
+
+def test_an_unreadable_package_is_not_called_unsigned(tmp_path: Path) -> None:
+    """A package cut short after its header: its signature could not be read, which is not
+    the same as having none (that is BL820's error)."""
+    from fixtures import xar_builder as xb
+
+    whole = xb.build_xar([xb.XarFile("PackageInfo", xb.package_info(), encoding="gzip")])
+    broken = tmp_path / "Broken.pkg"
+    broken.write_bytes(whole[:60])
+    tree = _tree(broken)
+    assert tree["kind"] == "installer package"
+    assert tree["signature"]["state"] == "unreadable" and tree["signature"]["error"]
+    assert "· unreadable" in _cli("inspect", str(broken))[1].splitlines()[0]

@@ -369,8 +369,9 @@ def _container(bundle: Bundle, options: Options) -> dict[str, Any] | None:
                 "stapled": _ticket_state(image_ticket(bundle, options))}
     if bundle.package is not None or bundle.package_error is not None:
         report = package_of(bundle, options)
-        return {"kind": "installer package", "executable": None,
-                "signature": _package_state(report.primary if report else None),
+        signature = (_package_state(report.primary) if report is not None else
+                     {"state": "unreadable", "error": str(bundle.package_error)})
+        return {"kind": "installer package", "executable": None, "signature": signature,
                 "stapled": _ticket_state(package_ticket(bundle, options))}
     if bundle.archive is not None:
         # A zip carries no signature and cannot be stapled: the notary's ticket is stapled
