@@ -1,4 +1,4 @@
-"""The real samples nobody here made: ``../shared/samples`` beside the repository, or wherever
+"""The real samples nobody here made: ``../shared/samples/`` beside the repository, or wherever
 ``BUNDLELINT_SAMPLES`` points. The one place tests find them, and the one way a test asks for
 one: skipped, saying why, when the folder is not there (CI has it; a bare clone does not)."""
 
